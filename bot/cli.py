@@ -1,0 +1,192 @@
+"""`evidence-desk`: run the server, ask questions, chat, and check or export the knowledge base."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.render_text import render_text
+from handlers.router import Answer, Router
+from knowledge.loader import KnowledgeBaseInvalid, read_directory
+from knowledge.models import Severity
+from knowledge.store import KnowledgeStore
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print(f"Configuration error:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _router(settings: Settings) -> Router:
+    try:
+        store = KnowledgeStore.from_directory(settings.kb_dir)
+    except KnowledgeBaseInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"The knowledge base in {settings.kb_dir} has errors; nothing started.", file=sys.stderr
+        )
+        raise SystemExit(1) from exc
+    return Router(store, settings)
+
+
+def _as_json(answer: Answer) -> dict[str, object]:
+    result = answer.classification
+    reply = answer.reply
+    return {
+        "intent": str(reply.intent),
+        "faq_id": reply.faq_id,
+        "score": round(result.score, 4) if result is not None else None,
+        "answer": reply.text if reply.faq_id else None,
+        "suggestions": [s.faq_id for s in reply.suggestions] or None,
+        "topic": reply.prefill.topic if reply.prefill else None,
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    router = _router(_settings())
+    if args.text:
+        answer = router.answer(" ".join(args.text))
+        if args.json:
+            print(json.dumps(_as_json(answer)))
+        else:
+            print(render_text(answer.reply))
+        return 0
+    if not args.json:
+        print(
+            "Give a question, or use --json to read one question a line from stdin.",
+            file=sys.stderr,
+        )
+        return 2
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        if not question.strip():
+            continue
+        print(json.dumps(_as_json(router.answer(question))), flush=True)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    router = _router(_settings())
+    print("Evidence Desk (terminal chat). Ask a question; Ctrl-D or 'quit' to leave.")
+    while True:
+        try:
+            question = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question.strip().lower() in {"quit", "exit"}:
+            return 0
+        if not question.strip():
+            continue
+        print(render_text(router.answer(question).reply, prefix="bot> "))
+
+
+def cmd_kb_validate(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else _settings().kb_dir
+    kb, problems = read_directory(directory)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = len(problems) - errors
+    if kb is None:
+        print(f"{directory}: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+        return 1
+    print(f"{directory}: {len(kb.entries)} entries OK, {warnings} warning(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_kb_export(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else _settings().kb_dir
+    kb, problems = read_directory(directory)
+    if kb is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
+    for entry in kb.entries:
+        record = {
+            "id": entry.id,
+            "title": entry.title,
+            "category": entry.category,
+            "questions": list(entry.questions),
+            "answer": entry.answer,
+            "links": [{"title": link.title, "url": link.url} for link in entry.links],
+            "owner": entry.owner,
+            "reviewed": entry.reviewed.isoformat(),
+            "review_by": entry.review_by.isoformat(),
+        }
+        print(json.dumps(record, ensure_ascii=False))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = _settings()
+    if args.host or args.port:
+        settings = settings.model_copy(
+            update={k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+        )
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app = create_app(settings)
+    except KnowledgeBaseInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    print(f"Evidence Desk is listening on http://{settings.host}:{settings.port}/", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="evidence-desk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server (health check; adapters mount here)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    ask = sub.add_parser("ask", help="answer one question, or many as JSON lines from stdin")
+    ask.add_argument("text", nargs="*")
+    ask.add_argument("--json", action="store_true", help="print the verdict as a JSON object")
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="interactive terminal chat on the same core")
+    chat.set_defaults(func=cmd_chat)
+
+    kb = sub.add_parser("kb", help="check or export the knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    validate = kb_sub.add_parser("validate", help="check every file; exit 1 on any error")
+    validate.add_argument("dir", nargs="?")
+    validate.set_defaults(func=cmd_kb_validate)
+    export = kb_sub.add_parser("export", help="print every entry, placeholders filled")
+    export.add_argument("--format", choices=["jsonl"], default="jsonl")
+    export.add_argument("--dir")
+    export.set_defaults(func=cmd_kb_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

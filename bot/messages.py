@@ -1,0 +1,92 @@
+"""The neutral messages that flow between platform adapters and the handlers.
+
+Adapters turn a Slack event, a Teams activity or a web-chat post into an `IncomingMessage`, and a
+`Reply` into Block Kit, an Adaptive Card or HTML. Nothing here knows any platform, so one
+conversation flow serves all three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    SLACK = "slack"
+    TEAMS = "teams"
+    WEB = "web"
+    CLI = "cli"
+
+
+class Intent(StrEnum):
+    FAQ = "faq"
+    SEARCH_REQUEST = "search_request"
+    SMALLTALK = "smalltalk"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """Something a person said to the bot, wherever they said it."""
+
+    platform: Platform
+    user_id: str
+    text: str
+    conversation_id: str = ""
+    thread_id: str | None = None
+    message_id: str | None = None
+    user_name: str | None = None
+    is_direct: bool = False
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Button:
+    """A control under a reply; `action` names what the handlers do when it is pressed."""
+
+    label: str
+    action: str
+    value: str = ""
+    style: str | None = None  # "primary" or "danger" where the platform has them
+
+
+@dataclass(frozen=True)
+class RequestPrefill:
+    """What the search-request form can be prefilled with, taken from the person's message."""
+
+    topic: str
+    deadline_text: str | None = None
+    deadline: date | None = None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    faq_id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says back, in light Markdown (**bold**, bullets, [label](url)).
+
+    Adapters render `text`, then `sources` as the answer's provenance, then `suggestions` and
+    `buttons` as controls.
+    """
+
+    text: str
+    intent: Intent
+    title: str | None = None
+    faq_id: str | None = None
+    score: float | None = None
+    sources: tuple[SourceLink, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    prefill: RequestPrefill | None = None
+    ephemeral: bool = False

@@ -1,0 +1,406 @@
+"""Detection and redaction of patient-identifiable data in free text.
+
+Library staff are asked about evidence, not patients, but clinicians paste whatever is on
+their screen. Every message therefore passes through :class:`PrivacyScanner` before it is
+stored, logged or forwarded, so that NHS numbers, dates of birth, hospital numbers, phone
+numbers, email addresses and postcodes never leave the process that received them.
+
+Design choices worth knowing about:
+
+* A :class:`Finding` records only *where* an identifier is, never the identifier itself, so
+  findings can be logged, counted or raised in exceptions without leaking what they point at.
+* Detection errs towards redacting: when two detectors overlap, the union of their spans is
+  removed, because a half-redacted NHS number is still an NHS number.
+* Every pattern is linear-time on hostile input (bounded repetition, no nested unbounded
+  quantifiers, look-behinds that stop scans restarting inside a run), because the scanner
+  sees arbitrary user text and must not become a denial-of-service vector. Oversize input is
+  scanned in full: truncating would silently let identifiers through.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+import phonenumbers
+
+# The package's documented entry point; its __init__ re-exports without __all__, which strict
+# mypy reports as a private import.
+from nhs_number import is_valid as _is_valid_nhs_number  # type: ignore[attr-defined]
+
+__all__ = [
+    "DEFAULT_HOSPITAL_NUMBER_PATTERN",
+    "Finding",
+    "FindingKind",
+    "PrivacyScanner",
+]
+
+
+class FindingKind(StrEnum):
+    """Kinds of identifier, in the order they are reported to the requester."""
+
+    NHS_NUMBER = "nhs_number"
+    DATE_OF_BIRTH = "date_of_birth"
+    HOSPITAL_NUMBER = "hospital_number"
+    PHONE_NUMBER = "phone_number"
+    EMAIL = "email"
+    POSTCODE = "postcode"
+
+
+_LABELS: Final[dict[FindingKind, str]] = {
+    FindingKind.NHS_NUMBER: "[NHS number removed]",
+    FindingKind.DATE_OF_BIRTH: "[date of birth removed]",
+    FindingKind.HOSPITAL_NUMBER: "[hospital number removed]",
+    FindingKind.PHONE_NUMBER: "[phone number removed]",
+    FindingKind.EMAIL: "[email address removed]",
+    FindingKind.POSTCODE: "[postcode removed]",
+}
+
+# (singular with article, plural) for the message shown to the requester.
+_PHRASES: Final[dict[FindingKind, tuple[str, str]]] = {
+    FindingKind.NHS_NUMBER: ("an NHS number", "NHS numbers"),
+    FindingKind.DATE_OF_BIRTH: ("a date of birth", "dates of birth"),
+    FindingKind.HOSPITAL_NUMBER: ("a hospital number", "hospital numbers"),
+    FindingKind.PHONE_NUMBER: ("a phone number", "phone numbers"),
+    FindingKind.EMAIL: ("an email address", "email addresses"),
+    FindingKind.POSTCODE: ("a postcode", "postcodes"),
+}
+
+# When spans overlap the merged finding takes the most specific kind: a valid NHS number is
+# far stronger evidence than "this digit string also happens to dial somewhere".
+_PRIORITY: Final[dict[FindingKind, int]] = {
+    FindingKind.NHS_NUMBER: 0,
+    FindingKind.DATE_OF_BIRTH: 1,
+    FindingKind.HOSPITAL_NUMBER: 2,
+    FindingKind.EMAIL: 3,
+    FindingKind.POSTCODE: 4,
+    FindingKind.PHONE_NUMBER: 5,
+}
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Finding:
+    """Location of one identifier in a message.
+
+    Deliberately holds no copy of the matched text: findings travel into logs, metrics and
+    error messages, and must be harmless there.
+    """
+
+    kind: FindingKind
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end <= self.start:
+            raise ValueError(f"invalid finding span {self.start}:{self.end}")
+
+    @property
+    def label(self) -> str:
+        """Placeholder that replaces the identifier, so readers can see something was there."""
+        return _LABELS[self.kind]
+
+    def __repr__(self) -> str:
+        return f"Finding(kind={self.kind.name}, start={self.start}, end={self.end})"
+
+
+# --------------------------------------------------------------------------------------------
+# Patterns
+# --------------------------------------------------------------------------------------------
+
+# Hospital (local patient / MRN) numbers have no national format. One to three capital letters
+# followed by six to eight digits covers the common PAS layouts ("RTX123456", "K1234567",
+# "AB12345678") while staying clear of ordinary words. PubMed Central ("PMC1234567") and
+# ClinicalTrials.gov ("NCT01234567") identifiers share that shape and are exactly what an
+# evidence service is asked about, so they are excluded. Trusts with other layouts pass their
+# own pattern; numbers introduced by words such as "MRN" or "hospital number" are caught
+# whatever their layout (see _HOSPITAL_CONTEXT_RE).
+DEFAULT_HOSPITAL_NUMBER_PATTERN: Final[str] = r"\b(?!(?:PMC|NCT)\d)[A-Z]{1,3}\d{6,8}\b"
+
+# Separators seen in pasted NHS numbers, including the non-breaking space and Unicode dashes
+# that word processors substitute.
+_NHS_SEP = r"[ \u00a0\-\u2010-\u2013]"
+# Zero-width so that every start position is tried: a candidate with a wrong check digit must
+# not consume characters that belong to a valid number next to it.
+_NHS_CANDIDATE_RE: Final = re.compile(
+    rf"(?<!\d)(?=(\d{{3}}{_NHS_SEP}?\d{{3}}{_NHS_SEP}?\d{{4}})(?!\d))"
+)
+
+_MONTH = (
+    r"(?:january|february|march|april|june|july|august|september|sept|october|november"
+    r"|december|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?![a-z])"
+)
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_DATE_STARTING_WITH_DIGIT = (
+    r"(?P<date>"
+    r"\d{1,2}[./\-]\d{1,2}[./\-](?:\d{4}|\d{2})(?!\d)"  # 12/03/1950, 12.03.50
+    r"|\d{4}[./\-]\d{1,2}[./\-]\d{1,2}(?!\d)"  # 1950-03-12
+    rf"|\d{{1,2}}{_ORDINAL}[\s\-/.]{{0,3}}(?:of\s)?\s?{_MONTH}\.?,?[\s\-/.]{{0,3}}"
+    r"(?:\d{4}|'?\d{2})(?!\d)"  # 12 March 1950, 12th of Mar '50, 12-Mar-1950
+    r")"
+)
+_DATE_STARTING_WITH_MONTH = (
+    rf"(?P<month_first_date>{_MONTH}\.?\s{{1,3}}\d{{1,2}}{_ORDINAL},?\s{{1,3}}\d{{4}}(?!\d))"
+)
+# A date is only a date of birth when the text says so; clinic dates and deadlines are not
+# identifying and redacting them would make questions unanswerable.
+#
+# The keyword may be a few words away ("born in Leeds on 3/4/1988"), but the gap may not
+# contain a digit, so an unrelated later date is not swept up. The gap is possessive: it stops
+# at the first digit and never gives characters back, so each keyword costs one attempt rather
+# than one per gap length (which made "DOB DOB DOB ..." ten times slower). Month-first dates
+# cannot use that trick and are rare in UK text, so they must follow the keyword closely.
+_DOB_RE: Final = re.compile(
+    r"(?:\bd\.?\s?o\.?\s?b|\bdate\s{1,3}of\s{1,3}birth|\bbirth\s?date|\bborn)(?![a-z])"
+    rf"(?:[^\d\n]{{0,30}}+{_DATE_STARTING_WITH_DIGIT}"
+    rf"|[\s:=.,;(\-]{{0,6}}(?:on\s|is\s|was\s|of\s)?\s?{_DATE_STARTING_WITH_MONTH})",
+    re.IGNORECASE,
+)
+
+# Identifiers introduced by these words are hospital numbers whatever their local layout.
+_HOSPITAL_CONTEXT_RE: Final = re.compile(
+    r"(?:\bhospital\s{1,3}(?:number|num|no|id)|\bhosp\.?\s{0,2}(?:number|num|no)|\bmrn"
+    r"|\bmedical\s{1,3}record\s{1,3}(?:number|no)|\bunit\s{1,3}(?:number|no)"
+    r"|\bcase\s{1,3}note\s{1,3}(?:number|no)|\bpas\s{1,3}(?:number|no))(?![a-z])"
+    r"[\s:#.=(\-]{0,5}(?:is\s)?\s?(?P<value>[a-z0-9][a-z0-9/\-]{3,19})",
+    re.IGNORECASE,
+)
+_MIN_DIGITS_IN_CONTEXT_HOSPITAL_NUMBER: Final = 3
+
+# The look-behind anchors the local part at the start of its run; without it a long run of
+# address characters with no "@" would be rescanned from every position (quadratic).
+_EMAIL_RE: Final = re.compile(
+    r"(?<![A-Za-z0-9._%+'\-])[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+\.[A-Za-z0-9.\-]*[A-Za-z]"
+)
+
+# Shape of a full postcode: outward code (area letters, district digit, optional sub-district)
+# then inward code (sector digit, two unit letters from the set Royal Mail uses). Matching
+# the shape and then checking the area against the real list keeps "Q3 4th" or "mp3 2nd" out;
+# putting the 120 areas into the pattern as an alternation made it twenty times slower.
+_POSTCODE_RE: Final = re.compile(
+    r"\b(?P<area>[A-Z]{1,2})\d[A-Z\d]?[ \t\u00a0]{0,2}\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE
+)
+_POSTCODE_AREAS: Final = frozenset(
+    (
+        "AB AL B BA BB BD BF BH BL BN BR BS BT BX CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH "
+        "DL DN DT DY E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT "
+        "KW KY L LA LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG "
+        "RH RM S SA SE SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD "
+        "WF WN WR WS WV YO ZE"
+    ).split()
+)
+
+# libphonenumber's matcher costs about 50 microseconds per digit group it examines, which would
+# dominate scanning of digit-heavy clinical notes. Runs of digits and dialling punctuation are
+# found cheaply first, and the matcher is run only around runs with enough digits to be a
+# valid phone number anywhere (seven, e.g. a GB freephone or a small territory with its
+# country code).
+_RUN_TRAILING_CHARS: Final = (
+    " \t\n\r\f\v\u00a0\u3000-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc"
+    "\uff0d\uff0e\uff0f\u00ad\u200b\u2060()\uff08\uff09[]\uff3b\uff3d./~\u2053\u223c\uff5e"
+)
+_PHONE_RUN_RE: Final = re.compile(
+    r"[+\uff0b(\[\uff08\uff3b]?\d[\d\s" + re.escape(_RUN_TRAILING_CHARS) + r"]*"
+)
+_DATE_SHAPE_RE: Final = re.compile(
+    r"\d{1,2}[./\-]\d{1,2}[./\-](?:\d{4}|\d{2})|\d{4}[./\-]\d{1,2}[./\-]\d{1,2}"
+)
+_PHONE_MIN_DIGITS: Final = 7
+# Context kept around a run: the matcher rejects a candidate touching a letter, so it needs
+# the character before, and it folds in extensions such as "extension 1234" that follow.
+# Anything wider only hands it more unrelated digits to parse.
+_PHONE_WINDOW_BEFORE: Final = 4
+_PHONE_WINDOW_AFTER: Final = 24
+_DIGIT_RE: Final = re.compile(r"\d")
+
+
+class PrivacyScanner:
+    """Find and remove patient-identifiable data from a message.
+
+    ``hospital_number_pattern`` is a regular expression for free-standing local hospital
+    numbers (default :data:`DEFAULT_HOSPITAL_NUMBER_PATTERN`). Pass ``None`` to switch off
+    the free-standing match if it is too noisy for a trust's traffic; numbers introduced by
+    "MRN", "hospital number" and similar words are still found because the wording alone
+    shows they are patient identifiers. Instances are immutable and safe to share between
+    tasks.
+    """
+
+    def __init__(
+        self, hospital_number_pattern: str | None = DEFAULT_HOSPITAL_NUMBER_PATTERN
+    ) -> None:
+        self._hospital_number_re: re.Pattern[str] | None
+        if hospital_number_pattern is None:
+            self._hospital_number_re = None
+        else:
+            try:
+                self._hospital_number_re = re.compile(hospital_number_pattern)
+            except re.error as exc:
+                # The pattern is configuration, not patient data, so it is safe to echo.
+                raise ValueError(
+                    f"invalid hospital_number_pattern {hospital_number_pattern!r}: {exc}"
+                ) from exc
+
+    def scan(self, text: str) -> list[Finding]:
+        """Return every identifier in ``text``, sorted and with overlaps merged.
+
+        Callers can redact with the result and describe it to the requester without running
+        detection twice.
+        """
+        found = _merge(
+            [
+                *self._nhs_numbers(text),
+                *self._dates_of_birth(text),
+                *self._hospital_numbers(text),
+                *self._emails(text),
+                *self._postcodes(text),
+            ]
+        )
+        # Phone matching is by far the slowest detector, so it runs last and skips digits the
+        # others have already accounted for.
+        return _merge([*found, *self._phone_numbers(text, found)])
+
+    def redact(self, text: str, findings: Sequence[Finding] | None = None) -> str:
+        """Replace each identifier with its label.
+
+        ``findings`` lets a caller that has already scanned avoid a second pass; they are
+        re-merged here so overlapping spans supplied by hand cannot leave fragments behind.
+        """
+        if findings is None:
+            findings = self.scan(text)
+        merged = _merge(findings)
+        if merged and merged[-1].end > len(text):
+            raise ValueError("finding lies beyond the end of the text")
+        parts: list[str] = []
+        position = 0
+        for finding in merged:
+            parts.append(text[position : finding.start])
+            parts.append(finding.label)
+            position = finding.end
+        parts.append(text[position:])
+        return "".join(parts)
+
+    @staticmethod
+    def describe(findings: Sequence[Finding]) -> str:
+        """Tell the requester what kind of data they sent, never the data itself.
+
+        Returns an empty string when there is nothing to say, so callers can test the result.
+        """
+        counts: dict[FindingKind, int] = {}
+        for finding in findings:
+            counts[finding.kind] = counts.get(finding.kind, 0) + 1
+        if not counts:
+            return ""
+        phrases = [
+            _PHRASES[kind][0 if counts[kind] == 1 else 1] for kind in FindingKind if kind in counts
+        ]
+        listed = (
+            phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+        )
+        return (
+            f"It looks like your message contains {listed}. "
+            "Please rephrase without patient-identifiable details."
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # Detectors
+    # ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _nhs_numbers(text: str) -> Iterator[Finding]:
+        for match in _NHS_CANDIDATE_RE.finditer(text):
+            candidate = match.group(1)
+            digits = "".join(str(unicodedata.digit(ch)) for ch in candidate if ch.isdigit())
+            if _is_valid_nhs_number(digits):
+                yield Finding(FindingKind.NHS_NUMBER, match.start(1), match.end(1))
+
+    @staticmethod
+    def _dates_of_birth(text: str) -> Iterator[Finding]:
+        for match in _DOB_RE.finditer(text):
+            group = "date" if match.start("date") >= 0 else "month_first_date"
+            yield Finding(FindingKind.DATE_OF_BIRTH, match.start(group), match.end(group))
+
+    def _hospital_numbers(self, text: str) -> Iterator[Finding]:
+        if self._hospital_number_re is not None:
+            for match in self._hospital_number_re.finditer(text):
+                if match.end() > match.start():
+                    yield Finding(FindingKind.HOSPITAL_NUMBER, match.start(), match.end())
+        for match in _HOSPITAL_CONTEXT_RE.finditer(text):
+            value = match.group("value").rstrip("/-")
+            if len(_DIGIT_RE.findall(value)) >= _MIN_DIGITS_IN_CONTEXT_HOSPITAL_NUMBER:
+                start = match.start("value")
+                yield Finding(FindingKind.HOSPITAL_NUMBER, start, start + len(value))
+
+    @staticmethod
+    def _emails(text: str) -> Iterator[Finding]:
+        for match in _EMAIL_RE.finditer(text):
+            yield Finding(FindingKind.EMAIL, match.start(), match.end())
+
+    @staticmethod
+    def _postcodes(text: str) -> Iterator[Finding]:
+        for match in _POSTCODE_RE.finditer(text):
+            if match.group("area").upper() in _POSTCODE_AREAS:
+                yield Finding(FindingKind.POSTCODE, match.start(), match.end())
+
+    @staticmethod
+    def _phone_numbers(text: str, found: Sequence[Finding]) -> Iterator[Finding]:
+        for window_start, window_end in _phone_windows(text, found):
+            window = text[window_start:window_end]
+            # max_tries would otherwise cap the candidates examined; never stop early.
+            matcher = phonenumbers.PhoneNumberMatcher(
+                window, "GB", max_tries=max(len(window), 65535)
+            )
+            for match in matcher:
+                yield Finding(
+                    FindingKind.PHONE_NUMBER, window_start + match.start, window_start + match.end
+                )
+
+
+def _phone_windows(text: str, found: Sequence[Finding]) -> list[tuple[int, int]]:
+    """Spans worth handing to libphonenumber, padded and with overlaps joined.
+
+    ``found`` holds the merged findings of the other detectors. A run lying wholly inside one
+    of them would only be merged into it, so the matcher is spared it; likewise runs shaped
+    like a date, which libphonenumber never accepts but still pays to parse.
+    """
+    starts = [finding.start for finding in found]
+    windows: list[tuple[int, int]] = []
+    for run in _PHONE_RUN_RE.finditer(text):
+        digits = run.group()
+        if len(_DIGIT_RE.findall(digits)) < _PHONE_MIN_DIGITS:
+            continue
+        core = digits.rstrip(_RUN_TRAILING_CHARS)
+        if _DATE_SHAPE_RE.fullmatch(core):
+            continue
+        core_start, core_end = run.start(), run.start() + len(core)
+        index = bisect.bisect_right(starts, core_start) - 1
+        if index >= 0 and found[index].end >= core_end:
+            continue
+        start = max(0, run.start() - _PHONE_WINDOW_BEFORE)
+        end = min(len(text), run.end() + _PHONE_WINDOW_AFTER)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _merge(findings: Sequence[Finding]) -> list[Finding]:
+    """Sort findings and fuse any that overlap into one covering their union.
+
+    The union is used, not the preferred finding's own span, so no fragment of either
+    identifier survives redaction.
+    """
+    ordered = sorted(findings, key=lambda f: (f.start, -f.end, _PRIORITY[f.kind]))
+    merged: list[Finding] = []
+    for finding in ordered:
+        if merged and finding.start < merged[-1].end:
+            previous = merged[-1]
+            kind = min(previous.kind, finding.kind, key=_PRIORITY.__getitem__)
+            merged[-1] = Finding(kind, previous.start, max(previous.end, finding.end))
+        else:
+            merged.append(finding)
+    return merged

@@ -1,0 +1,122 @@
+"""Decide what a message is: an FAQ (and which), a search request, smalltalk or unknown.
+
+The order matters and is the whole policy: smalltalk first (cheap, unambiguous), then explicit
+requests for evidence, then the FAQ index, then clinical questions (which must never be answered
+from the KB), then "did you mean" suggestions, then unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.messages import Intent
+from handlers.deadlines import find_deadline, resolve_deadline
+from handlers.intents import (
+    ClinicalVocabulary,
+    find_search_request,
+    is_smalltalk,
+    strip_greeting,
+)
+from knowledge.index import Match
+from knowledge.markup import clean_markup
+from knowledge.store import KnowledgeSnapshot
+
+_SENTENCES = re.compile(r"(?<=[.?!])\s+|\n+|\s+[-\u2013]\s+")
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float
+    suggest: float
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The core's verdict on one message; the reply and the ticket flow are built from it."""
+
+    intent: Intent
+    text: str
+    faq_id: str | None = None
+    score: float = 0.0
+    suggestions: tuple[str, ...] = ()
+    topic: str | None = None
+    deadline_text: str | None = None
+    deadline: date | None = None
+    redirect: str | None = None
+    matches: tuple[Match, ...] = field(default=(), repr=False)
+
+
+class Classifier:
+    def __init__(
+        self,
+        snapshot: Callable[[], KnowledgeSnapshot],
+        clinical: ClinicalVocabulary,
+        thresholds: Thresholds,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self._snapshot = snapshot
+        self._clinical = clinical
+        self.thresholds = thresholds
+        self._today = today
+
+    def _best_matches(self, snapshot: KnowledgeSnapshot, text: str) -> list[Match]:
+        """Match the whole message and each sentence; a question after a preamble still wins."""
+        matches = snapshot.index.search(text, limit=6)
+        parts = [p for p in _SENTENCES.split(text) if len(p.split()) >= 2]
+        if len(parts) > 1:
+            best: dict[str, Match] = {m.target.id: m for m in matches}
+            for part in parts:
+                for m in snapshot.index.search(part, limit=6):
+                    if m.target.id not in best or best[m.target.id].score < m.score:
+                        best[m.target.id] = m
+            matches = sorted(best.values(), key=lambda m: -m.score)
+        return matches
+
+    def classify(self, raw_text: str) -> Classification:
+        text = clean_markup(raw_text)
+        body = strip_greeting(text)
+        if not body:
+            intent = Intent.SMALLTALK if text else Intent.UNKNOWN
+            return Classification(intent, text)
+        if is_smalltalk(body):
+            return Classification(Intent.SMALLTALK, text)
+
+        signal = find_search_request(body)
+        if signal is not None:
+            return self._search_request(text, signal.topic, signal.deadline_text)
+
+        snapshot = self._snapshot()
+        matches = self._best_matches(snapshot, body)
+        top = matches[0] if matches else None
+        in_scope = [m for m in matches if m.target.in_scope]
+        if top is not None and top.score >= self.thresholds.answer:
+            if top.target.in_scope:
+                return Classification(
+                    Intent.FAQ, text, top.target.id, top.score, matches=tuple(matches)
+                )
+        if top is not None and not top.target.in_scope and top.score >= self.thresholds.suggest:
+            topic = next(t for t in snapshot.kb.out_of_scope if t.id == top.target.id)
+            return Classification(
+                Intent.UNKNOWN, text, score=top.score, redirect=topic.redirect,
+                matches=tuple(matches),
+            )  # fmt: skip
+        if self._clinical.is_clinical_question(body):
+            deadline_text, rest = find_deadline(body)
+            return self._search_request(text, rest.rstrip(" ?.!"), deadline_text)
+        suggestions = tuple(
+            m.target.id for m in in_scope[:MAX_SUGGESTIONS] if m.score >= self.thresholds.suggest
+        )
+        score = top.score if top is not None else 0.0
+        return Classification(
+            Intent.UNKNOWN, text, score=score, suggestions=suggestions, matches=tuple(matches)
+        )
+
+    def _search_request(self, text: str, topic: str, deadline_text: str | None) -> Classification:
+        deadline = resolve_deadline(deadline_text, self._today()) if deadline_text else None
+        return Classification(
+            Intent.SEARCH_REQUEST, text, topic=topic, deadline_text=deadline_text, deadline=deadline
+        )

@@ -1,0 +1,189 @@
+"""Recognising what kind of message this is before (or instead of) looking for an FAQ.
+
+Greetings, thanks and requests for evidence have a grammar that a bag-of-words matcher cannot
+see: "find papers on falls" and "how do I find papers?" share their words but not their intent.
+These rules read that grammar; the FAQ index decides everything else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from handlers.deadlines import find_deadline
+
+_SMALLTALK_WORDS = frozenset(
+    """hi hello hey hiya howdy morning afternoon evening good gm yo there all team everyone folks
+    thanks thank you ta cheers many much very lots great brilliant perfect lovely ace nice cool
+    awesome amazing fab fantastic super ok okay k kk yes yep yeah no nope sure fine got it that's
+    thats helpful bye goodbye see ya later cya night take care appreciated appreciate again bot
+    evidence desk how are doing is it going you alright all's well what's up whats sup
+    sounds great will do noted understood was that really so much super useful this is
+    works worked done sorted""".split()
+)
+_GREETING = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|hiya|morning|good\s+(?:morning|afternoon|evening)|dear\s+\w+|"
+    r"quick\s+(?:one|question|q)|sorry\s+to\s+bother\s+you|hope\s+you(?:'re|\s+are)\s+well)"
+    r"(?:\s+(?:there|all|team|everyone|folks|guys|evidence\s+desk|bot|librarian))?[\s,!.:;\-\u2013]*)+",
+    re.IGNORECASE,
+)
+_EVIDENCE_NOUN = (
+    r"(?:evidence(?:\s+base)?|research|papers?|articles?|literature|studies|study|"
+    r"guidelines?|guidance|(?:systematic\s+|scoping\s+|literature\s+|evidence\s+)?reviews?|"
+    r"trials?|rcts?|data|publications?|sources|references|meta[\s-]?analys[ie]s|"
+    r"(?:a\s+|an\s+)?(?:quick\s+|rapid\s+|full\s+|brief\s+)?(?:literature|lit|evidence|database)\s+searche?s?|"
+    r"(?:an?\s+)?evidence\s+(?:summary|review)|anything|something|stuff|info(?:rmation)?)"
+)
+_PREPOSITION = (
+    r"(?:on|about|for|into|around|regarding|re|re:|relating\s+to|related\s+to|looking\s+at|"
+    r"of|that|comparing|to\s+support|supporting|showing|covering|in)"
+)
+_REQUEST_VERB = (
+    r"(?:find|search|look(?:ing)?\s+for|look\s+up|get|getting|grab|need|needing|want|wanting|"
+    r"after|source|pull\s+together|dig\s+out|track\s+down|locate|gather|compile|do|run|"
+    r"carry\s+out|request|requesting|send|share|recommend|suggest|point\s+me\s+to|help\s+me\s+find|"
+    r"searching\s+for|hunting\s+for|interested\s+in|collect)"
+)
+_PATTERNS = [
+    # "search request: antimicrobial stewardship", "lit search - falls in care homes"
+    re.compile(
+        r"^\s*(?:new\s+)?(?:search\s+request|evidence\s+request|lit(?:erature)?\s+search(?:\s+request)?|"
+        r"lit(?:erature)?\s+review|evidence\s+search|request)\s*[:\-\u2013]\s*(?P<topic>.+)$",
+        re.IGNORECASE,
+    ),
+    # "can you find papers on X", "I need evidence about Y", "please do a lit search on Z"
+    re.compile(
+        rf"\b{_REQUEST_VERB}\b(?:\s+\S+){{0,4}}?\s+(?:(?:the\s+)?(?:latest|current|recent|best|good|"
+        rf"some|any|relevant|high[\s-]quality|up[\s-]to[\s-]date|published|new)\s+)*{_EVIDENCE_NOUN}"
+        rf"\s+{_PREPOSITION}\s+(?P<topic>.+)$",
+        re.IGNORECASE,
+    ),
+    # "what is the evidence for X", "what does the research say about Y"
+    re.compile(
+        r"\bwhat(?:'s|\s+is|s|\s+does|\s+do)?\s+(?:the\s+)?(?:latest\s+|current\s+|best\s+|recent\s+)?"
+        r"(?:evidence(?:\s+base)?|research|literature|data|studies)(?:\s+say|\s+show|\s+tell\s+us)?"
+        r"\s+(?:for|on|about|behind|around|regarding|re|into|in\s+favour\s+of|in)\s+(?P<topic>.+)$",
+        re.IGNORECASE,
+    ),
+    # "is there any evidence that X", "are there studies comparing Y"
+    re.compile(
+        r"\b(?:is|are)\s+there\s+(?:any\s+|good\s+|much\s+|recent\s+|new\s+|published\s+)*"
+        r"(?:evidence|research|literature|data|studies|papers|trials|guidelines|reviews)\s+"
+        rf"{_PREPOSITION}\s+(?P<topic>.+)$",
+        re.IGNORECASE,
+    ),
+    # "any papers on X?", "evidence on X please"
+    re.compile(
+        r"^\s*(?:any|some|recent|latest|good)?\s*(?:evidence|research|papers|articles|studies|"
+        r"literature|guidelines)\s+(?:on|about|for|regarding|into|around)\s+(?P<topic>.+)$",
+        re.IGNORECASE,
+    ),
+]
+# "how do I find papers on X" asks how to search, which the training and Hub FAQs answer.
+_HOW_TO = re.compile(
+    r"\bhow\s+(?:do|can|should|would)\s+(?:i|we|one|people|staff)\b|\bwhere\s+(?:do|can)\s+(?:i|we)\b",
+    re.IGNORECASE,
+)
+_BENEFICIARY = re.compile(
+    r"^(?:(?:for\s+)?(?:me|us|myself|my\s+\w+|our\s+\w+|the\s+team|you|them|him|her|it|this|that)"
+    r"\b[\s,]*(?:please\s*)?(?:on|about|into|regarding|re|around|for)?\s*)+",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(
+    r"(?:[\s,.;:!?-]+|\b(?:please|pls|plz|thanks|thank\s+you|cheers|ta|if\s+possible|"
+    r"if\s+you\s+can|if\s+poss|for\s+me|for\s+us|x+)\b)+$",
+    re.IGNORECASE,
+)
+_FILLER_TOPIC = frozenset(
+    "it this that these those them me us you anything something stuff topic a the my our "
+    "how what does work works".split()
+)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z])|\n+")
+
+
+@dataclass(frozen=True)
+class SearchSignal:
+    """What the rules found in a search request: the topic to prefill and any deadline words."""
+
+    topic: str
+    deadline_text: str | None
+
+
+def strip_greeting(text: str) -> str:
+    """Drop a leading "hi team, quick one -" so the question itself is what gets matched."""
+    return _GREETING.sub("", text, count=1).strip()
+
+
+def is_smalltalk(text: str) -> bool:
+    """True for messages that are only greetings, thanks or acknowledgements."""
+    words = re.findall(r"[a-z']+", text.lower())
+    if not words or len(words) > 8:
+        return not words and bool(text.strip())
+    return all(w in _SMALLTALK_WORDS for w in words)
+
+
+def _clean_topic(raw: str) -> str | None:
+    first = _SENTENCE_END.split(raw.strip())[0]
+    first = first.split("?")[0] if "?" in first[:-1] else first
+    topic = _BENEFICIARY.sub("", first.strip()).strip()
+    previous = None
+    while previous != topic:
+        previous = topic
+        topic = _TRAILING.sub("", topic).strip()
+    words = re.findall(r"[a-z0-9]+", topic.lower())
+    if not words or all(w in _FILLER_TOPIC for w in words):
+        return None
+    return topic
+
+
+def find_search_request(text: str) -> SearchSignal | None:
+    """The topic of an explicit request for evidence, or None when the message is not one."""
+    deadline_text, rest = find_deadline(text)
+    for sentence in [rest, *_SENTENCE_END.split(rest)]:
+        if _HOW_TO.search(sentence):
+            continue
+        for pattern in _PATTERNS:
+            match = pattern.search(sentence)
+            if match is None:
+                continue
+            topic = _clean_topic(match.group("topic"))
+            if topic:
+                return SearchSignal(topic=topic, deadline_text=deadline_text)
+    return None
+
+
+class ClinicalVocabulary:
+    """Recognises clinical questions, which become search requests rather than answers."""
+
+    def __init__(self, terms: frozenset[str], endings: tuple[str, ...]) -> None:
+        self.terms = terms
+        self.endings = endings
+
+    @classmethod
+    def from_file(cls, path: Path) -> ClinicalVocabulary:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        terms = frozenset(str(t).lower() for t in data.get("terms") or [])
+        endings = tuple(str(e).lower() for e in data.get("endings") or [])
+        return cls(terms, endings)
+
+    def clinical_words(self, text: str) -> list[str]:
+        words = re.findall(r"[a-z0-9][a-z0-9&.\-]*[a-z0-9]|[a-z0-9]", text.lower())
+        return [
+            w
+            for w in words
+            if w in self.terms or (len(w) >= 7 and any(w.endswith(e) for e in self.endings))
+        ]
+
+    def is_clinical_question(self, text: str) -> bool:
+        """A question (by form) about a clinical subject (by vocabulary)."""
+        lowered = text.lower().strip()
+        question = lowered.endswith("?") or bool(
+            re.match(
+                r"(?:does|do|is|are|should|can|could|which|what|how|when|why|will|would|has|have)\b",
+                lowered,
+            )
+        )
+        return question and bool(self.clinical_words(text))

@@ -1,0 +1,106 @@
+"""The shapes of knowledge-base content once it has been read and checked."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+CATEGORIES = frozenset(
+    {"openathens", "library", "services", "training", "resources", "policy", "about", "bot"}
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    """An authoritative source shown under an answer, so readers can check it."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One curated answer, with the many ways people ask for it.
+
+    `answer` has the site placeholders filled; `answer_template` keeps them so the admin tools can
+    edit and export the reviewable form.
+    """
+
+    id: str
+    title: str
+    category: str
+    questions: tuple[str, ...]
+    answer: str
+    links: tuple[Link, ...]
+    owner: str
+    reviewed: date
+    review_by: date
+    answer_template: str = ""
+    source: str = ""
+
+    def review_overdue(self, today: date) -> bool:
+        return self.review_by < today
+
+
+@dataclass(frozen=True)
+class OutOfScopeTopic:
+    """Something people ask a library bot that belongs to another service (IT, rotas, parking).
+
+    Held as data so that the matcher can recognise it and say where to go instead of forcing the
+    nearest library answer onto it.
+    """
+
+    id: str
+    redirect: str
+    questions: tuple[str, ...]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validation finding, printed as `FILE:LINE: message` like a compiler error."""
+
+    file: str
+    line: int
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity is Severity.ERROR else "warning: "
+        return f"{self.file}:{self.line}: {prefix}{self.message}"
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A complete, validated set of KB content: what the bot answers from at one moment."""
+
+    entries: tuple[FaqEntry, ...]
+    site: Mapping[str, str]
+    synonyms: Mapping[str, tuple[str, ...]]
+    out_of_scope: tuple[OutOfScopeTopic, ...] = ()
+    source_dir: Path | None = None
+    _by_id: dict[str, FaqEntry] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_id.update({entry.id: entry for entry in self.entries})
+
+    def get(self, entry_id: str) -> FaqEntry | None:
+        return self._by_id.get(entry_id)
+
+    @property
+    def version(self) -> str:
+        """A short content hash: two workers answering from the same content report the same one."""
+        digest = hashlib.sha256()
+        for entry in sorted(self.entries, key=lambda e: e.id):
+            digest.update(repr((entry.id, entry.questions, entry.answer, entry.links)).encode())
+        digest.update(repr(sorted(self.synonyms.items())).encode())
+        digest.update(repr([(t.id, t.questions) for t in self.out_of_scope]).encode())
+        return digest.hexdigest()[:12]
