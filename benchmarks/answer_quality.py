@@ -13,21 +13,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from rank_bm25 import BM25Okapi
 
+from bot.config import Settings
+from handlers.router import Router
+from knowledge.models import KnowledgeBase
+from knowledge.store import KnowledgeStore
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bot.config import Settings  # noqa: E402
-from handlers.router import Router  # noqa: E402
-from knowledge.models import KnowledgeBase  # noqa: E402
-from knowledge.store import KnowledgeStore  # noqa: E402
-
 DEFAULT_LABELS = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 INTENTS = ("faq", "search_request", "smalltalk", "unknown")
 
@@ -121,11 +118,15 @@ def evaluate(router: Router, baseline: Bm25Baseline, cases: list[Case], show_err
     if o.faq_total:
         print(f"{'faq top-1':<16}{o.faq_total:>5}{o.faq_ok / o.faq_total:>15.3f}"
               f"{b.faq_ok / b.faq_total:>10.3f}{(o.faq_ok - b.faq_ok) / o.faq_total:>+12.3f}")  # fmt: skip
-    print(f"{'unknown as faq':<16}{ours['unknown'].total:>5}{o.unknown_as_faq:>15}{b.unknown_as_faq:>10}")
+    print(
+        f"{'unknown as faq':<16}{ours['unknown'].total:>5}{o.unknown_as_faq:>15}{b.unknown_as_faq:>10}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("labels", nargs="*", type=Path, default=[DEFAULT_LABELS])
     parser.add_argument("--errors", action="store_true", help="list every miss")
     args = parser.parse_args()

@@ -26,10 +26,13 @@ class Settings(BaseSettings):
         5.0, ge=0, description="How often the server checks the KB folder for edits; 0 = never."
     )
     answer_threshold: float = Field(
-        0.42, gt=0, le=1, description="Score at or above which the bot answers with an FAQ entry."
+        0.30, gt=0, le=1, description="Score at or above which the bot answers with an FAQ entry."
     )
     suggest_threshold: float = Field(
-        0.26, gt=0, le=1, description="Score at or above which close entries are offered instead."
+        0.20, gt=0, le=1, description="Score at or above which close entries are offered instead."
+    )
+    help_entry: str = Field(
+        "bot-help", description='KB entry shown for "help" and "what can you do?".'
     )
     max_message_chars: int = Field(
         4000, ge=100, description="Longer messages are refused with a clear reply."

@@ -17,6 +17,7 @@ from handlers.deadlines import find_deadline, resolve_deadline
 from handlers.intents import (
     ClinicalVocabulary,
     find_search_request,
+    is_help_request,
     is_smalltalk,
     strip_greeting,
 )
@@ -32,6 +33,7 @@ MAX_SUGGESTIONS = 3
 class Thresholds:
     answer: float
     suggest: float
+    help_entry: str = "bot-help"
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,14 @@ class Classifier:
             return Classification(intent, text)
         if is_smalltalk(body):
             return Classification(Intent.SMALLTALK, text)
+        snapshot = self._snapshot()
+        if is_help_request(body) and snapshot.kb.get(self.thresholds.help_entry):
+            return Classification(Intent.FAQ, text, self.thresholds.help_entry, 1.0)
 
         signal = find_search_request(body)
         if signal is not None:
             return self._search_request(text, signal.topic, signal.deadline_text)
 
-        snapshot = self._snapshot()
         matches = self._best_matches(snapshot, body)
         top = matches[0] if matches else None
         in_scope = [m for m in matches if m.target.in_scope]

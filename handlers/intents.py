@@ -22,8 +22,9 @@ _SMALLTALK_WORDS = frozenset(
     thats helpful bye goodbye see ya later cya night take care appreciated appreciate again bot
     evidence desk how are doing is it going you alright all's well what's up whats sup
     sounds great will do noted understood was that really so much super useful this is
-    works worked done sorted""".split()
+    works worked done sorted thx thnx thanx tq ty been have day your a lovely wonderful""".split()
 )
+_FOR_YOUR_HELP = re.compile(r"\bfor\s+(?:all\s+)?(?:your|the)\s+help\b")
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|hiya|morning|good\s+(?:morning|afternoon|evening)|dear\s+\w+|"
     r"quick\s+(?:one|question|q)|sorry\s+to\s+bother\s+you|hope\s+you(?:'re|\s+are)\s+well)"
@@ -35,8 +36,10 @@ _EVIDENCE_NOUN = (
     r"guidelines?|guidance|(?:systematic\s+|scoping\s+|literature\s+|evidence\s+)?reviews?|"
     r"trials?|rcts?|data|publications?|sources|references|meta[\s-]?analys[ie]s|"
     r"(?:a\s+|an\s+)?(?:quick\s+|rapid\s+|full\s+|brief\s+)?(?:literature|lit|evidence|database)\s+searche?s?|"
-    r"(?:an?\s+)?evidence\s+(?:summary|review)|anything|something|stuff|info(?:rmation)?)"
+    r"(?:an?\s+)?evidence\s+(?:summary|review)|(?:a|an)\s+(?:quick\s+|rapid\s+|brief\s+)?search|"
+    r"anything|something|stuff|info(?:rmation)?)"
 )
+_EVIDENCE_NOUNS = rf"{_EVIDENCE_NOUN}(?:\s*(?:,|/|or|and|&)\s*{_EVIDENCE_NOUN})*"
 _PREPOSITION = (
     r"(?:on|about|for|into|around|regarding|re|re:|relating\s+to|related\s+to|looking\s+at|"
     r"of|that|comparing|to\s+support|supporting|showing|covering|in)"
@@ -57,7 +60,7 @@ _PATTERNS = [
     # "can you find papers on X", "I need evidence about Y", "please do a lit search on Z"
     re.compile(
         rf"\b{_REQUEST_VERB}\b(?:\s+\S+){{0,4}}?\s+(?:(?:the\s+)?(?:latest|current|recent|best|good|"
-        rf"some|any|relevant|high[\s-]quality|up[\s-]to[\s-]date|published|new)\s+)*{_EVIDENCE_NOUN}"
+        rf"some|any|relevant|high[\s-]quality|up[\s-]to[\s-]date|published|new)\s+)*{_EVIDENCE_NOUNS}"
         rf"\s+{_PREPOSITION}\s+(?P<topic>.+)$",
         re.IGNORECASE,
     ),
@@ -75,16 +78,36 @@ _PATTERNS = [
         rf"{_PREPOSITION}\s+(?P<topic>.+)$",
         re.IGNORECASE,
     ),
-    # "any papers on X?", "evidence on X please"
+    # "any papers on X?", "evidence base for X", "info needed on X", "lit search on X by Friday"
     re.compile(
-        r"^\s*(?:any|some|recent|latest|good)?\s*(?:evidence|research|papers|articles|studies|"
-        r"literature|guidelines)\s+(?:on|about|for|regarding|into|around)\s+(?P<topic>.+)$",
+        r"^\s*(?:(?:any|some|recent|latest|good|new|current)\s+)*"
+        rf"(?:{_EVIDENCE_NOUNS}|search)(?:\s+(?:needed|wanted|required|requested|please|pls|plz|"
+        r"request|ideally|published|out\s+there|available))*\s*(?:(?:on|about|for|regarding|into|around|re|relating\s+to|covering|"
+        r"of)\b|:|-)\s*(?P<topic>.+)$",
+        re.IGNORECASE,
+    ),
+    # "lit search pls: pressure ulcer prevention", "search: frailty scores"
+    re.compile(
+        r"^\s*(?:new\s+|quick\s+|urgent\s+)?(?:lit(?:erature)?\s+)?(?:search|review|evidence)"
+        r"(?:\s+(?:request|please|pls|plz|needed|wanted))*\s*[:\-\u2013]\s*(?P<topic>.+)$",
         re.IGNORECASE,
     ),
 ]
+# "teaching on sepsis next week - can you find some recent papers": the topic comes first.
+_TRAILING_ASK = re.compile(
+    rf"^(?P<topic>.+?)[\s,.;:!?\-\u2013]+(?:(?:can|could|would|will)\s+(?:you|u|someone|anyone|the\s+library)"
+    rf"\s+(?:please\s+)?|please\s+|pls\s+)?{_REQUEST_VERB}\s+(?:me\s+|us\s+)?"
+    r"(?:(?:some|any|a\s+few|the\s+latest|recent|relevant|good)\s+)*"
+    rf"{_EVIDENCE_NOUNS}(?:\s+(?:on\s+(?:it|this|that)|please|pls|for\s+(?:me|us)))*[\s?.!]*$",
+    re.IGNORECASE,
+)
 # "how do I find papers on X" asks how to search, which the training and Hub FAQs answer.
 _HOW_TO = re.compile(
-    r"\bhow\s+(?:do|can|should|would)\s+(?:i|we|one|people|staff)\b|\bwhere\s+(?:do|can)\s+(?:i|we)\b",
+    r"\bhow\s+(?:do|can|should|would)\s+(?:i|we|one|people|staff)\b|\bwhere\s+(?:do|can)\s+(?:i|we)\b"
+    r"|\bmy\s+own\s+(?:lit(?:erature)?\s+)?search|\b(?:show|teach)\s+(?:me|us)\b"
+    # Questions about the search service itself, not a request: "how does that work?"
+    r"|\bhow\s+(?:does|do|would|will)\s+(?:it|that|this|the\s+service)\s+work"
+    r"|\bhow\s+long\s+(?:does|do|will|would)\b|\bhow\s+much\b|\bis\s+it\s+free\b",
     re.IGNORECASE,
 )
 _BENEFICIARY = re.compile(
@@ -112,6 +135,21 @@ class SearchSignal:
     deadline_text: str | None
 
 
+_HELP = re.compile(
+    r"^\W*(?:help|\?+|menu|commands|options|what\s+(?:can|do)\s+(?:you|u|this\s+bot|evidence\s+desk)\s+do"
+    r"|what\s+(?:are|r)\s+(?:you|u)(?:\s+for)?|who\s+are\s+you|how\s+do\s+(?:i|you)\s+use\s+(?:you|u|this|it)"
+    r"|what\s+(?:kind|kinds|sort|sorts|type|types)\s+of\s+(?:things|questions|stuff)\s+can\s+(?:i|we)\s+ask(?:\s+you)?"
+    r"|what\s+can\s+(?:i|we)\s+ask(?:\s+you)?|how\s+(?:do|can)\s+you\s+help(?:\s+me)?)"
+    r"(?:\s+(?:here|exactly|please|then|bot))*\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_help_request(text: str) -> bool:
+    """ "help", "what can you do?": answered by the bot's own help entry whatever the KB says."""
+    return bool(_HELP.match(text))
+
+
 def strip_greeting(text: str) -> str:
     """Drop a leading "hi team, quick one -" so the question itself is what gets matched."""
     return _GREETING.sub("", text, count=1).strip()
@@ -119,7 +157,7 @@ def strip_greeting(text: str) -> str:
 
 def is_smalltalk(text: str) -> bool:
     """True for messages that are only greetings, thanks or acknowledgements."""
-    words = re.findall(r"[a-z']+", text.lower())
+    words = re.findall(r"[a-z']+", _FOR_YOUR_HELP.sub(" ", text.lower()))
     if not words or len(words) > 8:
         return not words and bool(text.strip())
     return all(w in _SMALLTALK_WORDS for w in words)
@@ -142,9 +180,9 @@ def _clean_topic(raw: str) -> str | None:
 def find_search_request(text: str) -> SearchSignal | None:
     """The topic of an explicit request for evidence, or None when the message is not one."""
     deadline_text, rest = find_deadline(text)
+    if _HOW_TO.search(rest):
+        return None
     for sentence in [rest, *_SENTENCE_END.split(rest)]:
-        if _HOW_TO.search(sentence):
-            continue
         for pattern in _PATTERNS:
             match = pattern.search(sentence)
             if match is None:
@@ -152,6 +190,14 @@ def find_search_request(text: str) -> SearchSignal | None:
             topic = _clean_topic(match.group("topic"))
             if topic:
                 return SearchSignal(topic=topic, deadline_text=deadline_text)
+    match = _TRAILING_ASK.search(rest)
+    if match is not None:
+        topic = _clean_topic(
+            re.sub(r"^(?:i(?:'m|\s+am)\s+)?(?:doing|giving|preparing|writing|running)\s+"
+                   r"(?:a\s+|an\s+|the\s+|my\s+|our\s+)?", "", match.group("topic"), flags=re.I)
+        )  # fmt: skip
+        if topic:
+            return SearchSignal(topic=topic, deadline_text=deadline_text)
     return None
 
 

@@ -47,7 +47,7 @@ class Router:
         self.classifier = Classifier(
             lambda: store.current,
             clinical,
-            Thresholds(settings.answer_threshold, settings.suggest_threshold),
+            Thresholds(settings.answer_threshold, settings.suggest_threshold, settings.help_entry),
             today,
         )
 

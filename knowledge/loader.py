@@ -292,7 +292,8 @@ def parse_synonyms(data: Any, name: str, problems: list[Problem]) -> dict[str, t
         if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
             problems.append(Problem(name, 1, f"variants of '{canonical}' must be a list of text"))
             continue
-        cleaned = tuple(v.strip().lower() for v in variants if v.strip())
+        # Capitals are kept: an all-capitals variant ("ILL") is matched case-sensitively.
+        cleaned = tuple(v.strip() for v in variants if v.strip())
         for variant in cleaned:
             if variant in owner and owner[variant] != str(canonical).lower():
                 problems.append(

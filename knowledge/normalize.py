@@ -39,28 +39,45 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
 
+def _alternation(variants: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex for all variants, longest first, matching whole words only."""
+    escaped = [re.escape(v) for v in variants]
+    if not escaped:
+        return None
+    return re.compile(r"(?<![A-Za-z0-9])(" + "|".join(escaped) + r")(?![A-Za-z0-9])")
+
+
 class Normalizer:
     """Turns text into stemmed content terms, consistently for KB questions and user messages."""
 
     def __init__(self, synonyms: Mapping[str, Iterable[str]]) -> None:
-        pairs = sorted(
-            ((fold(v), fold(c)) for c, variants in synonyms.items() for v in variants),
+        """Variants written with capitals ("ILL", "OA") match only as capitals, because in lower
+        case they are ordinary words ("an ill child"); all other variants ignore case."""
+        exact = sorted(
+            ((v, fold(c)) for c, variants in synonyms.items() for v in variants if v != v.lower()),
             key=lambda pair: -len(pair[0]),
         )
-        self._canonical = dict(pairs)
-        self._synonym_re = (
-            re.compile(
-                r"(?<![a-z0-9])(" + "|".join(re.escape(v) for v, _ in pairs) + r")(?![a-z0-9])"
-            )
-            if pairs
-            else None
+        folded = sorted(
+            (
+                (fold(v), fold(c))
+                for c, variants in synonyms.items()
+                for v in variants
+                if v == v.lower()
+            ),
+            key=lambda pair: -len(pair[0]),
         )
+        self._exact = dict(exact)
+        self._canonical = dict(folded)
+        self._exact_re = _alternation(v for v, _ in exact)
+        self._synonym_re = _alternation(v for v, _ in folded)
         self._vocabulary: list[str] = []
         self._known: frozenset[str] = frozenset()
         self._corrections: dict[str, str] = {}
 
     def rewrite(self, text: str) -> str:
         """Folded text with every synonym variant replaced by its canonical form."""
+        if self._exact_re is not None:
+            text = self._exact_re.sub(lambda m: self._exact[m.group(1)], text)
         folded = fold(text)
         if self._synonym_re is None:
             return folded

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Run or test Evidence Desk on a fresh clone with nothing but Python 3.11+.
+
+    python3 tasks.py run     # the bot on its embedded defaults
+    python3 tasks.py test    # the whole test suite
+
+Each creates `.venv` and installs the project (with its dev tools) on first use, and again
+whenever pyproject.toml changes. Extra arguments are passed on (`tasks.py test -k privacy`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".deps-stamp"
+
+
+def ensure_environment() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be started by an older Python
+        sys.exit(f"Evidence Desk needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not PYTHON.exists():
+        print("Creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing Evidence Desk and its tools into .venv (first run only) ...", flush=True)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-e", f"{ROOT}[dev]"],
+        check=True,
+    )  # fmt: skip
+    STAMP.write_text(wanted)
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "check"}:
+        print(__doc__)
+        return 2
+    command, extra = sys.argv[1], sys.argv[2:]
+    ensure_environment()
+    os.chdir(ROOT)
+    if command == "run":
+        return subprocess.call([str(PYTHON), "-m", "bot", "serve", *extra])
+    if command == "check":
+        for step in (
+            [str(PYTHON), "-m", "ruff", "check", "."],
+            [str(PYTHON), "-m", "ruff", "format", "--check", "."],
+            [str(PYTHON), "-m", "mypy"],
+        ):
+            if subprocess.call(step) != 0:
+                return 1
+        return 0
+    return subprocess.call([str(PYTHON), "-m", "pytest", *extra])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

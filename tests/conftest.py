@@ -1,0 +1,106 @@
+"""Shared fixtures: the real shipped KB, the real matcher, and small KB folders made per test."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.messages import Reply
+from handlers.router import Answer, Router
+from knowledge import SHIPPED_KB_DIR
+from knowledge.store import KnowledgeStore
+
+TODAY = date(2026, 11, 22)
+
+SITE_YAML = """\
+library_name: Test Library
+library_email: library@test.nhs.uk
+library_phone: 01234 000000
+opening_hours: 9 to 5
+"""
+
+
+def entry_text(
+    entry_id: str = "sample-entry",
+    *,
+    title: str = "A sample entry",
+    category: str = "library",
+    questions: tuple[str, ...] = ("how do I borrow a book", "borrowing books from the library"),
+    body: str = "Ask at the desk or email {{library_email}}.",
+    extra: str = "",
+    links: str = "  - title: Source\n    url: https://example.nhs.uk/source\n",
+) -> str:
+    question_lines = "".join(f"  - {q}\n" for q in questions)
+    return (
+        "---\n"
+        f"id: {entry_id}\n"
+        f"title: {title}\n"
+        f"category: {category}\n"
+        f"questions:\n{question_lines}"
+        f"links:\n{links}"
+        "owner: Library team\n"
+        "reviewed: 2026-10-01\n"
+        "review_by: 2027-10-01\n"
+        f"{extra}"
+        "---\n"
+        f"{body}\n"
+    )
+
+
+@dataclass
+class KbFolder:
+    path: Path
+
+    def write(self, name: str, text: str) -> Path:
+        target = self.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text) if text.startswith("\n") else text)
+        return target
+
+
+@pytest.fixture
+def kb_folder(tmp_path: Path) -> KbFolder:
+    """A minimal valid KB: a site profile and one entry; tests add or break files."""
+    folder = KbFolder(tmp_path / "kb")
+    folder.write("site.yaml", SITE_YAML)
+    folder.write("synonyms.yaml", "synonyms:\n  library: [libary]\n")
+    folder.write("faqs/sample-entry.md", entry_text())
+    return folder
+
+
+@dataclass
+class Conversation:
+    """Talks to the real core the way a person would: `bot.say("...")` returns the reply."""
+
+    router: Router
+
+    def ask(self, text: str) -> Answer:
+        return self.router.answer(text)
+
+    def say(self, text: str) -> Reply:
+        return self.router.answer(text).reply
+
+
+@pytest.fixture(scope="session")
+def shipped_store() -> KnowledgeStore:
+    return KnowledgeStore.from_directory(SHIPPED_KB_DIR)
+
+
+@pytest.fixture(scope="session")
+def bot(shipped_store: KnowledgeStore) -> Conversation:
+    settings = Settings(kb_dir=SHIPPED_KB_DIR)
+    return Conversation(Router(shipped_store, settings, today=lambda: TODAY))
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: object) -> Settings:
+        return Settings(**overrides)  # type: ignore[arg-type]
+
+    return make

@@ -1,0 +1,37 @@
+"""The web server built by `create_app`: health check and KB hot reload."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp.test_utils import TestClient
+
+from bot.app import KNOWLEDGE, create_app
+from bot.config import Settings
+from tests.conftest import KbFolder, entry_text
+
+
+async def test_healthz_reports_the_kb_version(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0))
+    client: TestClient = await aiohttp_client(app)
+    response = await client.get("/healthz")
+    assert response.status == 200
+    body = await response.json()
+    assert body["status"] == "ok"
+    assert body["kb_entries"] == 1
+    assert body["kb_version"] == app[KNOWLEDGE].current.kb.version
+
+
+async def test_edited_kb_is_served_without_a_restart(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0.05))
+    client: TestClient = await aiohttp_client(app)
+    before = (await (await client.get("/healthz")).json())["kb_version"]
+    kb_folder.write("faqs/second-entry.md", entry_text("second-entry", title="Second"))
+    store = app[KNOWLEDGE]
+    for _ in range(100):
+        if len(store.current.kb.entries) == 2:
+            break
+        await asyncio.sleep(0.05)
+    after = await (await client.get("/healthz")).json()
+    assert after["kb_entries"] == 2
+    assert after["kb_version"] != before

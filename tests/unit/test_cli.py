@@ -1,0 +1,93 @@
+"""The `evidence-desk` command as a person or a script runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import KbFolder, entry_text
+
+ASK_JSON_KEYS = {"intent", "faq_id", "score", "answer", "suggestions", "topic"}
+
+
+def run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_ask_json_reads_one_question_a_line_and_writes_one_object_a_line() -> None:
+    result = run(
+        "ask", "--json", stdin="forgot my athens password\n\nhello\nfind papers on sepsis\n"
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 3
+    assert all(set(row) == ASK_JSON_KEYS for row in rows)
+    assert rows[0]["intent"] == "faq"
+    assert rows[0]["faq_id"] == "openathens-forgotten-password"
+    assert rows[0]["answer"]
+    assert rows[1] == {"intent": "smalltalk", "faq_id": None, "score": 0.0, "answer": None,
+                       "suggestions": None, "topic": None}  # fmt: skip
+    assert rows[2]["intent"] == "search_request"
+    assert rows[2]["topic"] == "sepsis"
+
+
+def test_ask_prints_the_answer_with_its_source() -> None:
+    result = run("ask", "how", "do", "I", "register", "for", "openathens")
+    assert result.returncode == 0, result.stderr
+    assert "Source:" in result.stdout
+    assert "https://" in result.stdout
+
+
+def test_kb_validate_passes_on_the_shipped_kb() -> None:
+    result = run("kb", "validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_kb_validate_exits_1_and_prints_file_and_line(kb_folder: KbFolder) -> None:
+    broken = kb_folder.write("faqs/sample-entry.md", entry_text(category="gossip"))
+    result = run("kb", "validate", str(kb_folder.path))
+    assert result.returncode == 1
+    assert f"{broken}:4: category 'gossip'" in result.stdout
+
+
+def test_kb_validate_exits_0_on_a_valid_folder(kb_folder: KbFolder) -> None:
+    result = run("kb", "validate", str(kb_folder.path))
+    assert result.returncode == 0
+    assert "1 entries OK" in result.stderr
+
+
+def test_kb_export_writes_filled_entries_as_json_lines(kb_folder: KbFolder) -> None:
+    result = run("kb", "export", "--format", "jsonl", "--dir", str(kb_folder.path))
+    assert result.returncode == 0, result.stderr
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["id"] == "sample-entry"
+    assert row["answer"] == "Ask at the desk or email library@test.nhs.uk."
+    assert row["links"] == [{"title": "Source", "url": "https://example.nhs.uk/source"}]
+    assert row["questions"] == ["how do I borrow a book", "borrowing books from the library"]
+
+
+def test_ask_refuses_to_start_on_a_broken_kb(kb_folder: KbFolder) -> None:
+    kb_folder.write("faqs/sample-entry.md", "no front matter\n")
+    result = run("ask", "hello", env={"EVIDENCE_DESK_KB_DIR": str(kb_folder.path)})
+    assert result.returncode == 1
+    assert "front matter" in result.stderr
+
+
+def test_invalid_setting_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    result = run("ask", "hello", env={"EVIDENCE_DESK_ANSWER_THRESHOLD": "lots"})
+    assert result.returncode == 2
+    assert "Configuration error" in result.stderr
+    assert "Traceback" not in result.stderr
