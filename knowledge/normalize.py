@@ -35,6 +35,8 @@ _STEMMER = snowballstemmer.stemmer("english")
 
 def fold(text: str) -> str:
     """Lower-case ASCII with typographic quotes straightened, so curly and straight apostrophes meet."""
+    if text.isascii():
+        return text.replace("`", "'").lower()
     text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
@@ -73,6 +75,8 @@ class Normalizer:
         self._vocabulary: list[str] = []
         self._known: frozenset[str] = frozenset()
         self._corrections: dict[str, str] = {}
+        # The pure-Python stemmer costs ~70 µs a word; KB text repeats words endlessly.
+        self._stems: dict[str, str] = {}
 
     def rewrite(self, text: str) -> str:
         """Folded text with every synonym variant replaced by its canonical form."""
@@ -121,5 +125,16 @@ class Normalizer:
         words = self.words(text)
         if correct:
             words = [self.correct(w) for w in words]
-        stems: list[str] = _STEMMER.stemWords(words)
+        return self.stem(words)
+
+    def stem(self, words: Iterable[str]) -> list[str]:
+        cache = self._stems
+        stems = []
+        for word in words:
+            stem = cache.get(word)
+            if stem is None:
+                stem = _STEMMER.stemWord(word)
+                if len(cache) < 200_000:
+                    cache[word] = stem
+            stems.append(stem)
         return stems
