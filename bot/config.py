@@ -26,10 +26,10 @@ class Settings(BaseSettings):
         5.0, ge=0, description="How often the server checks the KB folder for edits; 0 = never."
     )
     answer_threshold: float = Field(
-        0.30, gt=0, le=1, description="Score at or above which the bot answers with an FAQ entry."
+        0.16, gt=0, le=1, description="Score at or above which the bot answers with an FAQ entry."
     )
     suggest_threshold: float = Field(
-        0.20, gt=0, le=1, description="Score at or above which close entries are offered instead."
+        0.11, gt=0, le=1, description="Score at or above which close entries are offered instead."
     )
     help_entry: str = Field(
         "bot-help", description='KB entry shown for "help" and "what can you do?".'

@@ -22,7 +22,8 @@ _SMALLTALK_WORDS = frozenset(
     thats helpful bye goodbye see ya later cya night take care appreciated appreciate again bot
     evidence desk how are doing is it going you alright all's well what's up whats sup
     sounds great will do noted understood was that really so much super useful this is
-    works worked done sorted thx thnx thanx tq ty been have day your a lovely wonderful""".split()
+    works worked done sorted thx thnx thanx tq ty been have day your a lovely wonderful
+    you've youve you're youre""".split()
 )
 _FOR_YOUR_HELP = re.compile(r"\bfor\s+(?:all\s+)?(?:your|the)\s+help\b")
 _GREETING = re.compile(
@@ -93,6 +94,14 @@ _PATTERNS = [
         re.IGNORECASE,
     ),
 ]
+# "should we use capnography in sedation - what's the evidence?": the question comes first.
+_TRAILING_EVIDENCE = re.compile(
+    r"^(?P<topic>.+?)[\s,.;:!?\-\u2013]+(?:(?:so\s+|and\s+)?(?:is|are)\s+there\s+(?:any\s+|good\s+|much\s+)?"
+    r"(?:evidence|research|literature|studies|data)(?:\s+(?:for|on|about)\s+(?:it|this|that))?"
+    r"|what(?:'s|s|\s+is|\s+does)\s+the\s+(?:latest\s+|current\s+)?(?:evidence|research|literature)(?:\s+say)?"
+    r"|any\s+(?:evidence|research|papers|studies))[\s?.!]*$",
+    re.IGNORECASE,
+)
 # "teaching on sepsis next week - can you find some recent papers": the topic comes first.
 _TRAILING_ASK = re.compile(
     rf"^(?P<topic>.+?)[\s,.;:!?\-\u2013]+(?:(?:can|could|would|will)\s+(?:you|u|someone|anyone|the\s+library)"
@@ -190,7 +199,7 @@ def find_search_request(text: str) -> SearchSignal | None:
             topic = _clean_topic(match.group("topic"))
             if topic:
                 return SearchSignal(topic=topic, deadline_text=deadline_text)
-    match = _TRAILING_ASK.search(rest)
+    match = _TRAILING_ASK.search(rest) or _TRAILING_EVIDENCE.search(rest)
     if match is not None:
         topic = _clean_topic(
             re.sub(r"^(?:i(?:'m|\s+am)\s+)?(?:doing|giving|preparing|writing|running)\s+"
@@ -232,4 +241,7 @@ class ClinicalVocabulary:
                 lowered,
             )
         )
-        return question and bool(self.clinical_words(text))
+        words = self.clinical_words(text)
+        # A bare topic ("outcomes of ERAS in colorectal patients over 80") counts when it is
+        # unmistakably clinical: two different clinical words.
+        return bool(words) and (question or len(set(words)) >= 2)

@@ -28,12 +28,12 @@ from knowledge.normalize import Normalizer
 FloatArray = npt.NDArray[np.float64]
 
 #: How much each view contributes to an entry's score (they sum to 1).
-WEIGHT_BEST_PHRASING = 0.27
-WEIGHT_WHOLE_ENTRY = 0.27
-WEIGHT_ANSWER = 0.18
-WEIGHT_CHARACTERS = 0.28
+WEIGHT_BEST_PHRASING = 0.15
+WEIGHT_WHOLE_ENTRY = 0.30
+WEIGHT_ANSWER = 0.22
+WEIGHT_CHARACTERS = 0.33
 #: Words the KB has never seen weigh this share of the highest IDF in the query's length.
-UNSEEN_WORD_WEIGHT = 0.8
+UNSEEN_WORD_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
