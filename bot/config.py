@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.db.url import normalize_database_url
+from bot.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
 from knowledge import SHIPPED_KB_DIR
 
 
@@ -38,6 +40,45 @@ class Settings(BaseSettings):
         4000, ge=100, description="Longer messages are refused with a clear reply."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    database_url: str = Field(
+        "sqlite+aiosqlite:///var/evidence-desk.sqlite3",
+        # DATABASE_URL is what hosting platforms set; "database_url" lets code pass the field
+        # by name (Settings(database_url=...)), which an alias would otherwise silently drop.
+        validation_alias=AliasChoices("EVIDENCE_DESK_DATABASE_URL", "DATABASE_URL", "database_url"),
+        description=(
+            "Database URL, from EVIDENCE_DESK_DATABASE_URL or else DATABASE_URL: "
+            "sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db; plain sqlite:///, "
+            "postgresql:// and postgres:// are rewritten to those async drivers."
+        ),
+    )
+    ticket_prefix: str = Field(
+        "KLS",
+        min_length=1,
+        max_length=16,
+        description="Prefix of ticket references (KLS-2026-00042).",
+    )
+    default_turnaround_working_days: int = Field(
+        5,
+        ge=1,
+        description="Working days a request is due in when the requester gives no deadline.",
+    )
+    unclaimed_escalation_working_hours: float = Field(
+        8, gt=0, description="Working hours a request may stay unclaimed before it is escalated."
+    )
+    retention_days: int = Field(
+        365,
+        ge=1,
+        description="Days after closing that a ticket's free text is purged (audit kept).",
+    )
+    hospital_number_pattern: str | None = Field(
+        DEFAULT_HOSPITAL_NUMBER_PATTERN,
+        description="Regular expression for free-standing local hospital numbers; None = off.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_driver(cls, value: str) -> str:
+        return normalize_database_url(value)
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Settings:

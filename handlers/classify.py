@@ -27,6 +27,12 @@ from knowledge.store import KnowledgeSnapshot
 
 _SENTENCES = re.compile(r"(?<=[.?!])\s+|\n+|\s+[-\u2013]\s+")
 MAX_SUGGESTIONS = 3
+#: An out-of-scope topic scoring this share of the best FAQ's score wins the tie.
+OUT_OF_SCOPE_TIE = 0.9
+#: Distinct clinical words that make a message clearly clinical ...
+STRONGLY_CLINICAL = 2
+#: ... in which case an FAQ needs this score to be the answer rather than a search request.
+CLINICAL_OVERRIDE_SCORE = 0.4
 
 
 @dataclass(frozen=True)
@@ -95,26 +101,36 @@ class Classifier:
             return self._search_request(text, signal.topic, signal.deadline_text)
 
         matches = self._best_matches(snapshot, body)
-        top = matches[0] if matches else None
         in_scope = [m for m in matches if m.target.in_scope]
-        if top is not None and top.score >= self.thresholds.answer:
-            if top.target.in_scope:
-                return Classification(
-                    Intent.FAQ, text, top.target.id, top.score, matches=tuple(matches)
-                )
-        if top is not None and not top.target.in_scope and top.score >= self.thresholds.suggest:
-            topic = next(t for t in snapshot.kb.out_of_scope if t.id == top.target.id)
+        outside = next((m for m in matches if not m.target.in_scope), None)
+        best = in_scope[0] if in_scope else None
+        # A near tie with another service's topic goes to that service: redirecting someone
+        # costs them a click, a confidently wrong library answer costs their trust.
+        if (
+            outside is not None
+            and outside.score >= self.thresholds.suggest
+            and (best is None or outside.score >= OUT_OF_SCOPE_TIE * best.score)
+        ):
+            topic = next(t for t in snapshot.kb.out_of_scope if t.id == outside.target.id)
             return Classification(
-                Intent.UNKNOWN, text, score=top.score, redirect=topic.redirect,
+                Intent.UNKNOWN, text, score=outside.score, redirect=topic.redirect,
                 matches=tuple(matches),
             )  # fmt: skip
+        clinical = self._clinical.clinical_strength(body)
+        if best is not None and best.score >= self.thresholds.answer:
+            # A clearly clinical question that only brushes an FAQ ("...improve outcomes?")
+            # is an evidence question; the FAQ must then match strongly to win.
+            if clinical < STRONGLY_CLINICAL or best.score >= CLINICAL_OVERRIDE_SCORE:
+                return Classification(
+                    Intent.FAQ, text, best.target.id, best.score, matches=tuple(matches)
+                )
         if self._clinical.is_clinical_question(body):
             deadline_text, rest = find_deadline(body)
             return self._search_request(text, rest.rstrip(" ?.!"), deadline_text)
         suggestions = tuple(
             m.target.id for m in in_scope[:MAX_SUGGESTIONS] if m.score >= self.thresholds.suggest
         )
-        score = top.score if top is not None else 0.0
+        score = best.score if best is not None else 0.0
         return Classification(
             Intent.UNKNOWN, text, score=score, suggestions=suggestions, matches=tuple(matches)
         )

@@ -106,7 +106,7 @@ _TRAILING_EVIDENCE = re.compile(
 _TRAILING_ASK = re.compile(
     rf"^(?P<topic>.+?)[\s,.;:!?\-\u2013]+(?:(?:can|could|would|will)\s+(?:you|u|someone|anyone|the\s+library)"
     rf"\s+(?:please\s+)?|please\s+|pls\s+)?{_REQUEST_VERB}\s+(?:me\s+|us\s+)?"
-    r"(?:(?:some|any|a\s+few|the\s+latest|recent|relevant|good)\s+)*"
+    r"(?:(?:some|any|a\s+few|the|latest|recent|relevant|good)\s+)*"
     rf"{_EVIDENCE_NOUNS}(?:\s+(?:on\s+(?:it|this|that)|please|pls|for\s+(?:me|us)))*[\s?.!]*$",
     re.IGNORECASE,
 )
@@ -116,7 +116,11 @@ _HOW_TO = re.compile(
     r"|\bmy\s+own\s+(?:lit(?:erature)?\s+)?search|\b(?:show|teach)\s+(?:me|us)\b"
     # Questions about the search service itself, not a request: "how does that work?"
     r"|\bhow\s+(?:does|do|would|will)\s+(?:it|that|this|the\s+service)\s+work"
-    r"|\bhow\s+long\s+(?:does|do|will|would)\b|\bhow\s+much\b|\bis\s+it\s+free\b",
+    r"|\bhow\s+long\s+(?:does|do|will|would)\b|\bhow\s+much\b|\bis\s+it\s+free\b"
+    # Alerts for new research are current awareness, not a one-off search.
+    r"|\balerts?\b|\bkeep\s+(?:me\s+|us\s+)?up\s+to\s+date\b|\bbulletins?\b|\bnotif(?:y|ied|ication)"
+    # "can I paste a patient's letter in here so you can find evidence" asks about privacy.
+    r"|\b(?:paste|post|share|include|upload|put|send|type)\b[^.?!]{0,40}\bpatient",
     re.IGNORECASE,
 )
 _BENEFICIARY = re.compile(
@@ -231,6 +235,10 @@ class ClinicalVocabulary:
             for w in words
             if w in self.terms or (len(w) >= 7 and any(w.endswith(e) for e in self.endings))
         ]
+
+    def clinical_strength(self, text: str) -> int:
+        """How many different clinical words the text uses."""
+        return len(set(self.clinical_words(text)))
 
     def is_clinical_question(self, text: str) -> bool:
         """A question (by form) about a clinical subject (by vocabulary)."""

@@ -6,7 +6,7 @@ correction (see `normalize`); IDF is counted per entry, so a word shared by many
 entry stays distinctive. Each entry is scored three ways: its best single phrasing (a short
 message that matches one way of asking), all its phrasings together (a long message that uses the
 entry's vocabulary in general) and its answer text (names people ask about that no phrasing
-mentions). Words the KB has never seen count against a match, so "where do I park" does not
+mentions). Words the KB has never seen count against a match, so "where can I park" does not
 become a library answer because of one shared word.
 """
 

@@ -1,0 +1,103 @@
+"""Engines and sessions: the one place that knows how each database must be driven.
+
+SQLite needs three things PostgreSQL does not, all set per connection:
+
+* `foreign_keys=ON`, or the cascades and `SET NULL`s in the schema are silently ignored;
+* WAL journalling, so readers are not blocked by the bot's writes;
+* `BEGIN IMMEDIATE` for every transaction. Python's sqlite3 opens transactions lazily, at the
+  first write, and a transaction that read first and then tries to write after another
+  connection committed fails at once with "database is locked" instead of waiting. Taking the
+  write lock at BEGIN makes concurrent writers queue (up to the busy timeout) instead, which is
+  what the ticket service's read-check-update transactions need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+from bot.db.url import normalize_database_url
+
+__all__ = ["Database", "create_engine_from_url"]
+
+# How long a SQLite connection waits for another's write lock before giving up.
+SQLITE_BUSY_TIMEOUT_SECONDS: Final = 30.0
+
+
+def create_engine_from_url(url: str, *, echo: bool = False) -> AsyncEngine:
+    """Build an async engine for `url` (plain `sqlite:///` and `postgresql://` are accepted).
+
+    A SQLite file's folder is created if missing: the default URL points into `var/`, and a
+    first run should not fail on an empty checkout.
+    """
+    url = normalize_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return _create_async_engine(url, echo=echo, pool_pre_ping=True)
+
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = _create_async_engine(
+        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    )
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(engine.sync_engine, "begin", _begin_immediate)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
+    # None hands transaction control to SQLAlchemy (see _begin_immediate); the pragmas must
+    # run outside any transaction, which is why they are here and not in a migration.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """An engine and its session factory, created once per process and shared by services.
+
+    Sessions do not expire objects on commit, so values read inside a transaction can still be
+    turned into views after it; services return frozen views, never ORM objects.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            engine, expire_on_commit=False
+        )
+
+    @classmethod
+    def from_url(cls, url: str, *, echo: bool = False) -> Database:
+        return cls(create_engine_from_url(url, echo=echo))
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`, for the few statements that differ (upserts)."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        """Close every pooled connection; call once at shutdown (and per test)."""
+        await self.engine.dispose()
