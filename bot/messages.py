@@ -73,6 +73,48 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form; adapters render it as a Block Kit input, an Adaptive Card input or
+    an HTML control. `kind` is "text", "textarea", "choice" or "date" (ISO yyyy-mm-dd)."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    value: str = ""
+    hint: str = ""
+    choices: tuple[Choice, ...] = ()
+    max_length: int = 2000
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form to show the person (a Slack modal, a Teams card, a web form).
+
+    `errors` maps field names to messages shown beside them; `notice` is shown above the
+    fields (the privacy warning, for example). `state` travels with the form and comes back
+    on submit, so the handler can keep context (the original thread) without server memory.
+    """
+
+    form_id: str
+    title: str
+    submit_label: str
+    fields: tuple[FormField, ...]
+    errors: tuple[tuple[str, str], ...] = ()
+    notice: str | None = None
+    state: str = ""
+
+    def error_for(self, name: str) -> str | None:
+        return dict(self.errors).get(name)
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the bot says back, in light Markdown (**bold**, bullets, [label](url)).
 
@@ -89,4 +131,7 @@ class Reply:
     suggestions: tuple[Suggestion, ...] = ()
     buttons: tuple[Button, ...] = ()
     prefill: RequestPrefill | None = None
+    form: Form | None = None
     ephemeral: bool = False
+    #: Shown privately to the sender, above the reply (patient details found in the message).
+    warning: str | None = None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from bot.config import Settings
 from bot.messages import IncomingMessage, Reply
+from bot.privacy import PrivacyScanner
 from handlers.classify import Classification, Classifier, Thresholds
 from handlers.intents import ClinicalVocabulary
 from handlers.replies import build_reply, faq_reply, too_long_reply
@@ -40,6 +41,7 @@ class Router:
     ) -> None:
         self.store = store
         self.settings = settings
+        self.scanner = PrivacyScanner(settings.hospital_number_pattern)
         clinical_file = Path(settings.kb_dir) / "clinical_terms.yaml"
         if not clinical_file.is_file():
             clinical_file = SHIPPED_KB_DIR / "clinical_terms.yaml"
@@ -52,11 +54,21 @@ class Router:
         )
 
     def answer(self, text: str) -> Answer:
-        """Classify and reply; over-long text is refused before any work, never truncated."""
+        """Classify and reply; over-long text is refused before any work, never truncated.
+
+        Patient-identifiable details are found first and taken out of the text that is matched
+        and quoted back (a search topic), and the sender gets a private warning.
+        """
         if len(text) > self.settings.max_message_chars:
             return Answer(too_long_reply(len(text), self.settings.max_message_chars), None)
+        findings = self.scanner.scan(text)
+        if findings:
+            text = self.scanner.redact(text, findings)
         result = self.classifier.classify(text)
-        return Answer(build_reply(result, self.store.current.kb), result)
+        reply = build_reply(result, self.store.current.kb)
+        if findings:
+            reply = replace(reply, warning=self.scanner.describe(findings))
+        return Answer(reply, result)
 
     async def handle(self, message: IncomingMessage) -> Reply:
         return self.answer(message.text).reply

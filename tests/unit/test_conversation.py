@@ -128,3 +128,16 @@ def test_over_long_message_is_refused_clearly(bot: Conversation) -> None:
 
 def test_empty_message_is_unknown(bot: Conversation) -> None:
     assert bot.say("   ").intent is Intent.UNKNOWN
+
+
+def test_message_with_an_nhs_number_gets_a_private_warning(bot: Conversation) -> None:
+    reply = bot.say("can you find evidence on sepsis for my patient 943 476 5919")
+    assert reply.warning is not None
+    assert "NHS number" in reply.warning
+    assert "5919" not in reply.text
+    assert reply.prefill is not None
+    assert "5919" not in reply.prefill.topic
+
+
+def test_clean_message_has_no_warning(bot: Conversation) -> None:
+    assert bot.say("library opening hours").warning is None

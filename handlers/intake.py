@@ -1,0 +1,205 @@
+"""The search-request intake form: what it asks, how answers are checked, and the privacy gate.
+
+The form follows the NHS National Searching Guidance in brief: the question, why it is needed
+(purpose), when, and the scope a specialist needs to search well. Every free-text answer passes
+the privacy scanner before anything is stored: findings come back as field errors, and only an
+explicit "remove them and send" stores the request, with each finding replaced by a label.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from bot.messages import Choice, Form, FormField, RequestPrefill
+from bot.privacy import PrivacyScanner
+
+FORM_ID = "search_request"
+PRIVACY_ACK = "privacy_ack"
+PRIVACY_ACK_VALUE = "remove_and_send"
+
+PURPOSES: tuple[Choice, ...] = (
+    Choice("direct_patient_care", "Direct patient care"),
+    Choice("service_development", "Service development or redesign"),
+    Choice("research", "Research"),
+    Choice("teaching_education", "Teaching, education or CPD"),
+    Choice("policy_management", "Policy, guideline or management decision"),
+    Choice("audit_qi", "Audit or quality improvement"),
+    Choice("other", "Other"),
+)
+OUTPUT_FORMATS: tuple[Choice, ...] = (
+    Choice("references", "A list of references with abstracts"),
+    Choice("summary", "An evidence summary"),
+    Choice("key_papers", "A few key papers"),
+    Choice("strategy", "The search strategy, to run myself"),
+)
+FREE_TEXT_FIELDS = ("question", "population", "study_types", "key_papers", "notes")
+MAX_QUESTION = 1500
+
+
+@dataclass(frozen=True)
+class IntakeValues:
+    """A checked, complete request: what the ticket is created from."""
+
+    question: str
+    purpose: str
+    deadline: date | None
+    date_range: str
+    population: str
+    study_types: str
+    key_papers: str
+    output_format: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class FormState:
+    """Context carried inside the form (where the request was made), never in server memory."""
+
+    channel_id: str = ""
+    thread_id: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps({"c": self.channel_id, "t": self.thread_id})
+
+    @classmethod
+    def decode(cls, raw: str) -> FormState:
+        try:
+            data = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        thread = data.get("t")
+        return cls(str(data.get("c") or ""), str(thread) if thread else None)
+
+
+def request_form(
+    prefill: RequestPrefill | None = None,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str | None = None,
+    state: FormState | None = None,
+    ask_privacy_ack: bool = False,
+) -> Form:
+    """The form, prefilled from the message or re-shown with the person's answers and errors."""
+    values = dict(values or {})
+    if prefill is not None:
+        values.setdefault("question", prefill.topic)
+        if prefill.deadline is not None:
+            values.setdefault("deadline", prefill.deadline.isoformat())
+    fields = [
+        FormField("question", "What do you need evidence on?", "textarea", True,
+                  values.get("question", ""), "Your question or topic. No patient details, please.",
+                  max_length=MAX_QUESTION),
+        FormField("purpose", "What is it for?", "choice", True, values.get("purpose", ""),
+                  choices=PURPOSES),
+        FormField("deadline", "When do you need it by?", "date", False, values.get("deadline", ""),
+                  "Leave empty for the standard turnaround."),
+        FormField("date_range", "Publication years", "text", False, values.get("date_range", ""),
+                  "For example: last 5 years, 2015 onwards", max_length=100),
+        FormField("population", "Population or setting", "text", False,
+                  values.get("population", ""), "For example: adults in acute wards, UK only",
+                  max_length=500),
+        FormField("study_types", "Types of evidence", "text", False, values.get("study_types", ""),
+                  "For example: guidelines, systematic reviews, RCTs", max_length=500),
+        FormField("key_papers", "Key papers you already know", "textarea", False,
+                  values.get("key_papers", ""), max_length=1000),
+        FormField("output_format", "What would you like back?", "choice", False,
+                  values.get("output_format", ""), choices=OUTPUT_FORMATS),
+        FormField("notes", "Anything else the specialist should know", "textarea", False,
+                  values.get("notes", ""), max_length=1000),
+    ]  # fmt: skip
+    if ask_privacy_ack:
+        fields.append(
+            FormField(
+                PRIVACY_ACK,
+                "Send anyway with those details removed?",
+                "choice",
+                False,
+                "",
+                "Or edit the highlighted answers and send again.",
+                (Choice(PRIVACY_ACK_VALUE, "Yes, remove them and send"),),
+            )
+        )
+    return Form(
+        form_id=FORM_ID,
+        title="Request an evidence search",
+        submit_label="Send request",
+        fields=tuple(fields),
+        errors=tuple((errors or {}).items()),
+        notice=notice,
+        state=(state or FormState()).encode(),
+    )
+
+
+def check_values(
+    values: Mapping[str, str], today: date
+) -> tuple[IntakeValues | None, dict[str, str]]:
+    """Field-by-field checks, with messages a person can act on; nothing is truncated."""
+    errors: dict[str, str] = {}
+    limits = {f.name: f.max_length for f in request_form().fields}
+    clean = {k: (values.get(k) or "").strip() for k in limits}
+    if not clean["question"]:
+        errors["question"] = "Please say what you need evidence on."
+    for name, limit in limits.items():
+        if len(clean[name]) > limit:
+            errors[name] = (
+                f"Please keep this under {limit:,} characters (it is {len(clean[name]):,})."
+            )
+    if clean["purpose"] not in {c.value for c in PURPOSES}:
+        errors["purpose"] = "Please choose what the evidence is for."
+    if clean["output_format"] and clean["output_format"] not in {c.value for c in OUTPUT_FORMATS}:
+        errors["output_format"] = "Please choose one of the options."
+    deadline: date | None = None
+    if clean["deadline"]:
+        try:
+            deadline = date.fromisoformat(clean["deadline"])
+        except ValueError:
+            errors["deadline"] = "Please give a date as YYYY-MM-DD."
+        else:
+            if deadline < today:
+                errors["deadline"] = "That date has passed; please choose a future date."
+    if errors:
+        return None, errors
+    return (
+        IntakeValues(
+            question=clean["question"],
+            purpose=clean["purpose"],
+            deadline=deadline,
+            date_range=clean["date_range"],
+            population=clean["population"],
+            study_types=clean["study_types"],
+            key_papers=clean["key_papers"],
+            output_format=clean["output_format"],
+            notes=clean["notes"],
+        ),
+        {},
+    )
+
+
+def privacy_errors(values: Mapping[str, str], scanner: PrivacyScanner) -> dict[str, str]:
+    """One message per free-text field that holds patient-identifiable data (never the data)."""
+    found: dict[str, str] = {}
+    for name in FREE_TEXT_FIELDS:
+        findings = scanner.scan(values.get(name) or "")
+        if findings:
+            found[name] = scanner.describe(findings)
+    return found
+
+
+def redact_values(values: IntakeValues, scanner: PrivacyScanner) -> IntakeValues:
+    """The same request with every finding replaced by its label: what gets stored."""
+    return IntakeValues(
+        question=scanner.redact(values.question),
+        purpose=values.purpose,
+        deadline=values.deadline,
+        date_range=scanner.redact(values.date_range),
+        population=scanner.redact(values.population),
+        study_types=scanner.redact(values.study_types),
+        key_papers=scanner.redact(values.key_papers),
+        output_format=values.output_format,
+        notes=scanner.redact(values.notes),
+    )
