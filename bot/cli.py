@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.cli_admin import register as register_admin
+from bot.cli_admin import run_admin
 from bot.config import Settings
 from bot.render_text import render_text
 from handlers.router import Answer, Router
@@ -179,11 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["jsonl"], default="jsonl")
     export.add_argument("--dir")
     export.set_defaults(func=cmd_kb_export)
+    register_admin(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "admin", None) is not None:
+        return run_admin(args.admin, args, _settings())
     result: int = args.func(args)
     return result
 

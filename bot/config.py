@@ -53,8 +53,7 @@ class Settings(BaseSettings):
     )
     ticket_prefix: str = Field(
         "KLS",
-        min_length=1,
-        max_length=16,
+        pattern=r"^[A-Z][A-Z0-9]{0,15}$",
         description="Prefix of ticket references (KLS-2026-00042).",
     )
     default_turnaround_working_days: int = Field(

@@ -42,6 +42,30 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True)
+class UserAction:
+    """A button press or form submission, wherever it happened.
+
+    `values` holds a submitted form's answers by field name; `form_state` is the state the
+    form was opened with. `event_id` is the platform's id for this delivery, used so that a
+    retried submission creates nothing twice.
+    """
+
+    platform: Platform
+    user_id: str
+    action: str
+    value: str = ""
+    user_name: str | None = None
+    channel_id: str = ""
+    thread_id: str | None = None
+    values: tuple[tuple[str, str], ...] = ()
+    form_state: str = ""
+    event_id: str | None = None
+
+    def answers(self) -> dict[str, str]:
+        return dict(self.values)
+
+
+@dataclass(frozen=True)
 class SourceLink:
     title: str
     url: str

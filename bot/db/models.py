@@ -248,9 +248,7 @@ class TicketImpact(Base):
     __tablename__ = "ticket_impacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(
-        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
-    )
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     helped: Mapped[bool] = mapped_column(Boolean)
     how_used: Mapped[list[str]] = mapped_column(JSON)
     time_saved_hours: Mapped[float | None] = mapped_column(Float)
@@ -323,3 +321,38 @@ class UnansweredQuestion(Base):
     count: Mapped[int] = mapped_column(Integer)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """A message waiting to be sent (or sent): see bot/outbox.py."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(PLATFORM_LEN))
+    channel_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    thread_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN))
+    card_key: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    message_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PostedMessage(Base):
+    """Where a living message (a ticket card) was posted, so later versions update it."""
+
+    __tablename__ = "posted_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_key: Mapped[str] = mapped_column(String(200), unique=True)
+    platform: Mapped[str] = mapped_column(String(PLATFORM_LEN))
+    channel_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    thread_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN))
+    message_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))

@@ -9,6 +9,9 @@ SQLite needs three things PostgreSQL does not, all set per connection:
   connection committed fails at once with "database is locked" instead of waiting. Taking the
   write lock at BEGIN makes concurrent writers queue (up to the busy timeout) instead, which is
   what the ticket service's read-check-update transactions need.
+
+An in-memory SQLite URL shares one connection between all sessions (SQLAlchemy's StaticPool),
+so it suits single-task scripts only; tests and deployments use a file.
 """
 
 from __future__ import annotations

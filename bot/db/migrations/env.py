@@ -10,11 +10,13 @@ ini-style options, because those treat `%` in a password as interpolation.
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-from bot.db.models import Base
+from bot.db.models import Base, UTCDateTime
 from bot.db.session import create_engine_from_url
 from bot.db.url import normalize_database_url
 
@@ -31,6 +33,13 @@ def _database_url() -> str:
     return Settings().database_url
 
 
+def _render_item(type_: str, obj: object, _autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write our UTC column type as plain DateTime, so revisions never import model code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -38,6 +47,7 @@ def _run_migrations(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,246 @@
+"""Outgoing messages, stored first and delivered by a worker: an outage delays, never drops.
+
+Anything the bot says on its own initiative (a new ticket to a specialist, a clarifying
+question in the requester's thread, "your evidence is ready") is written to the `outbox` table
+in the same transaction as the change that caused it, then delivered by `deliver_due`, which
+retries with backoff and honours `Retry-After`. Several workers can run it at once: each row is
+claimed with a conditional UPDATE (a lease), so a message is sent by one worker only.
+
+Messages that change over time (a specialist's ticket card) carry a `card_key`; the first send
+posts, later ones update the posted message in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from pydantic import TypeAdapter
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import OutboxMessage, PostedMessage
+from bot.db.session import Database
+from bot.messages import Reply
+from bot.tickets.clock import utc_now
+
+log = logging.getLogger(__name__)
+
+_REPLY = TypeAdapter(Reply)
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a message goes: a channel or conversation, optionally a thread within it."""
+
+    platform: str
+    channel_id: str
+    thread_id: str | None = None
+
+
+class DeliveryError(Exception):
+    """Raised by a messenger; `retry_after` (seconds) comes from the platform's rate limit."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(reason)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Messenger(Protocol):
+    """One platform's way of posting and updating messages (Slack Web API, Bot Framework)."""
+
+    async def post(self, destination: Destination, reply: Reply) -> str: ...
+
+    async def update(self, destination: Destination, message_id: str, reply: Reply) -> None: ...
+
+
+def backoff(attempt: int) -> timedelta:
+    """2, 4, 8 ... seconds, capped at 15 minutes."""
+    return timedelta(seconds=min(900, 2**attempt))
+
+
+class Outbox:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+    def add(
+        self,
+        session: AsyncSession,
+        destination: Destination,
+        reply: Reply,
+        *,
+        card_key: str | None = None,
+    ) -> None:
+        """Queue a message inside the caller's transaction: it is sent only if that commits."""
+        session.add(
+            OutboxMessage(
+                platform=destination.platform,
+                channel_id=destination.channel_id,
+                thread_id=destination.thread_id,
+                card_key=card_key,
+                payload=_REPLY.dump_json(reply).decode(),
+                status="pending",
+                attempts=0,
+                next_attempt_at=self._clock(),
+                created_at=self._clock(),
+            )
+        )
+
+    async def enqueue(
+        self, destination: Destination, reply: Reply, *, card_key: str | None = None
+    ) -> None:
+        async with self._db.transaction() as session:
+            self.add(session, destination, reply, card_key=card_key)
+
+    async def _claim(self, limit: int) -> list[OutboxMessage]:
+        now = self._clock()
+        async with self._db.transaction() as session:
+            candidates = (
+                await session.scalars(
+                    select(OutboxMessage.id)
+                    .where(
+                        OutboxMessage.status == "pending",
+                        OutboxMessage.next_attempt_at <= now,
+                        or_(
+                            OutboxMessage.claimed_until.is_(None),
+                            OutboxMessage.claimed_until < now,
+                        ),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(limit)
+                )
+            ).all()
+        claimed: list[OutboxMessage] = []
+        for message_id in candidates:
+            async with self._db.transaction() as session:
+                result = await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id == message_id,
+                        OutboxMessage.status == "pending",
+                        or_(
+                            OutboxMessage.claimed_until.is_(None),
+                            OutboxMessage.claimed_until < now,
+                        ),
+                    )
+                    .values(claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    row = await session.get(OutboxMessage, message_id)
+                    if row is not None:
+                        claimed.append(row)
+        return claimed
+
+    async def deliver_due(self, messengers: Mapping[str, Messenger], limit: int = 50) -> int:
+        """Send what is due; returns how many were delivered. Safe to run on several workers."""
+        delivered = 0
+        for row in await self._claim(limit):
+            messenger = messengers.get(row.platform)
+            if messenger is None:
+                await self._retry(row.id, row.attempts, "no messenger for this platform", None)
+                continue
+            destination = Destination(row.platform, row.channel_id, row.thread_id)
+            reply = _REPLY.validate_json(row.payload)
+            try:
+                posted = await self._posted(row.card_key) if row.card_key else None
+                if posted is not None:
+                    await messenger.update(
+                        Destination(row.platform, posted.channel_id, posted.thread_id),
+                        posted.message_id,
+                        reply,
+                    )
+                    message_id = posted.message_id
+                else:
+                    message_id = await messenger.post(destination, reply)
+            except DeliveryError as exc:
+                await self._retry(row.id, row.attempts, str(exc), exc.retry_after, exc.permanent)
+                continue
+            except Exception as exc:  # a bug or an unexpected transport error: keep the message
+                log.exception("outbox delivery %s failed unexpectedly", row.id)
+                await self._retry(row.id, row.attempts, exc.__class__.__name__, None)
+                continue
+            await self._sent(row, message_id)
+            delivered += 1
+        return delivered
+
+    async def _posted(self, card_key: str) -> PostedMessage | None:
+        async with self._db.transaction() as session:
+            return await session.scalar(
+                select(PostedMessage).where(PostedMessage.card_key == card_key)
+            )
+
+    async def _sent(self, row: OutboxMessage, message_id: str) -> None:
+        now = self._clock()
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(status="sent", sent_at=now, claimed_until=None, message_id=message_id)
+            )
+        if row.card_key:
+            try:
+                async with self._db.transaction() as session:
+                    session.add(
+                        PostedMessage(
+                            card_key=row.card_key,
+                            platform=row.platform,
+                            channel_id=row.channel_id,
+                            thread_id=row.thread_id,
+                            message_id=message_id,
+                        )
+                    )
+            except IntegrityError:
+                # Two first posts of one card raced; the unique key keeps the first, and later
+                # updates go to it.
+                log.info("card %s was already posted; keeping the first", row.card_key)
+
+    async def _retry(
+        self,
+        message_id: int,
+        attempts: int,
+        reason: str,
+        retry_after: float | None,
+        permanent: bool = False,
+    ) -> None:
+        now = self._clock()
+        failed = permanent or attempts >= MAX_ATTEMPTS
+        delay = timedelta(seconds=retry_after) if retry_after is not None else backoff(attempts)
+        log.warning(
+            "outbox message %s not delivered (attempt %s): %s%s",
+            message_id,
+            attempts,
+            reason,
+            "; giving up" if failed else f"; retrying in {delay.total_seconds():.0f}s",
+        )
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(
+                    status="failed" if failed else "pending",
+                    next_attempt_at=now + delay,
+                    claimed_until=None,
+                    last_error=reason[:500],
+                )
+            )
+
+    async def depth(self) -> tuple[int, float]:
+        """Pending messages and the age in seconds of the oldest (for /metrics and /readyz)."""
+        async with self._db.transaction() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(OutboxMessage.created_at)).where(
+                        OutboxMessage.status == "pending"
+                    )
+                )
+            ).one()
+        age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
+        return int(count), age

@@ -1,0 +1,37 @@
+"""Finding the ticket a message belongs to, from where it was written."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.db.models import Ticket
+from bot.db.session import Database
+from bot.tickets.lifecycle import TicketStatus
+from bot.tickets.store import ticket_view
+from bot.tickets.values import Origin, Person
+from bot.tickets.views import TicketView
+
+
+async def awaiting_reply_in(db: Database, origin: Origin, person: Person) -> TicketView | None:
+    """The ticket waiting for this requester's answer in this thread, if there is one.
+
+    Only the requester's own messages, in the thread the request came from, while a
+    specialist's question is open, count as a reply: anything else is an ordinary message.
+    """
+    if not origin.thread_id:
+        return None
+    async with db.transaction() as session:
+        ticket_id = await session.scalar(
+            select(Ticket.id)
+            .where(
+                Ticket.origin_platform == origin.platform,
+                Ticket.origin_channel_id == origin.channel_id,
+                Ticket.origin_thread_id == origin.thread_id,
+                Ticket.requester_platform == person.platform,
+                Ticket.requester_user_id == person.user_id,
+                Ticket.status == TicketStatus.AWAITING_REQUESTER.value,
+            )
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
+        return None if ticket_id is None else await ticket_view(session, ticket_id)

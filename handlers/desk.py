@@ -1,0 +1,121 @@
+"""The core's two entry points for every adapter: a message arrived, a person acted.
+
+`on_message` and `on_action` are where a Slack event, a Teams activity or a web-chat post ends
+up once translated; they return neutral replies and forms. A newcomer looking for "where does
+a button click go" starts at `on_action`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.db.session import Database
+from bot.errors import UserFacingError
+from bot.feedback import FeedbackStore
+from bot.messages import IncomingMessage, Intent, Reply, RequestPrefill, UserAction
+from bot.tickets.lookup import awaiting_reply_in
+from bot.tickets.values import Origin, Person
+from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
+from handlers.requests import (
+    ASK,
+    CLAIM,
+    COMPLETE,
+    IMPACT,
+    OPEN_REQUEST,
+    SUBMIT_ASK,
+    SUBMIT_COMPLETE,
+    SUBMIT_IMPACT,
+    SUBMIT_REQUEST,
+    Outcome,
+    RequestDesk,
+)
+from handlers.router import Router
+
+log = logging.getLogger(__name__)
+
+GENERIC_APOLOGY = (
+    "Sorry, something went wrong on my side and I couldn't do that. Nothing you sent was lost; "
+    "please try again in a minute, or contact the library."
+)
+
+
+@dataclass
+class EvidenceDesk:
+    router: Router
+    requests: RequestDesk
+    feedback: FeedbackStore
+    db: Database
+
+    async def on_message(self, message: IncomingMessage) -> Reply:
+        """Answer a message, or relay it when it answers a specialist's question."""
+        person = Person(str(message.platform), message.user_id, message.user_name)
+        origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
+        try:
+            ticket = await awaiting_reply_in(self.db, origin, person)
+        except Exception:
+            # The FAQ answer needs no database: keep answering while it is down.
+            log.exception("could not check for a ticket awaiting this reply")
+            ticket = None
+        if ticket is not None:
+            return await self.requests.requester_replied(ticket, message.text)
+        answer = self.router.answer(message.text)
+        reply = answer.reply
+        result = answer.classification
+        if reply.intent is Intent.UNKNOWN and result is not None and not result.redirect:
+            try:
+                if result.text:
+                    await self.feedback.record_unanswered(result.text)
+            except Exception:
+                log.exception("could not record an unanswered question")
+        return reply
+
+    async def on_action(self, action: UserAction) -> Outcome:
+        """Do what a button or form means; a person's mistake gets a clear reply, a bug an
+        apology (logged with its trace), and neither loses what they sent."""
+        try:
+            return await self._dispatch(action)
+        except UserFacingError as exc:
+            return Outcome(reply=Reply(text=str(exc), intent=Intent.UNKNOWN, ephemeral=True))
+        except Exception:
+            log.exception("action %s failed", action.action)
+            return Outcome(reply=Reply(text=GENERIC_APOLOGY, intent=Intent.UNKNOWN, ephemeral=True))
+
+    async def _dispatch(self, action: UserAction) -> Outcome:
+        person = Person(str(action.platform), action.user_id, action.user_name)
+        answers = action.answers()
+        name = action.action
+        if name in (ACTION_HELPFUL, ACTION_NOT_HELPFUL):
+            await self.feedback.record_vote(
+                action.value, name == ACTION_HELPFUL, str(action.platform), action.user_id
+            )
+            thanks = "Thanks for the feedback." + (
+                "" if name == ACTION_HELPFUL else " Ask a librarian if you still need help."
+            )
+            return Outcome(reply=Reply(text=thanks, intent=Intent.SMALLTALK, ephemeral=True))
+        if name == ACTION_SHOW_FAQ:
+            reply = self.router.show_faq(action.value)
+            if reply is None:
+                raise UserFacingError("That answer is no longer in the knowledge base.")
+            return Outcome(reply=reply)
+        if name == OPEN_REQUEST:
+            prefill = RequestPrefill(action.value) if action.value else None
+            origin = Origin(str(action.platform), action.channel_id, action.thread_id)
+            return Outcome(form=self.requests.open_form(prefill, origin))
+        if name == SUBMIT_REQUEST:
+            return await self.requests.submit(person, answers, action.form_state, action.event_id)
+        if name == CLAIM:
+            return Outcome(reply=await self.requests.claim(action.value, person))
+        if name == ASK:
+            return Outcome(form=self.requests.ask_form(action.value))
+        if name == SUBMIT_ASK:
+            return await self.requests.ask(action.form_state, person, answers)
+        if name == COMPLETE:
+            return Outcome(form=self.requests.complete_form(action.value))
+        if name == SUBMIT_COMPLETE:
+            return await self.requests.complete(action.form_state, person, answers)
+        if name == IMPACT:
+            return Outcome(form=self.requests.impact_form(action.value))
+        if name == SUBMIT_IMPACT:
+            return await self.requests.record_impact(action.form_state, person, answers)
+        raise UserFacingError("I don't recognise that button any more; please ask again.")

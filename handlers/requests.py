@@ -1,0 +1,485 @@
+"""Search requests from intake to delivery: the conversation around a ticket.
+
+The ticket service (bot/tickets) owns the rules of a ticket's life; this module decides what
+people see at each step: the intake form and its privacy gate, the specialist's card with
+Claim / Ask requester / Complete, the messages relayed to the requester's original thread, and
+the impact questions after delivery. It speaks only in neutral forms, replies and outbox
+messages, so Slack, Teams and the web chat share it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from bot.errors import UserFacingError
+from bot.messages import Button, Choice, Form, FormField, Intent, Reply, RequestPrefill
+from bot.outbox import Destination, Outbox
+from bot.privacy import PrivacyScanner
+from bot.tickets.calendar import OFFICE_HOURS, is_working_time, next_working_start
+from bot.tickets.clock import utc_now
+from bot.tickets.lifecycle import TicketStatus
+from bot.tickets.routing import RoutingService, SpecialistView
+from bot.tickets.service import TicketService
+from bot.tickets.values import (
+    Actor,
+    ImpactAnswers,
+    ImpactUse,
+    Origin,
+    Person,
+    Purpose,
+    TicketDraft,
+)
+from bot.tickets.views import TicketView
+from handlers.intake import (
+    PRIVACY_ACK,
+    PRIVACY_ACK_VALUE,
+    PURPOSES,
+    FormState,
+    check_values,
+    privacy_errors,
+    request_form,
+)
+
+log = logging.getLogger(__name__)
+
+# Action names: what a button or form means, the same on every platform.
+OPEN_REQUEST = "request_open"
+SUBMIT_REQUEST = "request_submit"
+CLAIM = "ticket_claim"
+ASK = "ticket_ask"
+SUBMIT_ASK = "ticket_ask_submit"
+COMPLETE = "ticket_complete"
+SUBMIT_COMPLETE = "ticket_complete_submit"
+IMPACT = "ticket_impact"
+SUBMIT_IMPACT = "ticket_impact_submit"
+
+_PURPOSE_LABELS = {c.value: c.label for c in PURPOSES}
+_STATUS_LABELS = {
+    TicketStatus.NEW: "New: waiting for a specialist",
+    TicketStatus.CLAIMED: "Claimed",
+    TicketStatus.IN_PROGRESS: "In progress",
+    TicketStatus.AWAITING_REQUESTER: "Waiting for the requester",
+    TicketStatus.COMPLETED: "Completed",
+    TicketStatus.CLOSED: "Closed",
+    TicketStatus.CANCELLED: "Cancelled",
+}
+IMPACT_USES: tuple[Choice, ...] = (
+    Choice(ImpactUse.PATIENT_CARE_DECISION.value, "A decision about a patient's care"),
+    Choice(ImpactUse.SERVICE_CHANGE.value, "A change to a service or pathway"),
+    Choice(ImpactUse.TEACHING.value, "Teaching or learning"),
+    Choice(ImpactUse.RESEARCH.value, "Research or audit"),
+    Choice(ImpactUse.POLICY.value, "A policy or guideline"),
+    Choice(ImpactUse.OTHER.value, "Something else"),
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to show the person who acted: a form (again, with errors) or a reply."""
+
+    reply: Reply | None = None
+    form: Form | None = None
+
+
+def card_key(reference: str) -> str:
+    return f"ticket:{reference}:card"
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B} at {moment:%H:%M}"
+
+
+class RequestDesk:
+    def __init__(
+        self,
+        tickets: TicketService,
+        routing: RoutingService,
+        outbox: Outbox,
+        scanner: PrivacyScanner,
+        general_queue: Destination | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.tickets = tickets
+        self.routing = routing
+        self.outbox = outbox
+        self.scanner = scanner
+        self.general_queue = general_queue
+        self._clock = clock
+
+    # ---- intake ---------------------------------------------------------------------------
+
+    def open_form(self, prefill: RequestPrefill | None, origin: Origin) -> Form:
+        safe = prefill
+        if prefill is not None and self.scanner.scan(prefill.topic):
+            safe = RequestPrefill(
+                self.scanner.redact(prefill.topic), prefill.deadline_text, prefill.deadline
+            )
+        return request_form(safe, state=FormState(origin.channel_id, origin.thread_id))
+
+    async def submit(
+        self,
+        person: Person,
+        values: Mapping[str, str],
+        form_state: str,
+        submission_id: str | None,
+        today: date | None = None,
+    ) -> Outcome:
+        """Check, privacy-gate, store, route and notify. Nothing is stored unless it is clean
+        or the person chose to send it with the identifiers removed."""
+        state = FormState.decode(form_state)
+        origin = Origin(person.platform, state.channel_id, state.thread_id)
+        checked, errors = check_values(values, today or self._clock().date())
+        if checked is None:
+            return Outcome(form=request_form(values=values, errors=errors, state=state))
+        found = privacy_errors(values, self.scanner)
+        if found and values.get(PRIVACY_ACK) != PRIVACY_ACK_VALUE:
+            return Outcome(
+                form=request_form(
+                    values=values,
+                    errors=found,
+                    notice=(
+                        "Some answers look like patient-identifiable details. Please remove "
+                        "them, or choose to send the request with them taken out."
+                    ),
+                    state=state,
+                    ask_privacy_ack=True,
+                )
+            )
+        draft = TicketDraft(
+            requester=person,
+            origin=origin,
+            question=checked.question,
+            purpose=Purpose(checked.purpose),
+            deadline=checked.deadline,
+            date_range=checked.date_range or None,
+            population=checked.population or None,
+            study_types=checked.study_types or None,
+            key_papers=checked.key_papers or None,
+            output_format=checked.output_format or None,
+            notes=checked.notes or None,
+        )
+        ticket = await self.tickets.create(draft, submission_id)
+        assignee = await self.routing.choose_assignee(origin.platform, origin.channel_id)
+        await self._post_card(ticket, assignee)
+        return Outcome(reply=self._created_reply(ticket, assignee))
+
+    def _created_reply(self, ticket: TicketView, assignee: SpecialistView | None) -> Reply:
+        who = assignee.display_name if assignee else "the library's knowledge specialists"
+        lines = [
+            f"Thanks, your request **{ticket.reference}** is with {who}.",
+            f"You should hear back within 1 working day; it is due by **{ticket.due_date:%A %-d %B %Y}**.",
+        ]
+        now = self._clock()
+        hours = assignee.hours if assignee else OFFICE_HOURS
+        if not is_working_time(now, hours):
+            lines.append(
+                f"The team is away right now, so expect a first reply from {_when(next_working_start(now, hours))}."
+            )
+        if ticket.privacy_redacted:
+            lines.append("Patient-identifiable details were removed before it was saved.")
+        lines.append("Replies about it will come to this conversation.")
+        return Reply(text="\n".join(lines), intent=Intent.SEARCH_REQUEST, title=ticket.reference)
+
+    # ---- the specialist's card --------------------------------------------------------------
+
+    def card(self, ticket: TicketView) -> Reply:
+        """The ticket as specialists see it; re-rendered in place whenever it changes."""
+        lines = [
+            f"**{ticket.reference}**: {ticket.question}",
+            f"Purpose: {_PURPOSE_LABELS.get(ticket.purpose.value, ticket.purpose.value)}"
+            + ("  (patient care: priority)" if ticket.priority == 1 else ""),
+            f"Due: {ticket.due_date:%a %-d %b %Y}"
+            + (f" (requester's deadline {ticket.deadline:%-d %b})" if ticket.deadline else ""),
+            f"From: {ticket.requester.display_name or ticket.requester.user_id} ({ticket.requester.platform})",
+            f"Status: {_STATUS_LABELS[ticket.status]}"
+            + (f" by {ticket.assignee_name}" if ticket.assignee_name else ""),
+        ]
+        for label, value in (
+            ("Years", ticket.date_range),
+            ("Population", ticket.population),
+            ("Evidence types", ticket.study_types),
+            ("Known papers", ticket.key_papers),
+            ("Output", ticket.output_format),
+            ("Notes", ticket.notes),
+        ):
+            if value:
+                lines.append(f"{label}: {value}")
+        buttons: list[Button] = []
+        if ticket.status is TicketStatus.NEW:
+            buttons.append(Button("Claim", CLAIM, ticket.reference, "primary"))
+        if ticket.status in {
+            TicketStatus.CLAIMED,
+            TicketStatus.IN_PROGRESS,
+            TicketStatus.AWAITING_REQUESTER,
+        }:
+            buttons.append(Button("Ask requester", ASK, ticket.reference))
+            buttons.append(Button("Complete", COMPLETE, ticket.reference, "primary"))
+        return Reply(
+            text="\n".join(lines),
+            intent=Intent.SEARCH_REQUEST,
+            title=ticket.reference,
+            buttons=tuple(buttons),
+        )
+
+    async def _queue_for(
+        self, ticket: TicketView, assignee: SpecialistView | None
+    ) -> Destination | None:
+        route = await self.routing.route_for(ticket.origin.platform, ticket.origin.channel_id)
+        if route is not None and route.notify_platform and route.notify_channel_id:
+            return Destination(route.notify_platform, route.notify_channel_id)
+        if assignee is not None and assignee.identities:
+            preferred = next(
+                (i for i in assignee.identities if i.platform == ticket.origin.platform),
+                assignee.identities[0],
+            )
+            return Destination(preferred.platform, preferred.user_id)
+        return self.general_queue
+
+    async def _post_card(self, ticket: TicketView, assignee: SpecialistView | None) -> None:
+        destination = await self._queue_for(ticket, assignee)
+        if destination is None:
+            log.warning(
+                "ticket %s has no route, specialist or general queue to go to", ticket.reference
+            )
+            return
+        await self.outbox.enqueue(
+            destination, self.card(ticket), card_key=card_key(ticket.reference)
+        )
+
+    async def _refresh_card(self, ticket: TicketView) -> None:
+        destination = await self._queue_for(ticket, None) or self.general_queue
+        if destination is not None:
+            await self.outbox.enqueue(
+                destination, self.card(ticket), card_key=card_key(ticket.reference)
+            )
+
+    async def _tell_requester(self, ticket: TicketView, reply: Reply) -> None:
+        origin = ticket.origin
+        await self.outbox.enqueue(
+            Destination(origin.platform, origin.channel_id, origin.thread_id), reply
+        )
+
+    async def _specialist(self, person: Person) -> SpecialistView:
+        specialist = await self.routing.specialist_for(person.platform, person.user_id)
+        if specialist is None or not specialist.is_active:
+            raise UserFacingError(
+                "Only the library's knowledge specialists can work on requests. "
+                "If that should include you, ask a library admin to add you."
+            )
+        return specialist
+
+    # ---- specialist actions ---------------------------------------------------------------
+
+    async def claim(self, reference: str, person: Person) -> Reply:
+        specialist = await self._specialist(person)
+        ticket = await self.tickets.claim(reference, specialist.id)
+        await self._refresh_card(ticket)
+        await self._tell_requester(
+            ticket,
+            Reply(
+                text=f"{specialist.display_name} has picked up your request **{ticket.reference}**.",
+                intent=Intent.SEARCH_REQUEST,
+            ),
+        )
+        return Reply(
+            text=f"You have claimed {ticket.reference}.",
+            intent=Intent.SEARCH_REQUEST,
+            ephemeral=True,
+        )
+
+    def ask_form(self, reference: str) -> Form:
+        return Form(
+            form_id=SUBMIT_ASK,
+            title=f"Ask about {reference}",
+            submit_label="Send question",
+            fields=(
+                FormField(
+                    "question", "Your question for the requester", "textarea", True, max_length=2000
+                ),
+            ),
+            state=reference,
+        )
+
+    async def ask(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
+        question = (values.get("question") or "").strip()
+        if not question:
+            errors = (("question", "Please write your question."),)
+            return Outcome(form=replace(self.ask_form(reference), errors=errors))
+        specialist = await self._specialist(person)
+        ticket = await self.tickets.ask_requester(reference, specialist.id, question)
+        await self._refresh_card(ticket)
+        await self._tell_requester(
+            ticket,
+            Reply(
+                text=(
+                    f"{specialist.display_name} has a question about your request **{ticket.reference}**:\n"
+                    f"{self.scanner.redact(question)}\nPlease reply in this thread."
+                ),
+                intent=Intent.SEARCH_REQUEST,
+            ),
+        )
+        return Outcome(
+            reply=Reply(
+                text=f"Question sent to the requester of {ticket.reference}.",
+                intent=Intent.SEARCH_REQUEST,
+                ephemeral=True,
+            )
+        )
+
+    async def requester_replied(self, ticket: TicketView, text: str) -> Reply:
+        """Relay the requester's answer to the specialists' card thread and store it."""
+        updated = await self.tickets.requester_replied(ticket.reference, text)
+        destination = await self._queue_for(updated, None)
+        if destination is not None:
+            await self.outbox.enqueue(
+                destination,
+                Reply(
+                    text=f"Reply from the requester of **{updated.reference}**:\n{self.scanner.redact(text)}",
+                    intent=Intent.SEARCH_REQUEST,
+                ),
+                card_key=None,
+            )
+        await self._refresh_card(updated)
+        return Reply(
+            text=f"Thanks, I've passed that on ({updated.reference}).", intent=Intent.SEARCH_REQUEST
+        )
+
+    def complete_form(self, reference: str) -> Form:
+        return Form(
+            form_id=SUBMIT_COMPLETE,
+            title=f"Complete {reference}",
+            submit_label="Send to requester",
+            fields=(
+                FormField(
+                    "summary", "Summary for the requester", "textarea", True, max_length=3000
+                ),
+                FormField(
+                    "links",
+                    "Links (one a line): results, search strategy",
+                    "textarea",
+                    False,
+                    max_length=3000,
+                ),
+                FormField(
+                    "attachment", "Attached file (name or location)", "text", False, max_length=500
+                ),
+            ),
+            state=reference,
+        )
+
+    async def complete(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
+        summary = (values.get("summary") or "").strip()
+        links = [line.strip() for line in (values.get("links") or "").splitlines() if line.strip()]
+        bad = [link for link in links if not link.startswith(("https://", "http://"))]
+        errors = {}
+        if not summary:
+            errors["summary"] = "Please write a short summary for the requester."
+        if bad:
+            errors["links"] = "Each line should be one web address starting with https://"
+        if errors:
+            return Outcome(
+                form=replace(self.complete_form(reference), errors=tuple(errors.items()))
+            )
+        specialist = await self._specialist(person)
+        ticket = await self.tickets.complete(
+            reference, specialist.id, summary, links, values.get("attachment") or None
+        )
+        await self._refresh_card(ticket)
+        link_lines = "\n".join(f"- {link}" for link in links)
+        await self._tell_requester(
+            ticket,
+            Reply(
+                text=(
+                    f"Your evidence for **{ticket.reference}** is ready, from {specialist.display_name}:\n"
+                    f"{self.scanner.redact(summary)}"
+                    + (f"\n{link_lines}" if links else "")
+                    + "\nDid it help? Two quick questions help the library show its impact."
+                ),
+                intent=Intent.SEARCH_REQUEST,
+                buttons=(Button("Tell us how it helped", IMPACT, ticket.reference, "primary"),),
+            ),
+        )
+        return Outcome(
+            reply=Reply(
+                text=f"{ticket.reference} completed and sent.",
+                intent=Intent.SEARCH_REQUEST,
+                ephemeral=True,
+            )
+        )
+
+    def impact_form(self, reference: str) -> Form:
+        return Form(
+            form_id=SUBMIT_IMPACT,
+            title=f"How did {reference} help?",
+            submit_label="Send",
+            fields=(
+                FormField(
+                    "helped",
+                    "Did the evidence help?",
+                    "choice",
+                    True,
+                    choices=(Choice("yes", "Yes"), Choice("no", "No")),
+                ),
+                FormField(
+                    "how_used", "How did you use it?", "multichoice", False, choices=IMPACT_USES
+                ),
+                FormField(
+                    "time_saved_hours",
+                    "Roughly how many hours did it save you?",
+                    "text",
+                    False,
+                    max_length=10,
+                ),
+                FormField("comment", "Anything else?", "textarea", False, max_length=1000),
+            ),
+            state=reference,
+        )
+
+    async def record_impact(
+        self, reference: str, person: Person, values: Mapping[str, str]
+    ) -> Outcome:
+        helped = values.get("helped")
+        hours_raw = (values.get("time_saved_hours") or "").strip()
+        errors: dict[str, str] = {}
+        if helped not in {"yes", "no"}:
+            errors["helped"] = "Please choose yes or no."
+        hours: float | None = None
+        if hours_raw:
+            try:
+                hours = float(hours_raw)
+                if hours < 0 or hours > 1000:
+                    raise ValueError
+            except ValueError:
+                errors["time_saved_hours"] = "Please give a number of hours, like 2 or 1.5."
+        uses = {u for u in (values.get("how_used") or "").split(",") if u}
+        if not uses <= {c.value for c in IMPACT_USES}:
+            errors["how_used"] = "Please choose from the list."
+        if errors:
+            return Outcome(form=replace(self.impact_form(reference), errors=tuple(errors.items())))
+        ticket = await self.tickets.get(reference)
+        if ticket.requester != Person(
+            person.platform, person.user_id, ticket.requester.display_name
+        ):
+            raise UserFacingError(
+                "Only the person who asked for this search can answer these questions."
+            )
+        await self.tickets.record_impact(
+            reference,
+            ImpactAnswers(
+                respondent=Actor.person(person.platform, person.user_id),
+                helped=helped == "yes",
+                how_used=frozenset(ImpactUse(u) for u in uses),
+                time_saved_hours=hours,
+                comment=(values.get("comment") or "").strip() or None,
+            ),
+        )
+        return Outcome(
+            reply=Reply(
+                text="Thank you, that helps the library show the difference it makes.",
+                intent=Intent.SMALLTALK,
+                ephemeral=True,
+            )
+        )

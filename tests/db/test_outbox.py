@@ -1,0 +1,115 @@
+"""The outbox: stored before sending, delivered once, retried after failures and rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bot.db.session import Database
+from bot.messages import Intent, Reply
+from bot.outbox import DeliveryError, Destination, Outbox
+from tests.db.conftest import FakeClock
+
+WARD = Destination("slack", "C_WARD", "1700000000.000100")
+
+
+@dataclass
+class RecordingMessenger:
+    """Stands in for a platform's API at the port; the wire-level fakes live with the adapters."""
+
+    failures: list[DeliveryError] = field(default_factory=list)
+    posts: list[tuple[Destination, str]] = field(default_factory=list)
+    updates: list[tuple[str, str]] = field(default_factory=list)
+
+    async def post(self, destination: Destination, reply: Reply) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.posts.append((destination, reply.text))
+        return f"ts-{len(self.posts)}"
+
+    async def update(self, destination: Destination, message_id: str, reply: Reply) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.updates.append((message_id, reply.text))
+
+
+def reply(text: str) -> Reply:
+    return Reply(text=text, intent=Intent.SEARCH_REQUEST)
+
+
+async def test_queued_message_is_delivered_once(database: Database, clock: FakeClock) -> None:
+    outbox, slack = Outbox(database, clock), RecordingMessenger()
+    await outbox.enqueue(WARD, reply("hello"))
+    assert await outbox.deliver_due({"slack": slack}) == 1
+    assert await outbox.deliver_due({"slack": slack}) == 0
+    assert slack.posts == [(WARD, "hello")]
+
+
+async def test_rate_limited_message_waits_for_retry_after(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox = Outbox(database, clock)
+    slack = RecordingMessenger(failures=[DeliveryError("429", retry_after=30)])
+    await outbox.enqueue(WARD, reply("hello"))
+    assert await outbox.deliver_due({"slack": slack}) == 0
+    clock.advance(seconds=29)
+    assert await outbox.deliver_due({"slack": slack}) == 0
+    clock.advance(seconds=2)
+    assert await outbox.deliver_due({"slack": slack}) == 1
+    assert len(slack.posts) == 1
+
+
+async def test_platform_outage_delays_but_loses_nothing(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox = Outbox(database, clock)
+    slack = RecordingMessenger(failures=[DeliveryError("500")] * 3)
+    for n in range(3):
+        await outbox.enqueue(WARD, reply(f"message {n}"))
+    for _ in range(10):
+        await outbox.deliver_due({"slack": slack})
+        clock.advance(minutes=1)
+    assert sorted(text for _, text in slack.posts) == ["message 0", "message 1", "message 2"]
+    assert await outbox.depth() == (0, 0.0)
+
+
+async def test_card_is_posted_once_then_updated_in_place(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox, slack = Outbox(database, clock), RecordingMessenger()
+    await outbox.enqueue(WARD, reply("v1"), card_key="ticket:KLS-2026-00001:card")
+    await outbox.deliver_due({"slack": slack})
+    await outbox.enqueue(WARD, reply("v2"), card_key="ticket:KLS-2026-00001:card")
+    await outbox.deliver_due({"slack": slack})
+    assert slack.posts == [(WARD, "v1")]
+    assert slack.updates == [("ts-1", "v2")]
+
+
+async def test_two_workers_deliver_each_message_once(database: Database, clock: FakeClock) -> None:
+    outbox, slack = Outbox(database, clock), RecordingMessenger()
+    for n in range(20):
+        await outbox.enqueue(WARD, reply(f"m{n}"))
+    delivered = await asyncio.gather(
+        outbox.deliver_due({"slack": slack}), Outbox(database, clock).deliver_due({"slack": slack})
+    )
+    assert sum(delivered) == 20
+    assert sorted(text for _, text in slack.posts) == sorted(f"m{n}" for n in range(20))
+
+
+async def test_message_for_an_unconfigured_platform_stays_queued(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox = Outbox(database, clock)
+    await outbox.enqueue(Destination("teams", "19:abc"), reply("hello"))
+    assert await outbox.deliver_due({}) == 0
+    assert (await outbox.depth())[0] == 1
+
+
+async def test_permanent_failure_is_not_retried(database: Database, clock: FakeClock) -> None:
+    outbox = Outbox(database, clock)
+    slack = RecordingMessenger(failures=[DeliveryError("channel_not_found", permanent=True)])
+    await outbox.enqueue(WARD, reply("hello"))
+    await outbox.deliver_due({"slack": slack})
+    clock.advance(hours=1)
+    assert await outbox.deliver_due({"slack": slack}) == 0
+    assert await outbox.depth() == (0, 0.0)
