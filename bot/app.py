@@ -1,7 +1,9 @@
-"""`create_app(settings)`: the one place the web server is assembled.
+"""`create_app(settings)`: the one place the web server and its services are assembled.
 
 No import-time globals: everything shared lives under typed `web.AppKey`s, and background work
-starts and stops with the app (cleanup_ctx), so tests can build as many apps as they like.
+(the KB watcher, the outbox worker, the escalation scheduler) starts and stops with the app
+(cleanup_ctx), so tests can build as many apps as they like. Adapters (Slack, Teams, web chat)
+mount their routes here and register a `Messenger` for their platform.
 """
 
 from __future__ import annotations
@@ -9,11 +11,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy import text
 
 from bot.config import Settings
+from bot.db.migrate import upgrade
+from bot.db.session import Database
+from bot.feedback import FeedbackStore
+from bot.outbox import Destination, MessengerRegistry, Outbox
+from bot.tickets.clock import utc_now
+from bot.tickets.escalation import due_escalations
+from bot.tickets.routing import RoutingService
+from bot.tickets.service import TicketService
+from handlers.desk import EvidenceDesk
+from handlers.requests import RequestDesk
 from handlers.router import Router
 from knowledge.store import KnowledgeStore
 
@@ -22,42 +36,113 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeStore)
 ROUTER = web.AppKey("router", Router)
+DATABASE = web.AppKey("database", Database)
+OUTBOX = web.AppKey("outbox", Outbox)
+DESK = web.AppKey("desk", EvidenceDesk)
+MESSENGERS = web.AppKey("messengers", MessengerRegistry)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Process is up and serving a KB; readiness checks (database) come with persistence."""
+    """The process is up and serving a KB (liveness: no dependency checks)."""
     snapshot = request.app[KNOWLEDGE].current
     return web.json_response(
         {"status": "ok", "kb_version": snapshot.kb.version, "kb_entries": len(snapshot.kb.entries)}
     )
 
 
-async def _watch_knowledge(app: web.Application) -> AsyncIterator[None]:
-    """Pick up KB edits without a restart; a broken edit is logged and the old KB kept."""
-    interval = app[SETTINGS].kb_reload_seconds
+async def readyz(request: web.Request) -> web.Response:
+    """Ready for traffic: the database answers and a KB is loaded; 503 otherwise."""
+    checks: dict[str, str] = {"kb": f"{len(request.app[KNOWLEDGE].current.kb.entries)} entries"}
+    ok = True
+    try:
+        async with request.app[DATABASE].engine.connect() as connection:
+            await asyncio.wait_for(connection.execute(text("SELECT 1")), timeout=2)
+        checks["database"] = "ok"
+    except Exception as exc:
+        ok = False
+        checks["database"] = f"unavailable ({exc.__class__.__name__})"
+    return web.json_response(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
+    )
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await asyncio.to_thread(app[KNOWLEDGE].reload_if_changed)
-            except Exception:
-                log.exception("knowledge base watcher failed; will try again")
 
-    task = asyncio.create_task(loop()) if interval > 0 else None
-    yield
-    if task is not None:
+def _every(
+    seconds: float, job: Callable[[], Awaitable[object]], name: str
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A background loop that survives its job's failures (logged) and stops with the app."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                try:
+                    await job()
+                except Exception:
+                    log.exception("%s failed; will try again", name)
+                await asyncio.sleep(seconds)
+
+        task = asyncio.create_task(loop(), name=name)
+        yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    return context
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.migrate_at_start:
+        await upgrade(settings.database_url)
+    yield
+    await app[DATABASE].dispose()
+
 
 def create_app(settings: Settings) -> web.Application:
     store = KnowledgeStore.from_directory(settings.kb_dir)
+    db = Database.from_url(settings.database_url)
+    router = Router(store, settings)
+    tickets = TicketService.from_settings(db, settings)
+    outbox = Outbox(db)
+    general_queue = None
+    if settings.general_queue:
+        platform, _, channel = settings.general_queue.partition(":")
+        general_queue = Destination(platform, channel)
+    requests = RequestDesk(
+        tickets, RoutingService(db), outbox, router.scanner, general_queue=general_queue
+    )
+    salt = settings.feedback_salt or secrets.token_hex(16)
+    if settings.feedback_salt is None:
+        log.warning("EVIDENCE_DESK_FEEDBACK_SALT is not set; using a random one for this process")
+    desk = EvidenceDesk(router, requests, FeedbackStore(db, router.scanner, salt), db)
+
     app = web.Application(client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[KNOWLEDGE] = store
-    app[ROUTER] = Router(store, settings)
+    app[ROUTER] = router
+    app[DATABASE] = db
+    app[OUTBOX] = outbox
+    app[DESK] = desk
+    messengers = MessengerRegistry()
+    app[MESSENGERS] = messengers
     app.router.add_get("/healthz", healthz)
-    app.cleanup_ctx.append(_watch_knowledge)
+    app.router.add_get("/readyz", readyz)
+
+    async def reload_kb() -> None:
+        await asyncio.to_thread(store.reload_if_changed)
+
+    async def deliver() -> None:
+        if messengers:
+            await outbox.deliver_due(messengers)
+
+    async def escalate() -> None:
+        for escalation in await due_escalations(
+            db, utc_now(), settings.unclaimed_escalation_working_hours
+        ):
+            await requests.escalate(escalation)
+
+    app.cleanup_ctx.append(_database)
+    if settings.kb_reload_seconds > 0:
+        app.cleanup_ctx.append(_every(settings.kb_reload_seconds, reload_kb, "kb-watcher"))
+    app.cleanup_ctx.append(_every(settings.outbox_interval_seconds, deliver, "outbox"))
+    app.cleanup_ctx.append(_every(settings.escalation_interval_seconds, escalate, "escalations"))
     return app

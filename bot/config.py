@@ -74,6 +74,41 @@ class Settings(BaseSettings):
         description="Regular expression for free-standing local hospital numbers; None = off.",
     )
 
+    auto_migrate: bool | None = Field(
+        None,
+        description=(
+            "Migrate the database at start. Default: yes for SQLite (the embedded default), "
+            "no for PostgreSQL, where `evidence-desk db upgrade` runs once per release."
+        ),
+    )
+    general_queue: str | None = Field(
+        None,
+        pattern=r"^(slack|teams|web):\S+$",
+        description=(
+            "PLATFORM:CHANNEL_ID where requests with no routed channel or specialist go, and "
+            "unclaimed ones escalate (e.g. slack:C0LIBRARY)."
+        ),
+    )
+    feedback_salt: str | None = Field(
+        None,
+        description=(
+            "Secret mixed into the hashes that stand for people in FAQ feedback. Unset: a "
+            "random one per process (counts per person then reset at restart)."
+        ),
+    )
+    outbox_interval_seconds: float = Field(
+        1.0, gt=0, description="How often the outbox worker looks for messages to send."
+    )
+    escalation_interval_seconds: float = Field(
+        300, gt=0, description="How often unclaimed and overdue requests are checked."
+    )
+
+    @property
+    def migrate_at_start(self) -> bool:
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.database_url.startswith("sqlite")
+
     @field_validator("database_url")
     @classmethod
     def _async_database_driver(cls, value: str) -> str:

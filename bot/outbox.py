@@ -244,3 +244,7 @@ class Outbox:
             ).one()
         age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
         return int(count), age
+
+
+class MessengerRegistry(dict[str, Messenger]):
+    """The messengers of the platforms this process is connected to, by platform name."""

@@ -20,6 +20,7 @@ from bot.outbox import Destination, Outbox
 from bot.privacy import PrivacyScanner
 from bot.tickets.calendar import OFFICE_HOURS, is_working_time, next_working_start
 from bot.tickets.clock import utc_now
+from bot.tickets.escalation import Audience, Escalation, EscalationKind
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.routing import RoutingService, SpecialistView
 from bot.tickets.service import TicketService
@@ -483,3 +484,29 @@ class RequestDesk:
                 ephemeral=True,
             )
         )
+
+    # ---- escalations ----------------------------------------------------------------------
+
+    async def escalate(self, escalation: Escalation) -> int:
+        """Tell the right people about an unclaimed, nearly due or overdue request; returns
+        how many messages were queued."""
+        text = {
+            EscalationKind.UNCLAIMED: f"**{escalation.reference}** has not been claimed yet. Can someone take it?",
+            EscalationKind.DUE_TOMORROW: f"Reminder: **{escalation.reference}** is due {escalation.due_date:%A %-d %B}.",
+            EscalationKind.OVERDUE: f"**{escalation.reference}** is overdue (it was due {escalation.due_date:%-d %B}).",
+        }[escalation.kind]
+        ticket = await self.tickets.get(escalation.reference)
+        reply = Reply(text=text, intent=Intent.SEARCH_REQUEST, buttons=self.card(ticket).buttons)
+        destinations: list[Destination] = []
+        if escalation.audience is Audience.GENERAL_QUEUE:
+            queue = await self._queue_for(ticket, None)
+            destinations = [d for d in (queue, self.general_queue) if d is not None][:1]
+        else:
+            wanted = set(escalation.specialist_ids)
+            for specialist in await self.routing.list_specialists():
+                if specialist.id in wanted and specialist.identities:
+                    identity = specialist.identities[0]
+                    destinations.append(Destination(identity.platform, identity.user_id))
+        for destination in destinations:
+            await self.outbox.enqueue(destination, reply)
+        return len(destinations)

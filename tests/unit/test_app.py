@@ -12,7 +12,13 @@ from tests.conftest import KbFolder, entry_text
 
 
 async def test_healthz_reports_the_kb_version(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0))
+    app = create_app(
+        Settings(
+            kb_dir=kb_folder.path,
+            kb_reload_seconds=0,
+            database_url=f"sqlite:///{kb_folder.path}/t.sqlite3",
+        )
+    )
     client: TestClient = await aiohttp_client(app)
     response = await client.get("/healthz")
     assert response.status == 200
@@ -23,7 +29,13 @@ async def test_healthz_reports_the_kb_version(aiohttp_client, kb_folder: KbFolde
 
 
 async def test_edited_kb_is_served_without_a_restart(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0.05))
+    app = create_app(
+        Settings(
+            kb_dir=kb_folder.path,
+            kb_reload_seconds=0.05,
+            database_url=f"sqlite:///{kb_folder.path}/t.sqlite3",
+        )
+    )
     client: TestClient = await aiohttp_client(app)
     before = (await (await client.get("/healthz")).json())["kb_version"]
     kb_folder.write("faqs/second-entry.md", entry_text("second-entry", title="Second"))
@@ -35,3 +47,28 @@ async def test_edited_kb_is_served_without_a_restart(aiohttp_client, kb_folder: 
     after = await (await client.get("/healthz")).json()
     assert after["kb_entries"] == 2
     assert after["kb_version"] != before
+
+
+async def test_readyz_is_ok_when_the_database_answers(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
+    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
+    client: TestClient = await aiohttp_client(app)
+    response = await client.get("/readyz")
+    assert response.status == 200
+    assert (await response.json())["checks"]["database"] == "ok"
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(
+    aiohttp_client, kb_folder: KbFolder
+) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(
+        kb_dir=kb_folder.path,
+        kb_reload_seconds=0,
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/nowhere",
+    )
+    client: TestClient = await aiohttp_client(create_app(settings))
+    response = await client.get("/readyz")
+    assert response.status == 503
+    body = await response.json()
+    assert body["status"] == "unavailable"
+    assert "unavailable" in body["checks"]["database"]
