@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
@@ -21,7 +22,7 @@ from bot.config import Settings
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.feedback import FeedbackStore
-from bot.outbox import Destination, MessengerRegistry, Outbox
+from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
 from bot.tickets.clock import utc_now
 from bot.tickets.escalation import due_escalations
 from bot.tickets.routing import RoutingService
@@ -40,6 +41,7 @@ DATABASE = web.AppKey("database", Database)
 OUTBOX = web.AppKey("outbox", Outbox)
 DESK = web.AppKey("desk", EvidenceDesk)
 MESSENGERS = web.AppKey("messengers", MessengerRegistry)
+WORKER = web.AppKey("outbox_worker", OutboxWorker)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -89,6 +91,19 @@ def _every(
     return context
 
 
+def _background(
+    run: Callable[[], Coroutine[Any, Any, None]], name: str
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(run(), name=name)
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context
+
+
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.migrate_at_start:
@@ -124,15 +139,13 @@ def create_app(settings: Settings) -> web.Application:
     app[DESK] = desk
     messengers = MessengerRegistry()
     app[MESSENGERS] = messengers
+    worker = OutboxWorker(outbox, messengers, settings.outbox_interval_seconds)
+    app[WORKER] = worker
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
 
     async def reload_kb() -> None:
         await asyncio.to_thread(store.reload_if_changed)
-
-    async def deliver() -> None:
-        if messengers:
-            await outbox.deliver_due(messengers)
 
     async def escalate() -> None:
         for escalation in await due_escalations(
@@ -143,6 +156,14 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     if settings.kb_reload_seconds > 0:
         app.cleanup_ctx.append(_every(settings.kb_reload_seconds, reload_kb, "kb-watcher"))
-    app.cleanup_ctx.append(_every(settings.outbox_interval_seconds, deliver, "outbox"))
+    app.cleanup_ctx.append(_background(worker.run, "outbox"))
     app.cleanup_ctx.append(_every(settings.escalation_interval_seconds, escalate, "escalations"))
+    _mount_adapters(app)
     return app
+
+
+def _mount_adapters(app: web.Application) -> None:
+    """The platform adapters import this module's keys, so they are imported here, late."""
+    from bot.slack import setup_slack
+
+    setup_slack(app)

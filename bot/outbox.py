@@ -12,6 +12,8 @@ posts, later ones update the posted message in place.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -248,3 +250,31 @@ class Outbox:
 
 class MessengerRegistry(dict[str, Messenger]):
     """The messengers of the platforms this process is connected to, by platform name."""
+
+
+class OutboxWorker:
+    """Delivers the outbox in the background: at once when kicked, else every `interval`.
+
+    Handlers kick it after queueing, so a reply goes out within milliseconds when the platform
+    is up, and on the next attempt when it is not.
+    """
+
+    def __init__(self, outbox: Outbox, messengers: MessengerRegistry, interval: float) -> None:
+        self.outbox = outbox
+        self.messengers = messengers
+        self.interval = interval
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                if self.messengers:
+                    await self.outbox.deliver_due(self.messengers)
+            except Exception:
+                log.exception("outbox delivery round failed; will try again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from bot.db.session import Database
 from bot.errors import UserFacingError
 from bot.feedback import FeedbackStore
-from bot.messages import IncomingMessage, Intent, Reply, RequestPrefill, UserAction
-from bot.tickets.lookup import awaiting_reply_in
+from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefill, UserAction
+from bot.tickets.lifecycle import TicketStatus
+from bot.tickets.lookup import awaiting_reply_in, requests_of
 from bot.tickets.values import Origin, Person
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
 from handlers.requests import (
@@ -69,6 +70,54 @@ class EvidenceDesk:
             except Exception:
                 log.exception("could not record an unanswered question")
         return reply
+
+    async def on_overheard(self, message: IncomingMessage) -> Reply | None:
+        """A channel message not addressed to the bot: relayed only if it answers a
+        specialist's question in a request's thread; otherwise ignored and not stored."""
+        person = Person(str(message.platform), message.user_id, message.user_name)
+        origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
+        ticket = await awaiting_reply_in(self.db, origin, person)
+        if ticket is None:
+            return None
+        return await self.requests.requester_replied(ticket, message.text)
+
+    async def home(self, platform: Platform, user_id: str) -> list[Reply]:
+        """A person's home view: their requests, and for specialists their queue and the
+        unclaimed requests they can take."""
+        person = Person(str(platform), user_id)
+        mine = await requests_of(self.db, person)
+        lines = [
+            f"**{t.reference}**: {t.question[:80]} ({t.status.value.replace('_', ' ')}, due {t.due_date:%-d %b})"
+            for t in mine
+        ]
+        sections = [
+            Reply(
+                text="**Your evidence requests**\n"
+                + (
+                    "\n".join(lines)
+                    if lines
+                    else "You have not made any requests yet. Mention me with a question, or use /evidence request."
+                ),
+                intent=Intent.SEARCH_REQUEST,
+            )
+        ]
+        specialist = await self.requests.routing.specialist_for(str(platform), user_id)
+        if specialist is None or not specialist.is_active:
+            return sections
+        tickets = self.requests.tickets
+        assigned = [t for t in await tickets.list(assignee=specialist.id, limit=20) if t.is_open]
+        unclaimed = await tickets.list(status=TicketStatus.NEW, limit=10)
+        sections.append(
+            Reply(text=f"**Your queue** ({len(assigned)} open)", intent=Intent.SEARCH_REQUEST)
+        )
+        sections.extend(self.requests.card(t) for t in assigned[:10])
+        sections.append(
+            Reply(
+                text=f"**Waiting to be claimed** ({len(unclaimed)})", intent=Intent.SEARCH_REQUEST
+            )
+        )
+        sections.extend(self.requests.card(t) for t in unclaimed)
+        return sections
 
     async def on_action(self, action: UserAction) -> Outcome:
         """Do what a button or form means; a person's mistake gets a clear reply, a bug an

@@ -16,7 +16,7 @@ from datetime import date
 from bot.messages import Choice, Form, FormField, RequestPrefill
 from bot.privacy import PrivacyScanner
 
-FORM_ID = "search_request"
+FORM_ID = "request_submit"  # the action its submission means (handlers.requests.SUBMIT_REQUEST)
 PRIVACY_ACK = "privacy_ack"
 PRIVACY_ACK_VALUE = "remove_and_send"
 

@@ -15,18 +15,22 @@ from bot.tickets.views import TicketView
 async def awaiting_reply_in(db: Database, origin: Origin, person: Person) -> TicketView | None:
     """The ticket waiting for this requester's answer in this thread, if there is one.
 
-    Only the requester's own messages, in the thread the request came from, while a
+    Only the requester's own messages, in the thread the request came from (or, for a request
+    made outside a thread, such as in a direct message, outside any thread), while a
     specialist's question is open, count as a reply: anything else is an ordinary message.
     """
-    if not origin.thread_id:
-        return None
+    thread = (
+        Ticket.origin_thread_id.is_(None)
+        if origin.thread_id is None
+        else Ticket.origin_thread_id == origin.thread_id
+    )
     async with db.transaction() as session:
         ticket_id = await session.scalar(
             select(Ticket.id)
             .where(
                 Ticket.origin_platform == origin.platform,
                 Ticket.origin_channel_id == origin.channel_id,
-                Ticket.origin_thread_id == origin.thread_id,
+                thread,
                 Ticket.requester_platform == person.platform,
                 Ticket.requester_user_id == person.user_id,
                 Ticket.status == TicketStatus.AWAITING_REQUESTER.value,
@@ -35,3 +39,20 @@ async def awaiting_reply_in(db: Database, origin: Origin, person: Person) -> Tic
             .limit(1)
         )
         return None if ticket_id is None else await ticket_view(session, ticket_id)
+
+
+async def requests_of(db: Database, person: Person, limit: int = 10) -> tuple[TicketView, ...]:
+    """A requester's most recent requests, newest first (for their home view)."""
+    async with db.transaction() as session:
+        ids = (
+            await session.scalars(
+                select(Ticket.id)
+                .where(
+                    Ticket.requester_platform == person.platform,
+                    Ticket.requester_user_id == person.user_id,
+                )
+                .order_by(Ticket.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return tuple([await ticket_view(session, ticket_id) for ticket_id in ids])

@@ -1,0 +1,116 @@
+"""Evidence Desk in Slack: slack-bolt's AsyncApp on our aiohttp server, or over Socket Mode.
+
+`setup_slack(app)` does nothing unless SLACK_BOT_TOKEN is set. HTTP mode mounts one URL,
+POST /slack/events, for events, interactivity, slash commands and options; Bolt checks every
+request's signature (HMAC-SHA256 over the raw body, 5-minute window) before anything is parsed.
+With SLACK_APP_TOKEN set, Socket Mode connects out to Slack instead, for networks that cannot
+expose a public URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import DATABASE, DESK, MESSENGERS, OUTBOX, WORKER
+from bot.slack.config import SlackSettings
+from bot.slack.listeners import SlackListeners
+from bot.slack.messenger import SlackMessenger
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+BOLT = web.AppKey("slack_bolt", AsyncApp)
+
+
+def build_bolt(settings: SlackSettings, app: web.Application) -> AsyncApp:
+    client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.signing_secret or None,
+        request_verification_enabled=not settings.socket_mode,
+        process_before_response=False,
+        name="evidence-desk",
+    )
+    SlackListeners(app[DESK], app[OUTBOX], app[DATABASE], app[WORKER].kick).register(bolt)
+    return bolt
+
+
+def well_formed(body: dict[str, Any]) -> bool:
+    """The minimum every Slack request has: an event or payload type, or a slash command."""
+    if not isinstance(body, dict) or not body:
+        return False
+    if "command" in body:
+        return True
+    kind = body.get("type")
+    if kind == "view_submission" or kind == "view_closed":
+        view = body.get("view")
+        return isinstance(view, dict) and isinstance(view.get("type"), str)
+    if kind == "event_callback":
+        return isinstance(body.get("event"), dict) and isinstance(body["event"].get("type"), str)
+    return isinstance(kind, str)
+
+
+def setup_slack(app: web.Application, settings: SlackSettings | None = None) -> bool:
+    """Connect Slack if it is configured; returns whether it was."""
+    settings = settings or SlackSettings()
+    if not settings.enabled:
+        log.info("Slack is not configured (no SLACK_BOT_TOKEN); skipping")
+        return False
+    if not settings.socket_mode and not settings.signing_secret:
+        raise ValueError(
+            "SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+    bolt = build_bolt(settings, app)
+    app[BOLT] = bolt
+    app[MESSENGERS]["slack"] = SlackMessenger(bolt.client)
+
+    async def slack_events(request: web.Request) -> web.Response:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return web.json_response({"error": "payload too large"}, status=413)
+        raw = await request.text()
+        try:
+            bolt_request = await to_bolt_request(request)
+            parsed = well_formed(bolt_request.body)
+        except ValueError:  # the payload is not JSON
+            parsed = False
+        if not parsed:
+            # Authenticate before judging: unsigned junk is a 401 like any unsigned request;
+            # signed but malformed is a 400, kept away from Bolt's parsers (which would 500).
+            if not verifier.is_valid_request(raw, dict(request.headers)):
+                return web.json_response({"error": "invalid signature"}, status=401)
+            return web.json_response({"error": "malformed Slack payload"}, status=400)
+        try:
+            response = await bolt.async_dispatch(bolt_request)
+        except Exception:
+            log.exception("could not process a Slack request")
+            return web.json_response({"error": "malformed Slack payload"}, status=400)
+        return await to_aiohttp_response(response)
+
+    verifier = SignatureVerifier(settings.signing_secret)
+    app.router.add_post("/slack/events", slack_events)
+    if settings.socket_mode:
+        app.cleanup_ctx.append(_socket_mode(bolt, settings.app_token))
+        log.info("Slack: Socket Mode")
+    else:
+        log.info("Slack: HTTP mode at POST /slack/events")
+    return True
+
+
+def _socket_mode(bolt: AsyncApp, app_token: str):  # type: ignore[no-untyped-def]
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(bolt, app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        yield
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+    return context

@@ -1,0 +1,312 @@
+"""Where Slack's events, commands, shortcuts, button clicks and modal submissions go.
+
+Each listener acknowledges first (Slack gives 3 seconds), opens a modal straight away when one
+is wanted (a `trigger_id` lives 3 seconds too), translates the payload into a neutral message
+or action, hands it to the core (`EvidenceDesk`), and renders what comes back. No rule about
+what the bot says or how a ticket moves lives here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
+
+from bot.db.models import ProcessedEvent
+from bot.db.session import Database
+from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
+from bot.outbox import Destination, Outbox
+from bot.slack.render import (
+    action_name,
+    blocks,
+    fallback_text,
+    field_errors,
+    modal,
+    submitted_values,
+)
+from bot.tickets.clock import utc_now
+from handlers.desk import EvidenceDesk
+from handlers.requests import OPEN_REQUEST, Outcome
+from knowledge.markup import clean_markup
+
+log = logging.getLogger(__name__)
+
+SEND_TO_SPECIALIST = "send_to_specialist"
+NEW_REQUEST = "new_evidence_request"
+_IGNORED_SUBTYPES = frozenset(
+    {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave",
+     "channel_topic", "channel_purpose", "channel_name", "thread_broadcast", "me_message"}
+)  # fmt: skip
+
+
+class SlackListeners:
+    def __init__(
+        self, desk: EvidenceDesk, outbox: Outbox, db: Database, kick: Callable[[], None]
+    ) -> None:
+        self.desk = desk
+        self.outbox = outbox
+        self.db = db
+        self.kick = kick
+
+    def register(self, bolt: AsyncApp) -> None:
+        bolt.middleware(self.deduplicate)
+        bolt.event("app_mention")(self.on_mention)
+        bolt.event("message")(self.on_message)
+        bolt.event("app_home_opened")(self.on_home_opened)
+        bolt.command("/evidence")(self.on_command)
+        bolt.shortcut(SEND_TO_SPECIALIST)(self.on_message_shortcut)
+        bolt.shortcut(NEW_REQUEST)(self.on_global_shortcut)
+        bolt.action(re.compile(r".+"))(self.on_button)
+        bolt.view_submission(re.compile(r".+"))(self.on_submission)
+
+    # ---- reliability ------------------------------------------------------------------------
+
+    async def deduplicate(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """Slack retries events it thinks failed; each event id is acted on once only."""
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if not event_id:
+            await next()
+            return None
+        try:
+            async with self.db.transaction() as session:
+                session.add(
+                    ProcessedEvent(platform="slack", event_id=str(event_id), received_at=utc_now())
+                )
+        except IntegrityError:
+            log.info("duplicate Slack event %s acknowledged and skipped", event_id)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    # ---- sending ----------------------------------------------------------------------------
+
+    async def _send(
+        self, client: AsyncWebClient, reply: Reply, destination: Destination, user: str
+    ) -> None:
+        """Private warnings go straight to the person; everything else through the outbox."""
+        if reply.warning:
+            await client.chat_postEphemeral(
+                channel=destination.channel_id, user=user, thread_ts=destination.thread_id,
+                text=f":warning: {reply.warning}",
+            )  # fmt: skip
+        if reply.ephemeral:
+            await client.chat_postEphemeral(
+                channel=destination.channel_id, user=user, thread_ts=destination.thread_id,
+                text=fallback_text(reply), blocks=blocks(reply),
+            )  # fmt: skip
+            return
+        await self.outbox.enqueue(destination, _without_warning(reply))
+        self.kick()
+
+    # ---- messages ---------------------------------------------------------------------------
+
+    async def on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        channel = str(event.get("channel", ""))
+        thread = str(event.get("thread_ts") or event.get("ts") or "")
+        user = str(event.get("user", ""))
+        if not channel or not user:
+            return
+        message = IncomingMessage(
+            Platform.SLACK, user, str(event.get("text", "")), conversation_id=channel,
+            thread_id=thread, message_id=event.get("ts"),
+        )  # fmt: skip
+        reply = await self.desk.on_message(message)
+        await self._send(client, reply, Destination("slack", channel, thread), user)
+
+    async def on_message(
+        self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        if (
+            event.get("subtype") in _IGNORED_SUBTYPES
+            or event.get("bot_id")
+            or not event.get("user")
+        ):
+            return
+        user, channel = str(event["user"]), str(event.get("channel", ""))
+        text = str(event.get("text", ""))
+        if event.get("channel_type") == "im":
+            thread = event.get("thread_ts")
+            reply = await self.desk.on_message(
+                IncomingMessage(Platform.SLACK, user, text, conversation_id=channel,
+                                thread_id=thread, message_id=event.get("ts"), is_direct=True)
+            )  # fmt: skip
+            await self._send(client, reply, Destination("slack", channel, thread), user)
+            return
+        bot_user = context.get("bot_user_id")
+        if bot_user and f"<@{bot_user}" in text:
+            return  # app_mention handles it
+        thread = event.get("thread_ts")
+        if not thread:
+            return
+        relayed = await self.desk.on_overheard(
+            IncomingMessage(Platform.SLACK, user, text, conversation_id=channel, thread_id=thread)
+        )
+        if relayed is not None:
+            await self._send(client, relayed, Destination("slack", channel, thread), user)
+
+    # ---- commands and shortcuts -----------------------------------------------------------
+
+    async def on_command(
+        self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        text = str(command.get("text", "")).strip()
+        user, channel = str(command.get("user_id", "")), str(command.get("channel_id", ""))
+        trigger = str(command.get("trigger_id", ""))
+        lowered = text.lower()
+        if lowered == "request" or lowered.startswith("request "):
+            await self._open_request(
+                client, trigger, user, channel, None, text[len("request") :].strip()
+            )
+            return
+        reply = await self.desk.on_message(
+            IncomingMessage(Platform.SLACK, user, text or "help", conversation_id=channel)
+        )
+        if reply.intent is Intent.SEARCH_REQUEST and reply.prefill is not None:
+            await self._open_request(client, trigger, user, channel, None, reply.prefill.topic)
+            return
+        await respond(text=fallback_text(reply), blocks=blocks(reply), response_type="ephemeral")
+
+    async def _open_request(
+        self,
+        client: AsyncWebClient,
+        trigger: str,
+        user: str,
+        channel: str,
+        thread: str | None,
+        topic: str,
+    ) -> None:
+        outcome = await self.desk.on_action(
+            UserAction(Platform.SLACK, user, OPEN_REQUEST, value=clean_markup(topic),
+                       channel_id=channel, thread_id=thread)
+        )  # fmt: skip
+        if outcome.form is not None:
+            await client.views_open(trigger_id=trigger, view=modal(outcome.form))
+
+    async def on_message_shortcut(
+        self, ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        message = shortcut.get("message") or {}
+        channel = str((shortcut.get("channel") or {}).get("id", ""))
+        thread = str(message.get("thread_ts") or message.get("ts") or "") or None
+        await self._open_request(
+            client, str(shortcut.get("trigger_id", "")), str((shortcut.get("user") or {}).get("id", "")),
+            channel, thread, str(message.get("text", "")),
+        )  # fmt: skip
+
+    async def on_global_shortcut(
+        self, ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        user = str((shortcut.get("user") or {}).get("id", ""))
+        # No channel: the reference and the replies come to the person's DM with the bot.
+        await self._open_request(client, str(shortcut.get("trigger_id", "")), user, user, None, "")
+
+    # ---- buttons and modals -----------------------------------------------------------------
+
+    async def on_button(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        user = str((body.get("user") or {}).get("id", ""))
+        message = body.get("message") or {}
+        channel = str(
+            (body.get("channel") or {}).get("id")
+            or (body.get("container") or {}).get("channel_id")
+            or ""
+        )
+        thread = str(message.get("thread_ts") or message.get("ts") or "") or None
+        outcome = await self.desk.on_action(
+            UserAction(Platform.SLACK, user, action_name(str(action.get("action_id", ""))),
+                       value=str(action.get("value", "")), user_name=(body.get("user") or {}).get("name"),
+                       channel_id=channel, thread_id=thread)
+        )  # fmt: skip
+        if outcome.form is not None:
+            await client.views_open(
+                trigger_id=str(body.get("trigger_id", "")), view=modal(outcome.form)
+            )
+        elif outcome.reply is not None:
+            if outcome.reply.ephemeral and body.get("response_url"):
+                await respond(text=fallback_text(outcome.reply), blocks=blocks(outcome.reply),
+                              response_type="ephemeral", replace_original=False)  # fmt: skip
+            else:
+                await self._send(
+                    client, outcome.reply, Destination("slack", channel or user, thread), user
+                )
+
+    async def on_submission(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        user = body.get("user") or {}
+        values = submitted_values((view.get("state") or {}).get("values") or {})
+        fingerprint = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+        outcome: Outcome = await self.desk.on_action(
+            UserAction(Platform.SLACK, str(user.get("id", "")), str(view.get("callback_id", "")),
+                       user_name=user.get("name"), values=tuple(values.items()),
+                       form_state=str(view.get("private_metadata", "")),
+                       event_id=f"slack-view:{view.get('id', '')}:{fingerprint}")
+        )  # fmt: skip
+        if outcome.form is not None:
+            current = {b.get("block_id") for b in view.get("blocks") or []}
+            if all(f.name in current for f in outcome.form.fields) and outcome.form.errors:
+                await ack(response_action="errors", errors=field_errors(outcome.form))
+            else:
+                await ack(response_action="update", view=modal(outcome.form))
+            return
+        reply = outcome.reply
+        if reply is not None and reply.ephemeral and reply.intent is Intent.UNKNOWN:
+            # A refusal ("only specialists can ...") replaces the modal, so it is seen.
+            await ack(response_action="update", view=_message_view(reply))
+            return
+        await ack()
+        if reply is not None and not reply.ephemeral:
+            state = json.loads(str(view.get("private_metadata") or "{}") or "{}")
+            channel = (
+                str(state.get("c") or user.get("id", ""))
+                if isinstance(state, dict)
+                else str(user.get("id", ""))
+            )
+            thread = state.get("t") if isinstance(state, dict) else None
+            await self._send(
+                client, reply, Destination("slack", channel, thread), str(user.get("id", ""))
+            )
+
+    # ---- App Home ---------------------------------------------------------------------------
+
+    async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        user = str(event.get("user", ""))
+        sections = await self.desk.home(Platform.SLACK, user)
+        home_blocks: list[dict[str, Any]] = []
+        for section in sections:
+            if home_blocks:
+                home_blocks.append({"type": "divider"})
+            home_blocks.extend(blocks(section))
+        await client.views_publish(user_id=user, view={"type": "home", "blocks": home_blocks[:100]})
+
+
+def _without_warning(reply: Reply) -> Reply:
+    return replace(reply, warning=None)
+
+
+def _message_view(reply: Reply) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Evidence Desk"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks(reply),
+    }

@@ -1,0 +1,99 @@
+"""Teams' settings, under the names Azure Bot Service and the Bot Framework docs use.
+
+`MicrosoftAppId`, `MicrosoftAppPassword`, `MicrosoftAppType` and `MicrosoftAppTenantId` are what
+the Azure portal, the Teams Toolkit and every Bot Framework sample call them, so they are read
+as they are (case does not matter), with no project prefix. Field names work too, for code and
+tests: `TeamsSettings(app_id="...")`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AppType(StrEnum):
+    MULTI_TENANT = "MultiTenant"
+    SINGLE_TENANT = "SingleTenant"
+    USER_ASSIGNED_MSI = "UserAssignedMSI"
+
+
+class TeamsSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    app_id: str = Field(
+        "",
+        validation_alias=AliasChoices("MicrosoftAppId", "app_id"),
+        description=(
+            "The Azure Bot's Microsoft App ID. Empty: local mode for the Bot Framework "
+            "Emulator, with authentication off."
+        ),
+    )
+    app_password: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=AliasChoices("MicrosoftAppPassword", "app_password"),
+        description="The app registration's client secret (not used with UserAssignedMSI).",
+    )
+    app_type: AppType = Field(
+        AppType.MULTI_TENANT,
+        validation_alias=AliasChoices("MicrosoftAppType", "app_type"),
+        description="MultiTenant, SingleTenant or UserAssignedMSI, as chosen in the Azure Bot.",
+    )
+    app_tenant_id: str = Field(
+        "",
+        validation_alias=AliasChoices("MicrosoftAppTenantId", "app_tenant_id"),
+        description="Directory (tenant) ID; required for SingleTenant and UserAssignedMSI.",
+    )
+
+    @field_validator("app_id", "app_tenant_id", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("app_type", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        """`singletenant` or `SINGLETENANT` mean SingleTenant; empty means the default."""
+        if isinstance(value, str):
+            if not value.strip():
+                return AppType.MULTI_TENANT
+            for member in AppType:
+                if member.value.lower() == value.strip().lower():
+                    return member
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> TeamsSettings:
+        if not self.app_id:
+            return self
+        if self.app_type is not AppType.MULTI_TENANT and not self.app_tenant_id:
+            raise ValueError(f"MicrosoftAppTenantId is required when MicrosoftAppType is {self.app_type.value}")
+        if self.app_type is not AppType.USER_ASSIGNED_MSI and not self.app_password.get_secret_value():
+            raise ValueError(
+                f"MicrosoftAppPassword is required when MicrosoftAppId is set and MicrosoftAppType is {self.app_type.value}"
+            )
+        return self
+
+    @property
+    def authenticated(self) -> bool:
+        """False in local (Emulator) mode: no app id, so no token is checked or sent."""
+        return bool(self.app_id)
+
+    def sdk_configuration(self) -> object:
+        """The object botbuilder's ConfigurationBotFrameworkAuthentication reads (its own
+        attribute names)."""
+        return _SdkConfiguration(
+            APP_ID=self.app_id,
+            APP_PASSWORD=self.app_password.get_secret_value(),
+            APP_TYPE=self.app_type.value,
+            APP_TENANTID=self.app_tenant_id,
+        )
+
+
+class _SdkConfiguration:
+    def __init__(self, **values: str) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)

@@ -1,0 +1,306 @@
+"""Evidence Desk in Slack, driven by real signed requests over HTTP; the Slack Web API is a
+local fake that records what the bot sends."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+
+from bot.app import DATABASE
+from handlers.intake import request_form
+from tests.scenario.conftest import LIBRARY, REQUESTER, SPECIALIST, WARD, SlackWorld, signed_headers
+
+VALID_NHS = "943 476 5919"
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks)
+
+
+def view_submission(
+    callback_id: str, values: dict[str, dict[str, Any]], state: str, user: str = REQUESTER
+) -> dict[str, Any]:
+    return {
+        "type": "view_submission", "team": {"id": "T0TEAM"}, "user": {"id": user, "name": "someone"},
+        "api_app_id": "A0APP", "trigger_id": "trig-1",
+        "view": {"id": "V0VIEW1", "type": "modal", "callback_id": callback_id, "private_metadata": state,
+                 "blocks": [{"block_id": name} for name in _shown_fields(callback_id, values)],
+                 "state": {"values": values}},
+    }  # fmt: skip
+
+
+def _shown_fields(callback_id: str, values: dict[str, Any]) -> list[str]:
+    """The input blocks the real modal had: every field of the form, filled in or not."""
+    if callback_id == "request_submit":
+        return [f.name for f in request_form().fields]
+    return list(values)
+
+
+def text_value(value: str) -> dict[str, Any]:
+    return {"input": {"type": "plain_text_input", "value": value}}
+
+
+def select_value(value: str) -> dict[str, Any]:
+    return {"input": {"type": "static_select", "selected_option": {"value": value}}}
+
+
+def button(
+    action_id: str,
+    value: str,
+    user: str,
+    channel: str = WARD,
+    ts: str = "1800000000.000001",
+    response_url: str = "",
+) -> dict[str, Any]:
+    return {
+        "type": "block_actions", "team": {"id": "T0TEAM"}, "user": {"id": user, "name": "someone"},
+        "api_app_id": "A0APP", "trigger_id": "trig-2", "channel": {"id": channel},
+        "container": {"type": "message", "channel_id": channel, "message_ts": ts},
+        "message": {"ts": ts, "text": "x"}, "response_url": response_url,
+        "actions": [{"action_id": action_id, "value": value, "type": "button", "block_id": "b"}],
+    }  # fmt: skip
+
+
+async def test_mention_is_answered_in_its_thread_with_source_and_feedback(
+    slack: SlackWorld,
+) -> None:
+    await slack.mention("forgot my athens password", "Ev001")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert post["channel"] == WARD
+    assert post["thread_ts"] == "1700000000.000100"
+    blocks = all_text(post["blocks"])
+    assert "OpenAthens" in blocks and "Source:" in blocks
+    assert "faq_helpful" in blocks and "faq_not_helpful" in blocks
+
+
+async def test_retried_event_is_answered_once(slack: SlackWorld) -> None:
+    await slack.mention("library opening hours", "Ev002")
+    event = {"type": "app_mention", "user": REQUESTER, "channel": WARD, "ts": "1700000000.000100",
+             "text": "<@UBOTUSER> library opening hours"}  # fmt: skip
+    assert await slack.post_event(event, "Ev002", retry=1) == 200
+    await slack.mention("thanks", "Ev003")  # a later event proves the queue has drained
+    posts = await slack.api.wait_for("chat.postMessage", 2)
+    assert len(posts) == 2
+
+
+async def test_request_with_a_bad_signature_is_refused(slack: SlackWorld) -> None:
+    body = json.dumps(
+        {"type": "event_callback", "event_id": "Ev9", "event": {"type": "app_mention"}}
+    )
+    headers = {"Content-Type": "application/json", **signed_headers(body, secret="wrong")}
+    response = await slack.client.post("/slack/events", data=body, headers=headers)
+    assert response.status == 401
+
+
+async def test_stale_signed_request_is_refused(slack: SlackWorld) -> None:
+    body = json.dumps(
+        {"type": "event_callback", "event_id": "Ev10", "event": {"type": "app_mention"}}
+    )
+    headers = {"Content-Type": "application/json", **signed_headers(body, timestamp=1_600_000_000)}
+    response = await slack.client.post("/slack/events", data=body, headers=headers)
+    assert response.status == 401
+
+
+async def test_url_verification_is_answered(slack: SlackWorld) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"})
+    response = await slack.client.post(
+        "/slack/events",
+        data=body,
+        headers={"Content-Type": "application/json", **signed_headers(body)},
+    )
+    assert response.status == 200
+    assert "abc123" in await response.text()
+
+
+async def test_direct_message_is_answered_in_the_dm(slack: SlackWorld) -> None:
+    event = {"type": "message", "channel_type": "im", "user": REQUESTER, "channel": "D0DM",
+             "ts": "1700000001.000100", "text": "how do I renew my library books"}  # fmt: skip
+    assert await slack.post_event(event, "Ev004") == 200
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert post["channel"] == "D0DM"
+    assert "thread_ts" not in post or not post["thread_ts"]
+
+
+async def test_ordinary_channel_chatter_is_ignored(slack: SlackWorld) -> None:
+    event = {"type": "message", "channel_type": "channel", "user": REQUESTER, "channel": WARD,
+             "ts": "1700000002.000100", "text": "anyone seen my stethoscope"}  # fmt: skip
+    assert await slack.post_event(event, "Ev005") == 200
+    await slack.mention("hello", "Ev006")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert "stethoscope" not in all_text(post["blocks"])
+
+
+async def test_slash_command_answers_privately(slack: SlackWorld) -> None:
+    status, _ = await slack.post_form(
+        {"command": "/evidence", "text": "library opening hours", "user_id": REQUESTER,
+         "channel_id": WARD, "trigger_id": "trig-3", "team_id": "T0TEAM",
+         "response_url": slack.api.response_url()}
+    )  # fmt: skip
+    assert status == 200
+    (response,) = await slack.api.wait_for("response_url")
+    assert response["response_type"] == "ephemeral"
+    assert (
+        "library-opening-hours" in json.dumps(response["blocks"])
+        or "open" in json.dumps(response["blocks"]).lower()
+    )
+
+
+async def test_slash_command_request_opens_a_prefilled_modal(slack: SlackWorld) -> None:
+    await slack.post_form(
+        {"command": "/evidence", "text": "request falls prevention in care homes", "user_id": REQUESTER,
+         "channel_id": WARD, "trigger_id": "trig-4", "team_id": "T0TEAM",
+         "response_url": slack.api.response_url()}
+    )  # fmt: skip
+    (opened,) = await slack.api.wait_for("views.open")
+    view = opened["view"]
+    assert opened["trigger_id"] == "trig-4"
+    assert view["callback_id"] == "request_submit"
+    question = next(b for b in view["blocks"] if b.get("block_id") == "question")
+    assert question["element"]["initial_value"] == "falls prevention in care homes"
+
+
+async def test_search_request_in_a_channel_offers_the_form(slack: SlackWorld) -> None:
+    await slack.mention("can you find papers on delirium screening in ICU by Friday?", "Ev007")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert "request_open" in all_text(post["blocks"])
+    status, _ = await slack.post_interaction(
+        button("request_open|0", "delirium screening in ICU", REQUESTER)
+    )
+    assert status == 200
+    (opened,) = await slack.api.wait_for("views.open")
+    assert json.loads(opened["view"]["private_metadata"])["c"] == WARD
+
+
+async def test_form_with_an_nhs_number_comes_back_with_field_errors_and_nothing_is_stored(
+    slack: SlackWorld,
+) -> None:
+    state = json.dumps({"c": WARD, "t": "1700000000.000100"})
+    status, body = await slack.post_interaction(
+        view_submission("request_submit", {"question": text_value(f"falls for patient {VALID_NHS}"),
+                                           "purpose": select_value("research")}, state)
+    )  # fmt: skip
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "update"
+    assert "NHS number" in json.dumps(answer["view"])
+    assert "5919" not in json.dumps(answer["view"]["blocks"][0])
+    async with slack.app[DATABASE].engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM tickets"))).scalar() == 0
+
+
+async def test_missing_purpose_is_an_inline_field_error(slack: SlackWorld) -> None:
+    state = json.dumps({"c": WARD, "t": None})
+    values = {
+        "question": text_value("falls"),
+        "purpose": {"input": {"type": "static_select", "selected_option": None}},
+    }
+    _, body = await slack.post_interaction(view_submission("request_submit", values, state))
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert "purpose" in answer["errors"]
+
+
+async def test_request_story_from_form_to_delivery(slack: SlackWorld) -> None:
+    thread = "1700000000.000100"
+    state = json.dumps({"c": WARD, "t": thread})
+    status, body = await slack.post_interaction(
+        view_submission("request_submit", {"question": text_value("falls prevention in older inpatients"),
+                                           "purpose": select_value("service_development")}, state)
+    )  # fmt: skip
+    assert status == 200 and body in ("", "{}")
+    posts = await slack.api.wait_for("chat.postMessage", 2)
+    card = next(p for p in posts if p["channel"] == LIBRARY)
+    confirmation = next(p for p in posts if p["channel"] == WARD)
+    assert confirmation["thread_ts"] == thread
+    reference = next(
+        word.strip("*:") for word in confirmation["text"].split() if word.startswith("KLS-")
+    )
+    assert "ticket_claim" in all_text(card["blocks"])
+
+    await slack.post_interaction(
+        button(
+            "ticket_claim|0",
+            reference,
+            SPECIALIST,
+            channel=LIBRARY,
+            response_url=slack.api.response_url(),
+        )
+    )
+    (claimed,) = await slack.api.wait_for("response_url")
+    assert "You have claimed" in claimed["text"]
+    (update,) = await slack.api.wait_for("chat.update")
+    assert "Sam Librarian" in all_text(update["blocks"])
+
+    await slack.post_interaction(
+        view_submission(
+            "ticket_ask_submit",
+            {"question": text_value("Adults over 65 only?")},
+            reference,
+            user=SPECIALIST,
+        )
+    )
+    posts = await slack.api.wait_for("chat.postMessage", 4)
+    assert any(
+        "Adults over 65 only?" in p["text"] + all_text(p["blocks"])
+        for p in posts
+        if p["channel"] == WARD
+    )
+
+    reply = {"type": "message", "channel_type": "channel", "user": REQUESTER, "channel": WARD,
+             "ts": "1700000009.000100", "thread_ts": thread, "text": "Yes, over 65s please"}  # fmt: skip
+    assert await slack.post_event(reply, "Ev020") == 200
+    posts = await slack.api.wait_for("chat.postMessage", 6)
+    assert any(
+        "Yes, over 65s please" in all_text(p["blocks"]) for p in posts if p["channel"] == LIBRARY
+    )
+
+    await slack.post_interaction(
+        view_submission("ticket_complete_submit", {"summary": text_value("Three systematic reviews attached."),
+                                                   "links": text_value("https://library.example.nhs.uk/r/1")},
+                        reference, user=SPECIALIST)
+    )  # fmt: skip
+    posts = await slack.api.wait_for("chat.postMessage", 7)
+    delivered = [
+        p
+        for p in posts
+        if p["channel"] == WARD and "Three systematic reviews" in all_text(p["blocks"])
+    ]
+    assert delivered and "ticket_impact" in all_text(delivered[0]["blocks"])
+
+
+async def test_rate_limited_post_is_delivered_after_retry_after(slack: SlackWorld) -> None:
+    slack.api.fail_next("chat.postMessage", 429, retry_after=1)
+    await slack.mention("library opening hours", "Ev030")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert post["thread_ts"] == "1700000000.000100"
+
+
+async def test_slack_outage_delays_but_delivers(slack: SlackWorld) -> None:
+    slack.api.fail_next("chat.postMessage", 500, times=2)
+    await slack.mention("library opening hours", "Ev031")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert post["channel"] == WARD
+
+
+async def test_signed_but_malformed_payload_is_a_client_error(slack: SlackWorld) -> None:
+    status, _ = await slack.post_form({"payload": "{not json"})
+    assert 400 <= status < 500
+
+
+async def test_nhs_number_in_a_mention_gets_a_private_warning(slack: SlackWorld) -> None:
+    await slack.mention(f"find evidence on sepsis for {VALID_NHS}", "Ev040")
+    (warning,) = await slack.api.wait_for("chat.postEphemeral")
+    assert warning["user"] == REQUESTER
+    assert "NHS number" in warning["text"]
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert "5919" not in json.dumps(post)
+
+
+async def test_app_home_shows_a_specialists_queue(slack: SlackWorld) -> None:
+    event = {"type": "app_home_opened", "user": SPECIALIST, "channel": "D0HOME", "tab": "home"}
+    assert await slack.post_event(event, "Ev050") == 200
+    (published,) = await slack.api.wait_for("views.publish")
+    assert published["user_id"] == SPECIALIST
+    assert "Your queue" in json.dumps(published["view"])
