@@ -150,6 +150,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
+    except ValueError as exc:  # an adapter's settings do not fit together
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
     print(f"Evidence Desk is listening on http://{settings.host}:{settings.port}/", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 _REPLY = TypeAdapter(Reply)
 LEASE = timedelta(seconds=60)
+#: A thread id of "card:<card_key>" means "in the thread under that living card"; the posted
+#: card's platform message id becomes the thread when the message is sent.
+CARD_THREAD = "card:"
 MAX_ATTEMPTS = 12
 
 
@@ -151,6 +154,12 @@ class Outbox:
                 continue
             destination = Destination(row.platform, row.channel_id, row.thread_id)
             reply = _REPLY.validate_json(row.payload)
+            if row.thread_id and row.thread_id.startswith(CARD_THREAD):
+                card = await self._posted(row.thread_id.removeprefix(CARD_THREAD))
+                if card is None:  # the card itself is not out yet: the reply waits for it
+                    await self._retry(row.id, row.attempts, "card not posted yet", 2.0)
+                    continue
+                destination = Destination(row.platform, card.channel_id, card.message_id)
             try:
                 posted = await self._posted(row.card_key) if row.card_key else None
                 if posted is not None:

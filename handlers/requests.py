@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from bot.errors import UserFacingError
 from bot.messages import Button, Choice, Form, FormField, Intent, Reply, RequestPrefill
-from bot.outbox import Destination, Outbox
+from bot.outbox import CARD_THREAD, Destination, Outbox
 from bot.privacy import PrivacyScanner
 from bot.tickets.calendar import OFFICE_HOURS, is_working_time, next_working_start
 from bot.tickets.clock import utc_now
@@ -333,10 +333,12 @@ class RequestDesk:
     async def requester_replied(self, ticket: TicketView, text: str) -> Reply:
         """Relay the requester's answer to the specialists' card thread and store it."""
         updated = await self.tickets.requester_replied(ticket.reference, text)
-        destination = await self._queue_for(updated, None)
-        if destination is not None:
+        queue = await self._queue_for(updated, None)
+        if queue is not None:
             await self.outbox.enqueue(
-                destination,
+                Destination(
+                    queue.platform, queue.channel_id, CARD_THREAD + card_key(updated.reference)
+                ),
                 Reply(
                     text=f"Reply from the requester of **{updated.reference}**:\n{self.scanner.redact(text)}",
                     intent=Intent.SEARCH_REQUEST,

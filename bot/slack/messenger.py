@@ -36,9 +36,11 @@ class SlackMessenger:
 
     async def post(self, destination: Destination, reply: Reply) -> str:
         try:
+            # A thread under one of our own posts arrives as that post's id, "channel:ts".
+            thread = destination.thread_id.rpartition(":")[2] if destination.thread_id else None
             response = await self.client.chat_postMessage(
                 channel=destination.channel_id,
-                thread_ts=destination.thread_id,
+                thread_ts=thread,
                 text=fallback_text(reply),
                 blocks=blocks(reply),
                 unfurl_links=False,

@@ -70,8 +70,13 @@ class TeamsSettings(BaseSettings):
         if not self.app_id:
             return self
         if self.app_type is not AppType.MULTI_TENANT and not self.app_tenant_id:
-            raise ValueError(f"MicrosoftAppTenantId is required when MicrosoftAppType is {self.app_type.value}")
-        if self.app_type is not AppType.USER_ASSIGNED_MSI and not self.app_password.get_secret_value():
+            raise ValueError(
+                f"MicrosoftAppTenantId is required when MicrosoftAppType is {self.app_type.value}"
+            )
+        if (
+            self.app_type is not AppType.USER_ASSIGNED_MSI
+            and not self.app_password.get_secret_value()
+        ):
             raise ValueError(
                 f"MicrosoftAppPassword is required when MicrosoftAppId is set and MicrosoftAppType is {self.app_type.value}"
             )

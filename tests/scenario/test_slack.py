@@ -252,9 +252,9 @@ async def test_request_story_from_form_to_delivery(slack: SlackWorld) -> None:
              "ts": "1700000009.000100", "thread_ts": thread, "text": "Yes, over 65s please"}  # fmt: skip
     assert await slack.post_event(reply, "Ev020") == 200
     posts = await slack.api.wait_for("chat.postMessage", 6)
-    assert any(
-        "Yes, over 65s please" in all_text(p["blocks"]) for p in posts if p["channel"] == LIBRARY
-    )
+    relayed = [p for p in posts if "Yes, over 65s please" in all_text(p["blocks"])]
+    assert relayed[0]["channel"] == LIBRARY
+    assert relayed[0]["thread_ts"] == update["ts"]  # under the specialist's card
 
     await slack.post_interaction(
         view_submission("ticket_complete_submit", {"summary": text_value("Three systematic reviews attached."),
@@ -304,3 +304,34 @@ async def test_app_home_shows_a_specialists_queue(slack: SlackWorld) -> None:
     (published,) = await slack.api.wait_for("views.publish")
     assert published["user_id"] == SPECIALIST
     assert "Your queue" in json.dumps(published["view"])
+
+
+async def test_message_shortcut_opens_a_request_prefilled_with_the_message(
+    slack: SlackWorld,
+) -> None:
+    status, _ = await slack.post_interaction(
+        {"type": "message_action", "callback_id": "send_to_specialist", "trigger_id": "trig-9",
+         "team": {"id": "T0TEAM"}, "user": {"id": REQUESTER}, "channel": {"id": WARD},
+         "message": {"ts": "1700000005.000100", "text": "has anyone got evidence on music for agitation?"},
+         "response_url": slack.api.response_url()}
+    )  # fmt: skip
+    assert status == 200
+    (opened,) = await slack.api.wait_for("views.open")
+    question = next(b for b in opened["view"]["blocks"] if b.get("block_id") == "question")
+    assert "music for agitation" in question["element"]["initial_value"]
+    assert json.loads(opened["view"]["private_metadata"]) == {"c": WARD, "t": "1700000005.000100"}
+
+
+async def test_global_shortcut_opens_an_empty_request_form(slack: SlackWorld) -> None:
+    status, _ = await slack.post_interaction(
+        {"type": "shortcut", "callback_id": "new_evidence_request", "trigger_id": "trig-10",
+         "team": {"id": "T0TEAM"}, "user": {"id": REQUESTER}}
+    )  # fmt: skip
+    assert status == 200
+    (opened,) = await slack.api.wait_for("views.open")
+    assert opened["view"]["callback_id"] == "request_submit"
+
+
+async def test_unknown_payload_type_is_a_client_error(slack: SlackWorld) -> None:
+    status, _ = await slack.post_interaction({"type": "no_such_thing", "team": {"id": "T0TEAM"}})
+    assert 400 <= status < 500

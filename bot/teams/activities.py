@@ -1,0 +1,51 @@
+"""Bot Framework message activities carrying our Adaptive Cards (shared by the bot and the
+messenger), and where an incoming activity happened and who sent it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import MessageFactory  # type: ignore[import-untyped]
+from botbuilder.schema import Activity, Attachment  # type: ignore[import-untyped]
+
+from bot.messages import Form, Reply
+from bot.teams import cards
+from bot.teams.conversations import split_thread
+
+
+def card_activity(card: cards.Card) -> Any:
+    return MessageFactory.attachment(Attachment(content_type=cards.CONTENT_TYPE, content=card))
+
+
+def reply_activity(reply: Reply) -> Any:
+    return card_activity(cards.reply_card(reply))
+
+
+def form_activity(form: Form) -> Any:
+    return card_activity(cards.form_card(form))
+
+
+def text_activity(text: str) -> Any:
+    return MessageFactory.text(text)
+
+
+def user_id_of(activity: Activity) -> str:
+    """The person's stable id: their Entra (AAD) object id when Teams gives it, which is the
+    same in every chat and team, else the Bot Framework user id."""
+    sender = activity.from_property
+    if sender is None:
+        return ""
+    return str(getattr(sender, "aad_object_id", None) or sender.id or "")
+
+
+def location_of(activity: Activity) -> tuple[str, str | None]:
+    """(conversation id, thread id): the channel or chat, and the reply chain in a channel."""
+    conversation = activity.conversation
+    if conversation is None or not conversation.id:
+        return "", None
+    return split_thread(str(conversation.id))
+
+
+def is_personal(activity: Activity) -> bool:
+    conversation = activity.conversation
+    return conversation is not None and conversation.conversation_type == "personal"

@@ -1,0 +1,172 @@
+"""Proactive Teams messages for the outbox: post and update cards through the Bot Framework.
+
+Bot Framework can only write to a conversation it holds a reference for (service URL,
+conversation, tenant), so every post starts from a reference stored in `conversation_refs`:
+
+* a Destination's `channel_id` is a Teams conversation id (a channel, a group chat or a
+  personal chat); with a `thread_id` the message goes into that channel reply chain;
+* or it is a person's user id (a specialist's Teams identity): then their one-to-one chat
+  with the bot is used.
+
+Connector failures become `DeliveryError`s the outbox understands: 429 carries Retry-After,
+5xx and network errors are retried, 403/404 (bot removed, conversation gone) and other 4xx are
+permanent. The SDK's own HTTP retries are switched off for these sends: the outbox, which
+stores the message, is the one place that retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from botbuilder.core import BotAdapter, TurnContext  # type: ignore[import-untyped]
+from botbuilder.schema import ConversationReference  # type: ignore[import-untyped]
+from msrest.exceptions import ClientRequestError, HttpOperationError
+from urllib3.util.retry import Retry
+
+from bot.db.session import Database
+from bot.messages import Reply
+from bot.outbox import DeliveryError, Destination
+from bot.teams.activities import reply_activity
+from bot.teams.conversations import ConversationStore, join_thread
+
+log = logging.getLogger(__name__)
+
+
+class TeamsMessenger:
+    def __init__(self, adapter: Any, app_id: str, db: Database) -> None:
+        self._adapter = adapter
+        self._app_id = app_id
+        self._conversations = ConversationStore(db)
+
+    async def post(self, destination: Destination, reply: Reply) -> str:
+        reference = await self._reference(destination)
+        activity = reply_activity(reply)
+
+        async def send(turn_context: TurnContext) -> Any:
+            return await turn_context.send_activity(activity)
+
+        sent = await self._run(reference, send)
+        message_id = str(getattr(sent, "id", None) or "")
+        if not message_id:
+            log.warning("Teams accepted a message to %s but returned no id", destination.channel_id)
+        return message_id
+
+    async def update(self, destination: Destination, message_id: str, reply: Reply) -> None:
+        reference = await self._reference(destination)
+        activity = reply_activity(reply)
+        activity.id = message_id
+
+        async def send(turn_context: TurnContext) -> Any:
+            return await turn_context.update_activity(activity)
+
+        await self._run(reference, send)
+
+    async def _reference(self, destination: Destination) -> Any:
+        stored = await self._conversations.reference_for(destination.channel_id)
+        conversation_id: str | None = None
+        if stored is not None:
+            conversation_id = join_thread(destination.channel_id, destination.thread_id)
+        else:
+            stored = await self._conversations.personal_reference_for(destination.channel_id)
+        if stored is None:
+            raise DeliveryError(
+                f"no Teams conversation reference for {destination.channel_id!r}: the bot can "
+                "only write to a chat, channel or person it has already heard from (add the app "
+                "there, or ask the person to message the bot once)",
+                permanent=True,
+            )
+        reference = ConversationReference().deserialize(stored)
+        if conversation_id is not None and reference.conversation is not None:
+            reference.conversation.id = conversation_id
+        return reference
+
+    async def _run(self, reference: Any, send: Callable[[TurnContext], Awaitable[Any]]) -> Any:
+        """Run `send` in a proactive turn; its failure is raised here (the adapter's turn
+        error handler would otherwise swallow it), mapped to a DeliveryError."""
+        outcome: dict[str, Any] = {}
+
+        async def callback(turn_context: TurnContext) -> None:
+            _without_sdk_retries(turn_context)
+            try:
+                outcome["result"] = await send(turn_context)
+            except Exception as exc:
+                outcome["error"] = exc
+
+        try:
+            await self._adapter.continue_conversation(reference, callback, self._app_id)
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+        if "error" in outcome:
+            error: Exception = outcome["error"]
+            raise delivery_error(error) from error
+        return outcome.get("result")
+
+
+def _without_sdk_retries(turn_context: TurnContext) -> None:
+    """msrest retries 5xx (and urllib3 honours Retry-After) inside the send, sleeping in a
+    worker thread; the outbox already retries with backoff, so the connector must not."""
+    client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+    policy = getattr(getattr(client, "config", None), "retry_policy", None)
+    if policy is not None:
+        policy.policy = Retry(
+            total=0, status_forcelist=None, respect_retry_after_header=False, raise_on_status=False
+        )
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header (seconds, or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def delivery_error(exc: Exception) -> Exception:
+    """What the outbox should do about a failed send: a DeliveryError, or the exception itself
+    when it is not a delivery problem (a bug: the outbox logs it and retries)."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, HttpOperationError):
+        response = exc.response
+        status = int(getattr(response, "status_code", 0) or 0)
+        headers = getattr(response, "headers", None) or {}
+        reason = f"Bot Framework connector answered HTTP {status}"
+        if status == 429:
+            return DeliveryError(
+                f"{reason} (rate limited)",
+                retry_after=retry_after_seconds(headers.get("Retry-After")),
+            )
+        if status >= 500 or status in (408, 0):
+            return DeliveryError(
+                reason, retry_after=retry_after_seconds(headers.get("Retry-After"))
+            )
+        if status in (403, 404):
+            return DeliveryError(
+                f"{reason}: the bot was removed from that conversation, or it no longer exists",
+                permanent=True,
+            )
+        if status == 401:
+            # The bot's own credentials were refused: fixable by configuration, so keep the
+            # message (the outbox gives up after its last attempt).
+            return DeliveryError(f"{reason}: check MicrosoftAppId and MicrosoftAppPassword")
+        # Any other 4xx: the message itself was refused, and sending it again will not help.
+        return DeliveryError(reason, permanent=400 <= status < 500)
+    if isinstance(exc, ClientRequestError | OSError | TimeoutError):
+        return DeliveryError(
+            f"could not reach the Bot Framework connector: {exc.__class__.__name__}"
+        )
+    return exc
