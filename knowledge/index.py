@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,20 +71,28 @@ class _Space:
     10,000 entries index in seconds.
     """
 
-    def __init__(self, docs: list[list[str]], doc_target: list[int], n_targets: int) -> None:
+    def __init__(
+        self, docs: Iterable[Iterable[str]], doc_target: list[int], n_targets: int
+    ) -> None:
+        # One pass, feature ids into a flat machine-int array: the feature strings (bigrams
+        # above all) are made one document at a time and dropped, which keeps a 10,000-entry
+        # build within its memory budget.
         vocab: dict[str, int] = {}
+        flat = array("q")
+        lengths = array("q")
         for features in docs:
-            for f in features:
-                vocab.setdefault(f, len(vocab))
+            start = len(flat)
+            flat.extend(vocab.setdefault(f, len(vocab)) for f in features)
+            lengths.append(len(flat) - start)
         self.vocab = vocab
-        ids = [[vocab[f] for f in features] for features in docs]
-        lengths = np.fromiter((len(i) for i in ids), dtype=np.int64, count=len(ids))
-        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-        cols = np.fromiter(
-            (i for doc in ids for i in doc), dtype=np.int64, count=int(lengths.sum())
+        counts_per_doc = np.frombuffer(lengths, dtype=np.int64)
+        n_docs = len(counts_per_doc)
+        rows = np.repeat(np.arange(n_docs, dtype=np.int64), counts_per_doc)
+        cols = np.frombuffer(flat, dtype=np.int64)
+        ones = np.ones(len(rows), dtype=np.float32)
+        self.counts: sparse.csr_matrix | None = sparse.csr_matrix(
+            (ones, (rows, cols)), shape=(n_docs, len(vocab))
         )
-        ones = np.ones(len(rows))
-        self.counts = sparse.csr_matrix((ones, (rows, cols)), shape=(len(docs), len(vocab)))
         self.counts.sum_duplicates()
         # Document frequency per *target*: all phrasings of one entry count once.
         targets = np.asarray(doc_target, dtype=np.int64)[rows]
@@ -92,6 +101,12 @@ class _Space:
         df = np.bincount(presence.indices, minlength=len(vocab)).astype(np.float64)
         self.idf: FloatArray = np.log((n_targets + 1) / (df + 1)) + 1.0
         self.max_idf = float(math.log(n_targets + 1) + 1.0)
+
+    def take_counts(self) -> sparse.csr_matrix:
+        """The raw counts, once: the space keeps only vocabulary and IDF after the build."""
+        counts, self.counts = self.counts, None
+        assert counts is not None, "counts were already taken"  # noqa: S101
+        return counts
 
     def weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         """Sublinear TF times IDF, each row scaled to unit length, returned feature-major so that
@@ -152,16 +167,21 @@ class FaqIndex:
                 doc_terms.append(self.normalizer.stem(ws))
                 doc_target.append(target_index)
         n = len(self.targets)
-        word_docs = [_word_features(t) for t in doc_terms]
+        answer_terms = [self.normalizer.stem(ws) for ws in answer_words]
+        del phrasing_words, answer_words
         # The answer text names things people ask about but no phrasing mentions ("CASP",
         # "Vancouver", "fines"); it counts for less because it also says much that is not asked.
         # Single words only: an answer's word pairs are prose, not the way people ask.
-        answer_docs = [self.normalizer.stem(ws) for ws in answer_words]
-        del phrasing_words, answer_words
-        self._words = _Space(word_docs + answer_docs, doc_target + list(range(n)), n)
-        del word_docs, answer_docs
-        phrasing_counts = self._words.counts[: len(doc_target)]
-        answer_counts = self._words.counts[len(doc_target) :]
+        self._words = _Space(
+            itertools.chain((_word_features(t) for t in doc_terms), answer_terms),
+            doc_target + list(range(n)),
+            n,
+        )
+        del answer_terms
+        counts = self._words.take_counts()
+        phrasing_counts = counts[: len(doc_target)]
+        answer_counts = counts[len(doc_target) :]
+        del counts
         by_target = sparse.csr_matrix(
             (np.ones(len(doc_target)), (doc_target, np.arange(len(doc_target)))),
             shape=(n, len(doc_target)),
@@ -175,7 +195,7 @@ class FaqIndex:
         for terms, target in zip(doc_terms, doc_target, strict=True):
             char_terms[target].extend(terms)
         self._chars = _Space([_char_grams(t) for t in char_terms], list(range(n)), n)
-        self._chars_t = self._chars.weigh(self._chars.counts)
+        self._chars_t = self._chars.weigh(self._chars.take_counts())
         # Phrasings are stored target by target, so each target's rows are one contiguous run.
         self._starts = np.searchsorted(np.array(doc_target), np.arange(n))
         self._doc_count = len(doc_terms)
