@@ -1,0 +1,86 @@
+"""Patient identifiers never reach the four places they must not: the database, the
+specialist, the logs, and exception messages."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import inspect, text
+
+from bot.db.session import Database
+from bot.messages import Platform, UserAction
+from handlers.desk import EvidenceDesk
+from handlers.intake import FormState
+from tests.db.test_outbox import RecordingMessenger
+from tests.db.test_request_flow import QUEUE, THREAD, WARD
+from tests.db.test_request_flow import desk as desk
+
+NHS = "943 476 5919"
+DIGITS = "9434765919"
+DOB = "12/03/1950"
+
+
+def leaks(blob: str) -> bool:
+    squeezed = "".join(ch for ch in blob if ch.isdigit())
+    return DIGITS in squeezed or DOB in blob
+
+
+async def submit_with_identifiers(desk: EvidenceDesk) -> str:
+    outcome = await desk.on_action(
+        UserAction(
+            Platform.SLACK, "U_REQ", "request_submit", user_name="Dr Requester",
+            values=(("question", f"falls in patient NHS {NHS} DOB {DOB}"), ("purpose", "direct_patient_care"),
+                    ("notes", f"call 07700 900123 re {NHS}"), ("privacy_ack", "remove_and_send")),
+            form_state=FormState(WARD, THREAD).encode(), event_id="ev-privacy",
+        )
+    )  # fmt: skip
+    assert outcome.reply is not None and outcome.reply.title
+    return outcome.reply.title
+
+
+async def test_identifiers_never_reach_the_database(desk: EvidenceDesk, database: Database) -> None:
+    reference = await submit_with_identifiers(desk)
+    await desk.on_action(UserAction(Platform.SLACK, "U_SPEC", "ticket_claim", value=reference))
+    await desk.on_action(
+        UserAction(Platform.SLACK, "U_SPEC", "ticket_ask_submit", form_state=reference,
+                   values=(("question", f"Is {NHS} the right patient?"),))
+    )  # fmt: skip
+    async with database.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+        dump = []
+        for table in tables:
+            rows = (await connection.execute(text(f'SELECT * FROM "{table}"'))).all()  # noqa: S608
+            dump.extend(str(row) for row in rows)
+    assert not leaks("\n".join(dump))
+
+
+async def test_identifiers_never_reach_the_specialist(desk: EvidenceDesk) -> None:
+    await submit_with_identifiers(desk)
+    slack = RecordingMessenger()
+    await desk.requests.outbox.deliver_due({"slack": slack})
+    to_specialist = [t for d, t in slack.posts if d.channel_id == QUEUE]
+    assert to_specialist
+    assert not any(leaks(t) for t in to_specialist)
+
+
+async def test_identifiers_never_reach_the_logs(
+    desk: EvidenceDesk, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    reference = await submit_with_identifiers(desk)
+    await desk.on_action(UserAction(Platform.SLACK, "U_SPEC", "ticket_claim", value=reference))
+    await desk.requests.outbox.deliver_due({"slack": RecordingMessenger()})
+    assert caplog.records
+    assert not leaks("\n".join(r.getMessage() for r in caplog.records))
+
+
+async def test_identifiers_never_reach_an_error_message(desk: EvidenceDesk) -> None:
+    reference = await submit_with_identifiers(desk)
+    # Asking before anyone has claimed the request is refused; the refusal must not quote it.
+    outcome = await desk.on_action(
+        UserAction(Platform.SLACK, "U_SPEC", "ticket_ask_submit", form_state=reference,
+                   values=(("question", f"about {NHS}?"),))
+    )  # fmt: skip
+    assert outcome.reply is not None
+    assert not leaks(outcome.reply.text)
