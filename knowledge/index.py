@@ -99,7 +99,15 @@ class _Space:
         presence = sparse.csr_matrix((ones, (targets, cols)), shape=(n_targets, len(vocab)))
         presence.sum_duplicates()
         df = np.bincount(presence.indices, minlength=len(vocab)).astype(np.float64)
+        self.n_targets = n_targets
         self.idf: FloatArray = np.log((n_targets + 1) / (df + 1)) + 1.0
+        self.max_idf = float(math.log(n_targets + 1) + 1.0)
+
+    def set_document_frequency(self, counts: sparse.csr_matrix, n_targets: int) -> None:
+        """IDF from a targets x features count matrix built elsewhere (characters)."""
+        df = np.diff(sparse.csc_matrix(counts).indptr).astype(np.float64)
+        self.n_targets = n_targets
+        self.idf = np.log((n_targets + 1) / (df + 1)) + 1.0
         self.max_idf = float(math.log(n_targets + 1) + 1.0)
 
     def take_counts(self) -> sparse.csr_matrix:
@@ -191,11 +199,28 @@ class FaqIndex:
         self._answers_t = self._words.weigh(answer_counts)
         # Characters are indexed per entry, not per phrasing: it keeps the typo- and word-form
         # view to one row an entry, so 10,000 entries stay within the memory budget.
-        char_terms: list[list[str]] = [[] for _ in range(n)]
+        # Entry x gram counts as (entry x distinct term) @ (term x gram): each distinct term is
+        # cut into grams once, not once per entry that uses it.
+        term_ids: dict[str, int] = {}
+        entry_rows: list[int] = []
+        entry_cols: list[int] = []
         for terms, target in zip(doc_terms, doc_target, strict=True):
-            char_terms[target].extend(terms)
-        self._chars = _Space([_char_grams(t) for t in char_terms], list(range(n)), n)
-        self._chars_t = self._chars.weigh(self._chars.take_counts())
+            for term in terms:
+                entry_rows.append(target)
+                entry_cols.append(term_ids.setdefault(term, len(term_ids)))
+        presence = sparse.csr_matrix(
+            (np.ones(len(entry_rows), dtype=np.float32), (entry_rows, entry_cols)),
+            shape=(n, len(term_ids)),
+        )
+        presence.sum_duplicates()
+        presence.data[:] = 1.0
+        self._chars = _Space(
+            (_char_grams([t]) for t in term_ids), list(range(len(term_ids))), len(term_ids)
+        )
+        grams_of_terms = self._chars.take_counts()
+        char_counts = sparse.csr_matrix(presence @ grams_of_terms)
+        self._chars.set_document_frequency(char_counts, n)
+        self._chars_t = self._chars.weigh(char_counts)
         # Phrasings are stored target by target, so each target's rows are one contiguous run.
         self._starts = np.searchsorted(np.array(doc_target), np.arange(n))
         self._doc_count = len(doc_terms)
