@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.feedback import FeedbackStore
+from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
 from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
 from bot.tickets.clock import utc_now
 from bot.tickets.escalation import due_escalations
@@ -130,7 +131,10 @@ def create_app(settings: Settings) -> web.Application:
         log.warning("EVIDENCE_DESK_FEEDBACK_SALT is not set; using a random one for this process")
     desk = EvidenceDesk(router, requests, FeedbackStore(db, router.scanner, salt), db)
 
-    app = web.Application(client_max_size=1024 * 1024)
+    metrics = Metrics()
+    desk.answered = lambda intent: metrics.answers.labels(intent).inc()
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[metrics_middleware(metrics)])
+    app[METRICS] = metrics
     app[SETTINGS] = settings
     app[KNOWLEDGE] = store
     app[ROUTER] = router
@@ -143,6 +147,7 @@ def create_app(settings: Settings) -> web.Application:
     app[WORKER] = worker
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
 
     async def reload_kb() -> None:
         await asyncio.to_thread(store.reload_if_changed)
@@ -152,12 +157,21 @@ def create_app(settings: Settings) -> web.Application:
             db, utc_now(), settings.unclaimed_escalation_working_hours
         ):
             await requests.escalate(escalation)
+            metrics.escalations.labels(escalation.kind.value).inc()
+
+    async def refresh_gauges() -> None:
+        for status, count in (await tickets.count_by_status()).items():
+            metrics.tickets.labels(status).set(count)
+        depth, age = await outbox.depth()
+        metrics.outbox_depth.set(depth)
+        metrics.outbox_age.set(age)
 
     app.cleanup_ctx.append(_database)
     if settings.kb_reload_seconds > 0:
         app.cleanup_ctx.append(_every(settings.kb_reload_seconds, reload_kb, "kb-watcher"))
     app.cleanup_ctx.append(_background(worker.run, "outbox"))
     app.cleanup_ctx.append(_every(settings.escalation_interval_seconds, escalate, "escalations"))
+    app.cleanup_ctx.append(_every(15, refresh_gauges, "metrics-gauges"))
     _mount_adapters(app)
     return app
 
@@ -165,5 +179,7 @@ def create_app(settings: Settings) -> web.Application:
 def _mount_adapters(app: web.Application) -> None:
     """The platform adapters import this module's keys, so they are imported here, late."""
     from bot.slack import setup_slack
+    from bot.teams import setup_teams
 
     setup_slack(app)
+    setup_teams(app)

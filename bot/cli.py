@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 from bot.cli_admin import register as register_admin
 from bot.cli_admin import run_admin
 from bot.config import Settings
+from bot.observability import configure_logging
 from bot.render_text import render_text
 from handlers.router import Answer, Router
 from knowledge.loader import KnowledgeBaseInvalid, read_directory
@@ -141,9 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = settings.model_copy(
             update={k: v for k, v in (("host", args.host), ("port", args.port)) if v}
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format == "json")
     try:
         app = create_app(settings)
     except KnowledgeBaseInvalid as exc:

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         4000, ge=100, description="Longer messages are refused with a clear reply."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    log_format: str = Field(
+        "text",
+        pattern="^(text|json)$",
+        description="text, or json: one JSON object a line with a request id (no message text).",
+    )
     database_url: str = Field(
         "sqlite+aiosqlite:///var/evidence-desk.sqlite3",
         # DATABASE_URL is what hosting platforms set; "database_url" lets code pass the field

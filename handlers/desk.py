@@ -8,6 +8,7 @@ a button click go" starts at `on_action`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.db.session import Database
@@ -41,12 +42,17 @@ GENERIC_APOLOGY = (
 )
 
 
+def _ignore(intent: str) -> None:
+    """The default observer of answers: metrics are wired in by the app."""
+
+
 @dataclass
 class EvidenceDesk:
     router: Router
     requests: RequestDesk
     feedback: FeedbackStore
     db: Database
+    answered: Callable[[str], None] = _ignore
 
     async def on_message(self, message: IncomingMessage) -> Reply:
         """Answer a message, or relay it when it answers a specialist's question."""
@@ -62,6 +68,7 @@ class EvidenceDesk:
             return await self.requests.requester_replied(ticket, message.text)
         answer = self.router.answer(message.text)
         reply = answer.reply
+        self.answered(str(reply.intent))
         result = answer.classification
         if reply.intent is Intent.UNKNOWN and result is not None and not result.redirect:
             try:

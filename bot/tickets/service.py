@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -512,6 +512,14 @@ class TicketService:
                 .order_by(TicketImpact.id)
             )
             return tuple(ImpactView.of(row) for row in rows)
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many tickets are in each status (for metrics)."""
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(Ticket.status, func.count()).group_by(Ticket.status)
+            )
+            return {str(status): int(count) for status, count in rows}
 
     # Defined last: inside the class body its name would shadow the builtin `list` for mypy.
     async def list(

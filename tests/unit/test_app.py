@@ -6,8 +6,9 @@ import asyncio
 
 from aiohttp.test_utils import TestClient
 
-from bot.app import KNOWLEDGE, create_app
+from bot.app import DESK, KNOWLEDGE, create_app
 from bot.config import Settings
+from bot.messages import IncomingMessage, Platform
 from tests.conftest import KbFolder, entry_text
 
 
@@ -72,3 +73,32 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
     body = await response.json()
     assert body["status"] == "unavailable"
     assert "unavailable" in body["checks"]["database"]
+
+
+async def test_metrics_count_requests_and_answers(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
+    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
+    client: TestClient = await aiohttp_client(app)
+    await client.get("/healthz")
+    await app[DESK].on_message(IncomingMessage(Platform.WEB, "u1", "how do I borrow a book"))
+    body = await (await client.get("/metrics")).text()
+    assert (
+        'evidence_desk_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in body
+    )
+    assert 'evidence_desk_answers_total{intent="faq"} 1.0' in body
+
+
+def test_json_log_lines_carry_the_request_id_and_no_extras() -> None:
+    import json
+    import logging
+
+    from bot.observability import REQUEST_ID, JsonFormatter
+
+    REQUEST_ID.set("abc123")
+    record = logging.LogRecord(
+        "bot", logging.INFO, __file__, 1, "ticket %s claimed", ("KLS-2026-00001",), None
+    )
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "abc123"
+    assert line["message"] == "ticket KLS-2026-00001 claimed"
+    assert set(line) == {"at", "level", "logger", "message", "request_id"}
