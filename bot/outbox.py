@@ -123,13 +123,16 @@ class Outbox:
                     .limit(limit)
                 )
             ).all()
-        claimed: list[OutboxMessage] = []
-        for message_id in candidates:
-            async with self._db.transaction() as session:
-                result = await session.execute(
+        if not candidates:
+            return []
+        async with self._db.transaction() as session:
+            # One conditional UPDATE claims the batch; a row another worker took in between
+            # fails the condition and is simply not returned.
+            claimed = (
+                await session.scalars(
                     update(OutboxMessage)
                     .where(
-                        OutboxMessage.id == message_id,
+                        OutboxMessage.id.in_(candidates),
                         OutboxMessage.status == "pending",
                         or_(
                             OutboxMessage.claimed_until.is_(None),
@@ -137,50 +140,69 @@ class Outbox:
                         ),
                     )
                     .values(claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+                    .returning(OutboxMessage)
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    row = await session.get(OutboxMessage, message_id)
-                    if row is not None:
-                        claimed.append(row)
-        return claimed
+            ).all()
+        return sorted(claimed, key=lambda row: row.id)
 
-    async def deliver_due(self, messengers: Mapping[str, Messenger], limit: int = 50) -> int:
-        """Send what is due; returns how many were delivered. Safe to run on several workers."""
-        delivered = 0
+    async def deliver_due(
+        self, messengers: Mapping[str, Messenger], limit: int = 100, concurrency: int = 16
+    ) -> int:
+        """Send what is due; returns how many were delivered. Safe to run on several workers.
+
+        Messages to the same conversation (or the same card) go one after another, in the order
+        they were queued; different conversations go in parallel, because a real chat API
+        takes tens of milliseconds a call.
+        """
+        lanes: dict[tuple[str, str, str], list[OutboxMessage]] = {}
         for row in await self._claim(limit):
-            messenger = messengers.get(row.platform)
-            if messenger is None:
-                await self._retry(row.id, row.attempts, "no messenger for this platform", None)
-                continue
-            destination = Destination(row.platform, row.channel_id, row.thread_id)
-            reply = _REPLY.validate_json(row.payload)
-            if row.thread_id and row.thread_id.startswith(CARD_THREAD):
-                card = await self._posted(row.thread_id.removeprefix(CARD_THREAD))
-                if card is None:  # the card itself is not out yet: the reply waits for it
-                    await self._retry(row.id, row.attempts, "card not posted yet", 2.0)
-                    continue
-                destination = Destination(row.platform, card.channel_id, card.message_id)
-            try:
-                posted = await self._posted(row.card_key) if row.card_key else None
-                if posted is not None:
-                    await messenger.update(
-                        Destination(row.platform, posted.channel_id, posted.thread_id),
-                        posted.message_id,
-                        reply,
-                    )
-                    message_id = posted.message_id
-                else:
-                    message_id = await messenger.post(destination, reply)
-            except DeliveryError as exc:
-                await self._retry(row.id, row.attempts, str(exc), exc.retry_after, exc.permanent)
-                continue
-            except Exception as exc:  # a bug or an unexpected transport error: keep the message
-                log.exception("outbox delivery %s failed unexpectedly", row.id)
-                await self._retry(row.id, row.attempts, exc.__class__.__name__, None)
-                continue
-            await self._sent(row, message_id)
-            delivered += 1
-        return delivered
+            lane = (
+                row.platform,
+                row.card_key or row.channel_id,
+                "" if row.card_key else row.thread_id or "",
+            )
+            lanes.setdefault(lane, []).append(row)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def drive(rows: list[OutboxMessage]) -> int:
+            async with gate:
+                return sum([await self._deliver(row, messengers) for row in rows])
+
+        return sum(await asyncio.gather(*(drive(rows) for rows in lanes.values())))
+
+    async def _deliver(self, row: OutboxMessage, messengers: Mapping[str, Messenger]) -> int:
+        messenger = messengers.get(row.platform)
+        if messenger is None:
+            await self._retry(row.id, row.attempts, "no messenger for this platform", None)
+            return 0
+        destination = Destination(row.platform, row.channel_id, row.thread_id)
+        reply = _REPLY.validate_json(row.payload)
+        if row.thread_id and row.thread_id.startswith(CARD_THREAD):
+            card = await self._posted(row.thread_id.removeprefix(CARD_THREAD))
+            if card is None:  # the card itself is not out yet: the reply waits for it
+                await self._retry(row.id, row.attempts, "card not posted yet", 2.0)
+                return 0
+            destination = Destination(row.platform, card.channel_id, card.message_id)
+        try:
+            posted = await self._posted(row.card_key) if row.card_key else None
+            if posted is not None:
+                await messenger.update(
+                    Destination(row.platform, posted.channel_id, posted.thread_id),
+                    posted.message_id,
+                    reply,
+                )
+                message_id = posted.message_id
+            else:
+                message_id = await messenger.post(destination, reply)
+        except DeliveryError as exc:
+            await self._retry(row.id, row.attempts, str(exc), exc.retry_after, exc.permanent)
+            return 0
+        except Exception as exc:  # a bug or an unexpected transport error: keep the message
+            log.exception("outbox delivery %s failed unexpectedly", row.id)
+            await self._retry(row.id, row.attempts, exc.__class__.__name__, None)
+            return 0
+        await self._sent(row, message_id)
+        return 1
 
     async def _posted(self, card_key: str) -> PostedMessage | None:
         async with self._db.transaction() as session:
