@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.feedback import FeedbackStore
+from bot.listening import ListeningStore
 from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
 from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
 from bot.tickets.clock import utc_now
@@ -29,6 +30,7 @@ from bot.tickets.escalation import due_escalations
 from bot.tickets.routing import RoutingService
 from bot.tickets.service import TicketService
 from handlers.desk import EvidenceDesk
+from handlers.listening import Listener
 from handlers.requests import RequestDesk
 from handlers.router import Router
 from knowledge.store import KnowledgeStore
@@ -129,7 +131,10 @@ def create_app(settings: Settings) -> web.Application:
     salt = settings.feedback_salt or secrets.token_hex(16)
     if settings.feedback_salt is None:
         log.warning("EVIDENCE_DESK_FEEDBACK_SALT is not set; using a random one for this process")
-    desk = EvidenceDesk(router, requests, FeedbackStore(db, router.scanner, salt), db)
+    listener = Listener(
+        router, ListeningStore(db), settings.unasked_threshold, settings.listen_replies_per_hour
+    )
+    desk = EvidenceDesk(router, requests, FeedbackStore(db, router.scanner, salt), db, listener)
 
     metrics = Metrics()
     desk.answered = lambda intent: metrics.answers.labels(intent).inc()

@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     suggest_threshold: float = Field(
         0.11, gt=0, le=1, description="Score at or above which close entries are offered instead."
     )
+    unasked_threshold: float = Field(
+        0.32,
+        gt=0,
+        le=1,
+        description="Listening mode: score an FAQ needs before the bot answers unasked.",
+    )
+    listen_replies_per_hour: int = Field(
+        6, ge=1, description="Listening mode: most unasked replies per channel per hour."
+    )
     help_entry: str = Field(
         "bot-help", description='KB entry shown for "help" and "what can you do?".'
     )

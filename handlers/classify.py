@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.messages import Intent
@@ -55,6 +55,8 @@ class Classification:
     deadline_text: str | None = None
     deadline: date | None = None
     redirect: str | None = None
+    #: A search request inferred from a clinical question rather than asked for in words.
+    inferred: bool = False
     matches: tuple[Match, ...] = field(default=(), repr=False)
 
 
@@ -126,7 +128,9 @@ class Classifier:
                 )
         if self._clinical.is_clinical_question(body):
             deadline_text, rest = find_deadline(body)
-            return self._search_request(text, rest.rstrip(" ?.!"), deadline_text)
+            return replace(
+                self._search_request(text, rest.rstrip(" ?.!"), deadline_text), inferred=True
+            )
         suggestions = tuple(
             m.target.id for m in in_scope[:MAX_SUGGESTIONS] if m.score >= self.thresholds.suggest
         )

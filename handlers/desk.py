@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.db.session import Database
 from bot.errors import UserFacingError
@@ -18,6 +18,7 @@ from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefil
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.lookup import awaiting_reply_in, requests_of
 from bot.tickets.values import Origin, Person
+from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, Listener
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
 from handlers.requests import (
     ASK,
@@ -52,6 +53,7 @@ class EvidenceDesk:
     requests: RequestDesk
     feedback: FeedbackStore
     db: Database
+    listener: Listener | None = None
     answered: Callable[[str], None] = _ignore
 
     async def on_message(self, message: IncomingMessage) -> Reply:
@@ -79,14 +81,17 @@ class EvidenceDesk:
         return reply
 
     async def on_overheard(self, message: IncomingMessage) -> Reply | None:
-        """A channel message not addressed to the bot: relayed only if it answers a
-        specialist's question in a request's thread; otherwise ignored and not stored."""
+        """A channel message not addressed to the bot: relayed if it answers a specialist's
+        question in a request's thread; in a channel that opted in to listening, perhaps
+        answered unasked (see handlers/listening.py); otherwise ignored and not stored."""
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         ticket = await awaiting_reply_in(self.db, origin, person)
-        if ticket is None:
-            return None
-        return await self.requests.requester_replied(ticket, message.text)
+        if ticket is not None:
+            return await self.requests.requester_replied(ticket, message.text)
+        if self.listener is not None:
+            return await self.listener.overheard(message)
+        return None
 
     async def home(self, platform: Platform, user_id: str) -> list[Reply]:
         """A person's home view: their requests, and for specialists their queue and the
@@ -149,6 +154,23 @@ class EvidenceDesk:
                 "" if name == ACTION_HELPFUL else " Ask a librarian if you still need help."
             )
             return Outcome(reply=Reply(text=thanks, intent=Intent.SMALLTALK, ephemeral=True))
+        if name == LISTEN_NOT_NOW:
+            return Outcome(
+                reply=Reply(
+                    text="OK, I'll stay out of this one.", intent=Intent.SMALLTALK, ephemeral=True
+                )
+            )
+        if name == LISTEN_STOP and self.listener is not None:
+            stopped = await self.listener.command(
+                str(action.platform),
+                action.channel_id,
+                f"{action.platform}:{action.user_id}",
+                "off",
+            )
+            who = action.user_name or "Someone"
+            return Outcome(
+                reply=replace(stopped, text=f"{who} turned listening off. {stopped.text}")
+            )
         if name == ACTION_SHOW_FAQ:
             reply = self.router.show_faq(action.value)
             if reply is None:

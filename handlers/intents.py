@@ -46,7 +46,7 @@ _PREPOSITION = (
     r"of|that|comparing|to\s+support|supporting|showing|covering|in)"
 )
 _REQUEST_VERB = (
-    r"(?:find|search|look(?:ing)?\s+for|look\s+up|get|getting|grab|need|needing|want|wanting|"
+    r"(?:find|search|look(?:ing)?\s+for|look\s+up|get|getting|got|seen|know\s+of|grab|need|needing|want|wanting|"
     r"after|source|pull\s+together|dig\s+out|track\s+down|locate|gather|compile|do|run|"
     r"carry\s+out|request|requesting|send|share|recommend|suggest|point\s+me\s+to|help\s+me\s+find|"
     r"searching\s+for|hunting\s+for|interested\s+in|collect)"

@@ -356,3 +356,138 @@ class PostedMessage(Base):
     channel_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
     thread_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN))
     message_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+
+
+class KbVersion(Base):
+    """One published version of the knowledge base (bot/web/kb_versions.py); never changed.
+
+    The site profile, synonyms and out-of-scope topics are held whole, as the text of their
+    YAML files; the entries are rows of `kb_entries`. Rollback publishes an old version's
+    content as a new version, so history only grows.
+    """
+
+    __tablename__ = "kb_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    author: Mapped[str] = mapped_column(String(320))
+    note: Mapped[str] = mapped_column(String(500))
+    site_text: Mapped[str] = mapped_column(Text)
+    synonyms_text: Mapped[str] = mapped_column(Text)
+    out_of_scope_text: Mapped[str] = mapped_column(Text)
+
+
+class KbEntryText(Base):
+    """One entry of one KB version: the text of its Markdown file, front matter and answer."""
+
+    __tablename__ = "kb_entries"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    entry_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class WebMessage(Base):
+    """A message the bot sent to a web-chat conversation on its own initiative (the outbox's
+    web messenger); the page polls for them. Updating a living card bumps `revision`."""
+
+    __tablename__ = "web_messages"
+    __table_args__ = (
+        Index("ix_web_messages_conversation", "conversation", "id"),
+        Index("ix_web_messages_updated_at", "conversation", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    thread: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN))
+    payload: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AdminUser(Base):
+    """Someone who may sign in to the admin console. `password_hash` is Argon2id; it is empty
+    for an account that signs in only through single sign-on."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AdminSession(Base):
+    """A signed-in admin console session. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    admin_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LoginFailure(Base):
+    """A failed admin sign-in, for the rate limit (failures per email and address)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key", "email", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ListeningChannel(Base):
+    """A channel that opted in to the bot listening and helping unasked (off by default)."""
+
+    __tablename__ = "listening_channels"
+    __table_args__ = (UniqueConstraint("platform", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(PLATFORM_LEN))
+    channel_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    changed_by: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ListeningAudit(Base):
+    """Who switched listening on or off in a channel, and when."""
+
+    __tablename__ = "listening_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(PLATFORM_LEN))
+    channel_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    actor: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    action: Mapped[str] = mapped_column(String(16))  # on | off
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ListeningReply(Base):
+    """A thread the bot spoke in unasked: at most once a thread, and a per-channel rate limit.
+
+    Only ids and times are kept, never the text of what was heard.
+    """
+
+    __tablename__ = "listening_replies"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", "thread_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(PLATFORM_LEN))
+    channel_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    thread_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

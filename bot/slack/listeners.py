@@ -147,13 +147,13 @@ class SlackListeners:
         if bot_user and f"<@{bot_user}" in text:
             return  # app_mention handles it
         thread = event.get("thread_ts")
-        if not thread:
-            return
-        relayed = await self.desk.on_overheard(
-            IncomingMessage(Platform.SLACK, user, text, conversation_id=channel, thread_id=thread)
-        )
-        if relayed is not None:
-            await self._send(client, relayed, Destination("slack", channel, thread), user)
+        heard = await self.desk.on_overheard(
+            IncomingMessage(Platform.SLACK, user, text, conversation_id=channel,
+                            thread_id=thread, message_id=event.get("ts"))
+        )  # fmt: skip
+        if heard is not None:
+            reply_thread = str(thread or event.get("ts") or "") or None
+            await self._send(client, heard, Destination("slack", channel, reply_thread), user)
 
     # ---- commands and shortcuts -----------------------------------------------------------
 
@@ -165,6 +165,16 @@ class SlackListeners:
         user, channel = str(command.get("user_id", "")), str(command.get("channel_id", ""))
         trigger = str(command.get("trigger_id", ""))
         lowered = text.lower()
+        if lowered.split()[:1] == ["listen"] and self.desk.listener is not None:
+            reply = await self.desk.listener.command(
+                "slack",
+                channel,
+                f"slack:{user}",
+                lowered.removeprefix("listen").strip() or "status",
+            )
+            await respond(text=fallback_text(reply), blocks=blocks(reply),
+                          response_type="ephemeral" if reply.ephemeral else "in_channel")  # fmt: skip
+            return
         if lowered == "request" or lowered.startswith("request "):
             await self._open_request(
                 client, trigger, user, channel, None, text[len("request") :].strip()

@@ -27,6 +27,15 @@ EXPECTED_TABLES = {
     "unanswered_questions",
     "outbox",
     "posted_messages",
+    "listening_channels",
+    "listening_audit",
+    "listening_replies",
+    "kb_versions",
+    "kb_entries",
+    "web_messages",
+    "admin_users",
+    "admin_sessions",
+    "login_failures",
 }
 
 

@@ -1,0 +1,103 @@
+"""Listening mode: in channels that opted in, help with the questions nobody asked the bot.
+
+People ask each other ("anyone know how to reset their Athens password?"), not the bot. In an
+opted-in channel the bot answers such a message unasked, but only when it is confident (an FAQ
+above a stricter threshold than when asked, or a search request asked for in words), at most
+once a thread, within a per-channel hourly limit, and always with "Not now" and "Stop listening
+here". It never opens a ticket on its own: a search request gets the offer of the form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.listening import ListeningStore
+from bot.messages import Button, IncomingMessage, Intent, Reply
+from handlers.replies import ACTION_OPEN_REQUEST
+from handlers.router import Router
+
+LISTEN_NOT_NOW = "listen_not_now"
+LISTEN_STOP = "listen_stop"
+_QUESTION_LIKE = re.compile(
+    r"\?|^\s*(?:does|do|is|are|can|could|would|how|what|where|when|who|which|why|any|anyone|"
+    r"anybody|has|have|need|looking|know)\b",
+    re.IGNORECASE,
+)
+_CONTROLS = (
+    Button("Not now", LISTEN_NOT_NOW, ""),
+    Button("Stop listening here", LISTEN_STOP, ""),
+)
+
+
+class Listener:
+    def __init__(
+        self, router: Router, store: ListeningStore, unasked_threshold: float, per_hour: int
+    ) -> None:
+        self.router = router
+        self.store = store
+        self.unasked_threshold = unasked_threshold
+        self.per_hour = per_hour
+
+    async def command(self, platform: str, channel_id: str, actor: str, word: str) -> Reply:
+        """`listen on|off|status`, as typed in Slack or Teams."""
+        word = word.strip().lower()
+        if word in {"on", "off"}:
+            await self.store.set(platform, channel_id, word == "on", actor)
+            text = (
+                "Listening is on: I'll offer help unasked in this channel when I'm confident, "
+                "at most once a thread. Say `listen off` (or press *Stop listening here*) to stop."
+                if word == "on"
+                else "Listening is off: I'll only answer when someone mentions me here."
+            )
+            return Reply(text=text, intent=Intent.SMALLTALK)
+        enabled = await self.store.is_enabled(platform, channel_id)
+        return Reply(
+            text=f"Listening is {'on' if enabled else 'off'} in this channel.",
+            intent=Intent.SMALLTALK,
+            ephemeral=True,
+        )
+
+    def verdict(self, text: str) -> Reply | None:
+        """The reply to speak unasked, or None to stay quiet (pure: no storage, for benchmarks)."""
+        if not _QUESTION_LIKE.search(text):
+            return None
+        answer = self.router.answer(text)
+        result, reply = answer.classification, answer.reply
+        if result is None:
+            return None
+        if reply.intent is Intent.FAQ and result.score >= self.unasked_threshold:
+            return replace(reply, text=reply.text, buttons=(*reply.buttons, *_CONTROLS))
+        if reply.intent is Intent.SEARCH_REQUEST and not result.inferred and reply.prefill:
+            return replace(
+                reply,
+                text=(
+                    f"It sounds like you're looking for evidence on **{reply.prefill.topic}**. "
+                    "A knowledge specialist can search for you: open the form to ask."
+                ),
+                buttons=(
+                    Button(
+                        "Open the request form", ACTION_OPEN_REQUEST, reply.prefill.topic, "primary"
+                    ),
+                    *_CONTROLS,
+                ),
+            )
+        return None
+
+    async def overheard(self, message: IncomingMessage) -> Reply | None:
+        """Speak unasked in an opted-in channel, or stay quiet. Thread replies are never
+        answered: the bot joins a conversation once, at its start."""
+        if message.thread_id and message.thread_id != message.message_id:
+            return None
+        platform = str(message.platform)
+        if not await self.store.is_enabled(platform, message.conversation_id):
+            return None
+        reply = self.verdict(message.text)
+        if reply is None:
+            return None
+        thread = message.message_id or message.thread_id or ""
+        if not await self.store.claim_thread(
+            platform, message.conversation_id, thread, self.per_hour
+        ):
+            return None
+        return reply

@@ -1,0 +1,97 @@
+"""Listening mode in Slack over real signed HTTP: opt in with /evidence listen on, then the
+bot helps unasked in that channel only, once a thread, and stops when told."""
+
+from __future__ import annotations
+
+import json
+
+from tests.scenario.conftest import REQUESTER, WARD, SlackWorld
+from tests.scenario.test_slack import button
+
+OTHER = "C0OTHER"
+
+
+async def listen(slack: SlackWorld, word: str, channel: str = WARD) -> dict[str, object]:
+    before = len(slack.api.of("response_url"))
+    status, _ = await slack.post_form(
+        {"command": "/evidence", "text": f"listen {word}", "user_id": REQUESTER, "channel_id": channel,
+         "trigger_id": "t", "team_id": "T0TEAM", "response_url": slack.api.response_url()}
+    )  # fmt: skip
+    assert status == 200
+    return (await slack.api.wait_for("response_url", before + 1))[-1]
+
+
+async def say(slack: SlackWorld, text: str, ts: str, event_id: str, channel: str = WARD,
+              thread: str | None = None) -> None:  # fmt: skip
+    event = {"type": "message", "channel_type": "channel", "user": REQUESTER, "channel": channel,
+             "ts": ts, "text": text}  # fmt: skip
+    if thread:
+        event["thread_ts"] = thread
+    assert await slack.post_event(event, event_id) == 200
+
+
+async def marker(slack: SlackWorld, event_id: str) -> None:
+    """A mention the bot always answers: once its answer is out, earlier events are done."""
+    await slack.mention("library opening hours", event_id, ts="1799999999.000001")
+
+
+async def test_listen_on_is_announced_in_the_channel(slack: SlackWorld) -> None:
+    response = await listen(slack, "on")
+    assert response["response_type"] == "in_channel"
+    assert "Listening is on" in json.dumps(response)
+
+
+async def test_question_in_an_opted_in_channel_is_answered_in_its_thread(slack: SlackWorld) -> None:
+    await listen(slack, "on")
+    await say(slack, "anyone know how to reset their athens password?", "1700000100.000001", "L1")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert post["thread_ts"] == "1700000100.000001"
+    assert "listen_stop" in json.dumps(post["blocks"])
+
+
+async def test_channel_that_did_not_opt_in_stays_silent(slack: SlackWorld) -> None:
+    await listen(slack, "on")
+    await say(
+        slack,
+        "anyone know how to reset their athens password?",
+        "1700000200.000001",
+        "L2",
+        channel=OTHER,
+    )
+    await marker(slack, "L2m")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert post["channel"] == WARD  # only the marker was answered
+
+
+async def test_chatter_stays_silent(slack: SlackWorld) -> None:
+    await listen(slack, "on")
+    await say(slack, "bed 4 needs obs at 2 please", "1700000300.000001", "L3")
+    await marker(slack, "L3m")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert post["thread_ts"] == "1799999999.000001"
+
+
+async def test_second_question_in_the_same_thread_stays_silent(slack: SlackWorld) -> None:
+    await listen(slack, "on")
+    await say(slack, "how do I reset my athens password?", "1700000400.000001", "L4")
+    await slack.api.wait_for("chat.postMessage")
+    await say(
+        slack,
+        "and when is the library open?",
+        "1700000400.000002",
+        "L5",
+        thread="1700000400.000001",
+    )
+    await marker(slack, "L5m")
+    posts = await slack.api.wait_for("chat.postMessage", 2)
+    assert [p["thread_ts"] for p in posts] == ["1700000400.000001", "1799999999.000001"]
+
+
+async def test_stop_listening_here_turns_it_off(slack: SlackWorld) -> None:
+    await listen(slack, "on")
+    status, _ = await slack.post_interaction(button("listen_stop|4", "", REQUESTER))
+    assert status == 200
+    (announcement,) = await slack.api.wait_for("chat.postMessage")
+    assert "turned listening off" in json.dumps(announcement["blocks"])
+    response = await listen(slack, "status")
+    assert "off" in json.dumps(response)
