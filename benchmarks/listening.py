@@ -71,7 +71,7 @@ def main() -> None:
     )
     for name, spoke, right, wanted, caught, chatter, spoke_chatter in rows:
         print(f"{name:<32}{spoke:>7}{right / max(spoke, 1):>10.2f}{caught:>6}/{wanted:<4}{caught / max(wanted, 1):>7.2f}"
-              f"{spoke_chatter:>7}/{chatter:<5}{spoke_chatter / max(chatter, 1):>8.3f}")  # fmt: skip
+              f"{spoke_chatter:>7}/{chatter:<5}{spoke_chatter / max(chatter, 1):>8.2%}")  # fmt: skip
     print(
         "targets: interrupts under 1% of ordinary messages; catches at least 80% of FAQs and requests"
     )

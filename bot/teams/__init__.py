@@ -10,8 +10,9 @@ is checked or sent, so anyone who can reach the URL could speak as any Teams use
 logged as a warning at start, and in that mode only requests from this machine (loopback) are
 accepted.
 
-Every request is checked before the SDK sees it: a body that is not JSON, or not a Bot
-Framework activity, gets 400 with a JSON error; a missing or invalid token 401 (never 500).
+Every request is checked before the SDK sees it: a missing or invalid token gets 401 (with an
+app id set), a body that is not JSON or not a Bot Framework activity 400, each with a JSON
+error, never a 500.
 
 Every botbuilder import lives in this package, so moving to the Microsoft 365 Agents SDK
 touches nothing outside it.
@@ -102,6 +103,9 @@ def _handler(runtime: TeamsRuntime) -> Callable[[web.Request], Awaitable[web.Res
                 "Teams authentication is off (MicrosoftAppId is not set), so only requests from "
                 "this machine are accepted. Set MicrosoftAppId and MicrosoftAppPassword.",
             )
+        if authenticated and not request.headers.get("Authorization"):
+            # No token, no look at the body: unauthenticated junk is a 401 like any other.
+            return _error(401, "a valid Bot Framework token is required")
         try:
             body = json.loads(await request.read())
         except (ValueError, UnicodeDecodeError) as exc:
@@ -118,7 +122,11 @@ def _handler(runtime: TeamsRuntime) -> Callable[[web.Request], Awaitable[web.Res
             auth = await adapter.bot_framework_authentication.authenticate_request(
                 activity, request.headers.get("Authorization", "")
             )
+        except PermissionError as exc:  # (an OSError, so caught first)
+            log.info("Teams request refused: %s", exc)
+            return _error(401, "a valid Bot Framework token is required")
         except OSError:
+            # requests' errors are OSErrors too: the signing keys could not be fetched.
             log.warning("could not fetch the Bot Framework signing keys", exc_info=True)
             return _error(503, "could not check the token right now; try again")
         except Exception as exc:

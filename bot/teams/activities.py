@@ -3,14 +3,17 @@ messenger), and where an incoming activity happened and who sent it."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from botbuilder.core import MessageFactory  # type: ignore[import-untyped]
+from botbuilder.core import MessageFactory, TurnContext  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, Attachment  # type: ignore[import-untyped]
 
 from bot.messages import Form, Reply
 from bot.teams import cards
 from bot.teams.conversations import split_thread
+
+log = logging.getLogger(__name__)
 
 
 def card_activity(card: cards.Card) -> Any:
@@ -47,5 +50,21 @@ def location_of(activity: Activity) -> tuple[str, str | None]:
 
 
 def is_personal(activity: Activity) -> bool:
+    """A one-to-one chat with the bot. Teams always says which kind of conversation it is; the
+    Bot Framework Emulator, which only does one-to-one, says nothing."""
     conversation = activity.conversation
-    return conversation is not None and conversation.conversation_type == "personal"
+    return conversation is not None and conversation.conversation_type in (None, "", "personal")
+
+
+def message_text(activity: Activity) -> str:
+    """The message without the bot's mention ("<at>Evidence Desk</at> hours" -> "hours"); the
+    raw text if the mention entity is malformed (the core removes leftover markup)."""
+    if not activity.text:
+        return ""
+    original = str(activity.text)
+    try:
+        stripped = TurnContext.remove_recipient_mention(activity)
+    except (AttributeError, KeyError, TypeError):
+        log.debug("malformed mention entity in Teams activity %s", activity.id, exc_info=True)
+        stripped = original
+    return str(stripped or "").strip()

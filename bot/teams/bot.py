@@ -27,6 +27,7 @@ from bot.teams.activities import (
     form_activity,
     is_personal,
     location_of,
+    message_text,
     reply_activity,
     text_activity,
     user_id_of,
@@ -112,7 +113,7 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
         message = IncomingMessage(
             platform=Platform.TEAMS,
             user_id=user_id_of(activity),
-            text=_without_bot_mention(activity),
+            text=message_text(activity),
             conversation_id=conversation_id,
             thread_id=thread_id,
             message_id=activity.id,
@@ -189,20 +190,6 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
 def _user_name(activity: Any) -> str | None:
     sender = activity.from_property
     return str(sender.name) if sender is not None and sender.name else None
-
-
-def _without_bot_mention(activity: Any) -> str:
-    """The message text without "<at>Evidence Desk</at>"; the raw text if the mention entity
-    is malformed (the core removes leftover markup)."""
-    if not activity.text:
-        return ""
-    original = str(activity.text)
-    try:
-        stripped = TurnContext.remove_recipient_mention(activity)
-    except (AttributeError, KeyError, TypeError):
-        log.debug("malformed mention entity in Teams activity %s", activity.id, exc_info=True)
-        stripped = original
-    return str(stripped or "").strip()
 
 
 def _warning_text(turn_context: TurnContext, reply: Reply) -> str:

@@ -3,7 +3,9 @@
 `MicrosoftAppId`, `MicrosoftAppPassword`, `MicrosoftAppType` and `MicrosoftAppTenantId` are what
 the Azure portal, the Teams Toolkit and every Bot Framework sample call them, so they are read
 as they are (case does not matter), with no project prefix. Field names work too, for code and
-tests: `TeamsSettings(app_id="...")`.
+tests: `TeamsSettings(app_id="...")`. (pydantic-settings then also reads the field names from
+the environment; the prefix keeps that to EVIDENCE_DESK_TEAMS_APP_ID and the like, never a
+bare APP_ID that something else on the host may have set.)
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,11 +24,17 @@ class AppType(StrEnum):
 
 
 class TeamsSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: an error must never print the input, which holds the password.
+    model_config = SettingsConfigDict(
+        extra="ignore",
+        populate_by_name=True,
+        env_prefix="EVIDENCE_DESK_TEAMS_",
+        hide_input_in_errors=True,
+    )
 
     app_id: str = Field(
         "",
-        validation_alias=AliasChoices("MicrosoftAppId", "app_id"),
+        validation_alias="MicrosoftAppId",
         description=(
             "The Azure Bot's Microsoft App ID. Empty: local mode for the Bot Framework "
             "Emulator, with authentication off."
@@ -34,17 +42,17 @@ class TeamsSettings(BaseSettings):
     )
     app_password: SecretStr = Field(
         SecretStr(""),
-        validation_alias=AliasChoices("MicrosoftAppPassword", "app_password"),
+        validation_alias="MicrosoftAppPassword",
         description="The app registration's client secret (not used with UserAssignedMSI).",
     )
     app_type: AppType = Field(
         AppType.MULTI_TENANT,
-        validation_alias=AliasChoices("MicrosoftAppType", "app_type"),
+        validation_alias="MicrosoftAppType",
         description="MultiTenant, SingleTenant or UserAssignedMSI, as chosen in the Azure Bot.",
     )
     app_tenant_id: str = Field(
         "",
-        validation_alias=AliasChoices("MicrosoftAppTenantId", "app_tenant_id"),
+        validation_alias="MicrosoftAppTenantId",
         description="Directory (tenant) ID; required for SingleTenant and UserAssignedMSI.",
     )
 

@@ -127,16 +127,20 @@ class ConversationStore:
         return dict(row.reference) if row is not None and row.reference else None
 
     async def personal_reference_for(self, user_id: str) -> dict[str, Any] | None:
-        """The newest reference of this user's one-to-one chat with the bot."""
-        async with self._db.transaction() as session:
-            rows = (
-                await session.scalars(
-                    select(ConversationRef)
-                    .where(ConversationRef.platform == PLATFORM, ConversationRef.user_id == user_id)
-                    .order_by(ConversationRef.updated_at.desc(), ConversationRef.id.desc())
-                )
-            ).all()
-        for row in rows:
-            if row.reference and _conversation_type(row.reference) == "personal":
-                return dict(row.reference)
+        """The newest reference of this user's one-to-one chat with the bot. `user_id` is the
+        id the bot stores (the Entra object id), or else the Bot Framework id (`29:...`)."""
+        by_stored_id = ConversationRef.user_id == user_id
+        by_bot_framework_id = ConversationRef.reference["user"]["id"].as_string() == user_id
+        for condition in (by_stored_id, by_bot_framework_id):
+            async with self._db.transaction() as session:
+                rows = (
+                    await session.scalars(
+                        select(ConversationRef)
+                        .where(ConversationRef.platform == PLATFORM, condition)
+                        .order_by(ConversationRef.updated_at.desc(), ConversationRef.id.desc())
+                    )
+                ).all()
+            for row in rows:
+                if row.reference and _conversation_type(row.reference) == "personal":
+                    return dict(row.reference)
         return None

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Final
 
 from botbuilder.core import BotAdapter, TurnContext  # type: ignore[import-untyped]
 from botbuilder.schema import ConversationReference  # type: ignore[import-untyped]
@@ -31,7 +31,7 @@ from bot.db.session import Database
 from bot.messages import Reply
 from bot.outbox import DeliveryError, Destination
 from bot.teams.activities import reply_activity
-from bot.teams.conversations import ConversationStore, join_thread
+from bot.teams.conversations import ConversationStore, join_thread, split_thread
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ class TeamsMessenger:
         stored = await self._conversations.reference_for(destination.channel_id)
         conversation_id: str | None = None
         if stored is not None:
-            conversation_id = join_thread(destination.channel_id, destination.thread_id)
+            thread_id = destination.thread_id or split_thread(destination.channel_id)[1]
+            conversation_id = join_thread(destination.channel_id, thread_id)
         else:
             stored = await self._conversations.personal_reference_for(destination.channel_id)
         if stored is None:
@@ -90,8 +91,12 @@ class TeamsMessenger:
         outcome: dict[str, Any] = {}
 
         async def callback(turn_context: TurnContext) -> None:
-            _without_sdk_retries(turn_context)
             try:
+                _without_sdk_retries(turn_context)
+                # A proactive message answers nothing. Without this, the SDK would send it as
+                # a reply to the made-up id of its own continuation event; with it, it goes to
+                # the conversation, where the conversation id alone says channel or reply chain.
+                turn_context.activity.id = None
                 outcome["result"] = await send(turn_context)
             except Exception as exc:
                 outcome["error"] = exc
@@ -106,15 +111,28 @@ class TeamsMessenger:
         return outcome.get("result")
 
 
+_NO_RETRIES: Final = Retry(
+    total=0, status_forcelist=None, respect_retry_after_header=False, raise_on_status=False
+)
+
+
+def _no_retries(session: Any, config: Any, kwargs: Any, **requests_kwargs: Any) -> Any:
+    """msrest's per-request session hook: the session's HTTP adapters retry nothing."""
+    for adapter in session.adapters.values():
+        adapter.max_retries = _NO_RETRIES
+    return requests_kwargs
+
+
 def _without_sdk_retries(turn_context: TurnContext) -> None:
-    """msrest retries 5xx (and urllib3 honours Retry-After) inside the send, sleeping in a
-    worker thread; the outbox already retries with backoff, so the connector must not."""
+    """msrest (via urllib3) retries 5xx and 429 inside the send, sleeping in a worker thread,
+    and then reports a RetryError without the status. The outbox already retries with backoff
+    and honours Retry-After, so this turn's connector client must not. Its requests session
+    is created with the client, so the hook msrest runs before every request is the one place
+    to turn retries off."""
     client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
-    policy = getattr(getattr(client, "config", None), "retry_policy", None)
-    if policy is not None:
-        policy.policy = Retry(
-            total=0, status_forcelist=None, respect_retry_after_header=False, raise_on_status=False
-        )
+    config = getattr(client, "config", None)
+    if config is not None:
+        config.session_configuration_callback = _no_retries
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
