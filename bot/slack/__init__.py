@@ -79,7 +79,7 @@ def setup_slack(app: web.Application, settings: SlackSettings | None = None) -> 
         try:
             bolt_request = await to_bolt_request(request)
             parsed = well_formed(bolt_request.body)
-        except ValueError:  # the payload is not JSON
+        except Exception:  # not JSON, or JSON Bolt's request parsing cannot take
             parsed = False
         if not parsed:
             # Authenticate before judging: unsigned junk is a 401 like any unsigned request;

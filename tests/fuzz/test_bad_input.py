@@ -1,0 +1,92 @@
+"""Property-based bad input: whatever arrives, no crash, no 500, a clear error.
+
+Hypothesis generates the inputs; each property is bounded (a fixed number of examples, no
+deadline flakiness on a busy machine).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.privacy import PrivacyScanner
+from knowledge.loader import SourceFile, parse_entry
+from knowledge.markup import clean_markup
+from tests.conftest import Conversation
+from tests.scenario.conftest import SlackWorld, signed_headers
+from tests.scenario.conftest import slack as slack  # the fixture, shared
+
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@FUZZ
+@given(st.text(max_size=3000))
+def test_kb_loader_reports_problems_and_never_raises(text: str) -> None:
+    problems: list[Any] = []
+    entry = parse_entry(
+        SourceFile("fuzz.md", "---\n" + text),
+        {"library_email": "a@b.nhs.uk"},
+        problems,
+        date(2026, 11, 22),
+    )
+    assert entry is not None or problems
+    assert all(p.line >= 1 for p in problems)
+
+
+@FUZZ
+@given(st.text(max_size=5000))
+def test_privacy_scanner_never_raises_and_redaction_keeps_the_rest(text: str) -> None:
+    scanner = PrivacyScanner()
+    findings = scanner.scan(text)
+    redacted = scanner.redact(text, findings)
+    assert isinstance(redacted, str)
+    assert scanner.scan(redacted) == [] or len(scanner.scan(redacted)) <= len(findings)
+
+
+@FUZZ
+@given(st.text(max_size=5000))
+def test_markup_cleaning_and_answering_never_raise(bot: Conversation, text: str) -> None:
+    cleaned = clean_markup(text)
+    assert "<@" not in cleaned or ">" not in cleaned.split("<@", 1)[1][:15]
+    reply = bot.say(text)
+    assert reply.text
+
+
+@FUZZ
+@given(json_values)
+async def test_signed_slack_json_of_any_shape_never_gets_a_500(
+    slack: SlackWorld, body: Any
+) -> None:
+    raw = json.dumps(body)
+    response = await slack.client.post(
+        "/slack/events",
+        data=raw,
+        headers={"Content-Type": "application/json", **signed_headers(raw)},
+    )
+    assert response.status < 500
+
+
+@FUZZ
+@given(
+    st.dictionaries(
+        st.sampled_from(["payload", "command", "text", "type", "user_id"]), st.text(max_size=200)
+    )
+)
+async def test_signed_slack_forms_of_any_shape_never_get_a_500(
+    slack: SlackWorld, fields: dict[str, str]
+) -> None:
+    status, _ = await slack.post_form(fields)
+    assert status < 500
