@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run or test Evidence Desk on a fresh clone with nothing but Python 3.11+.
 
-    python3 tasks.py run     # the bot on its embedded defaults (terminal chat for now)
+    python3 tasks.py run     # the bot on its embedded defaults: web chat at http://127.0.0.1:3978/
     python3 tasks.py test    # the whole test suite
 
 Each creates `.venv` and installs the project (with its dev tools) on first use, and again
@@ -50,9 +50,9 @@ def main() -> int:
     ensure_environment()
     os.chdir(ROOT)
     if command == "run":
-        # Until the local web chat lands, "run" is the terminal chat on the same core;
-        # `python -m bot serve` starts the web server that the adapters mount on.
-        return subprocess.call([str(PYTHON), "-m", "bot", *(extra or ["chat"])])
+        # The server on its embedded defaults (SQLite, shipped KB) with the local web chat at /;
+        # `tasks.py run chat` gives the terminal chat instead.
+        return subprocess.call([str(PYTHON), "-m", "bot", *(extra or ["serve"])])
     if command == "check":
         for step in (
             [str(PYTHON), "-m", "ruff", "check", "."],

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.feedback import FeedbackStore
+from bot.inbound import InboundJournal, ReplayerRegistry
 from bot.listening import ListeningStore
 from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
 from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
@@ -45,6 +46,8 @@ OUTBOX = web.AppKey("outbox", Outbox)
 DESK = web.AppKey("desk", EvidenceDesk)
 MESSENGERS = web.AppKey("messengers", MessengerRegistry)
 WORKER = web.AppKey("outbox_worker", OutboxWorker)
+JOURNAL = web.AppKey("inbound_journal", InboundJournal)
+REPLAYERS = web.AppKey("replayers", ReplayerRegistry)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -146,6 +149,10 @@ def create_app(settings: Settings) -> web.Application:
     app[DATABASE] = db
     app[OUTBOX] = outbox
     app[DESK] = desk
+    journal = InboundJournal(db, router.scanner)
+    app[JOURNAL] = journal
+    replayers = ReplayerRegistry()
+    app[REPLAYERS] = replayers
     messengers = MessengerRegistry()
     app[MESSENGERS] = messengers
     worker = OutboxWorker(outbox, messengers, settings.outbox_interval_seconds)
@@ -177,6 +184,11 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_background(worker.run, "outbox"))
     app.cleanup_ctx.append(_every(settings.escalation_interval_seconds, escalate, "escalations"))
     app.cleanup_ctx.append(_every(15, refresh_gauges, "metrics-gauges"))
+
+    async def replay() -> None:
+        await journal.replay_stale(replayers)
+
+    app.cleanup_ctx.append(_every(settings.replay_interval_seconds, replay, "inbound-replay"))
     _mount_adapters(app)
     return app
 
@@ -185,6 +197,8 @@ def _mount_adapters(app: web.Application) -> None:
     """The platform adapters import this module's keys, so they are imported here, late."""
     from bot.slack import setup_slack
     from bot.teams import setup_teams
+    from bot.web import setup_web
 
     setup_slack(app)
     setup_teams(app)
+    setup_web(app)

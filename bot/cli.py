@@ -15,6 +15,9 @@ from bot.cli_admin import run_admin
 from bot.config import Settings
 from bot.observability import configure_logging
 from bot.render_text import render_text
+from bot.teams.cli import register_cli as register_teams_cli
+from bot.web.cli import extend_kb_parser
+from bot.web.cli import register_cli as register_web_cli
 from handlers.router import Answer, Router
 from knowledge.loader import KnowledgeBaseInvalid, read_directory
 from knowledge.models import Severity
@@ -182,7 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["jsonl"], default="jsonl")
     export.add_argument("--dir")
     export.set_defaults(func=cmd_kb_export)
+    extend_kb_parser(kb_sub)
     register_admin(sub)
+    register_teams_cli(sub)
+    register_web_cli(sub)
     return parser
 
 

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = Field(
         1.0, gt=0, description="How often the outbox worker looks for messages to send."
     )
+    replay_interval_seconds: float = Field(
+        10, gt=0, description="How often events a dead process left unfinished are picked up."
+    )
     escalation_interval_seconds: float = Field(
         300, gt=0, description="How often unclaimed and overdue requests are checked."
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -100,10 +100,19 @@ class Outbox:
         )
 
     async def enqueue(
-        self, destination: Destination, reply: Reply, *, card_key: str | None = None
+        self,
+        destination: Destination,
+        reply: Reply,
+        *,
+        card_key: str | None = None,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> None:
+        """Queue a message; `also` runs in the same transaction (marking the inbound event
+        that caused it done), so both happen or neither does."""
         async with self._db.transaction() as session:
             self.add(session, destination, reply, card_key=card_key)
+            if also is not None:
+                await also(session)
 
     async def _claim(self, limit: int) -> list[OutboxMessage]:
         now = self._clock()

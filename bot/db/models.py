@@ -491,3 +491,26 @@ class ListeningReply(Base):
     channel_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
     thread_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class InboundEvent(Base):
+    """A platform event journalled before it is acknowledged, so a restart finishes the work.
+
+    The payload is stored with patient identifiers already replaced by labels; `done_at` is
+    set in the same transaction that queues the event's answer, so an answer goes out once.
+    """
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        Index("ix_inbound_events_pending", "done_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(PLATFORM_LEN))
+    event_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import DATABASE, DESK, MESSENGERS, OUTBOX, WORKER
+from bot.app import DESK, JOURNAL, MESSENGERS, OUTBOX, REPLAYERS, WORKER
 from bot.slack.config import SlackSettings
 from bot.slack.listeners import SlackListeners
 from bot.slack.messenger import SlackMessenger
@@ -39,7 +39,9 @@ def build_bolt(settings: SlackSettings, app: web.Application) -> AsyncApp:
         process_before_response=False,
         name="evidence-desk",
     )
-    SlackListeners(app[DESK], app[OUTBOX], app[DATABASE], app[WORKER].kick).register(bolt)
+    listeners = SlackListeners(app[DESK], app[OUTBOX], app[JOURNAL], app[WORKER].kick)
+    listeners.register(bolt)
+    app[REPLAYERS]["slack"] = listeners.replay
     return bolt
 
 

@@ -19,10 +19,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ProcessedEvent
-from bot.db.session import Database
+from bot.inbound import InboundJournal
 from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
 from bot.outbox import Destination, Outbox
 from bot.slack.render import (
@@ -33,7 +32,6 @@ from bot.slack.render import (
     modal,
     submitted_values,
 )
-from bot.tickets.clock import utc_now
 from handlers.desk import EvidenceDesk
 from handlers.requests import OPEN_REQUEST, Outcome
 from knowledge.markup import clean_markup
@@ -50,14 +48,19 @@ _IGNORED_SUBTYPES = frozenset(
 
 class SlackListeners:
     def __init__(
-        self, desk: EvidenceDesk, outbox: Outbox, db: Database, kick: Callable[[], None]
+        self,
+        desk: EvidenceDesk,
+        outbox: Outbox,
+        journal: InboundJournal,
+        kick: Callable[[], None],
     ) -> None:
         self.desk = desk
         self.outbox = outbox
-        self.db = db
+        self.journal = journal
         self.kick = kick
 
     def register(self, bolt: AsyncApp) -> None:
+        self._client = bolt.client
         bolt.middleware(self.deduplicate)
         bolt.event("app_mention")(self.on_mention)
         bolt.event("message")(self.on_message)
@@ -71,28 +74,48 @@ class SlackListeners:
     # ---- reliability ------------------------------------------------------------------------
 
     async def deduplicate(
-        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+        self, body: dict[str, Any], context: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
-        """Slack retries events it thinks failed; each event id is acted on once only."""
+        """Journal every event before it is acknowledged; a retried event id is acknowledged
+        and skipped, and one this process dies on is replayed by another (bot/inbound.py)."""
         event_id = body.get("event_id") if isinstance(body, dict) else None
-        if not event_id:
+        event = body.get("event") if isinstance(body, dict) else None
+        if not event_id or not isinstance(event, dict):
             await next()
             return None
-        try:
-            async with self.db.transaction() as session:
-                session.add(
-                    ProcessedEvent(platform="slack", event_id=str(event_id), received_at=utc_now())
-                )
-        except IntegrityError:
+        journal_id = await self.journal.record("slack", str(event_id), event)
+        if journal_id is None:
             log.info("duplicate Slack event %s acknowledged and skipped", event_id)
             return BoltResponse(status=200, body="")
+        context["journal_id"] = journal_id
         await next()
         return None
+
+    async def replay(self, journal_id: int, event: dict[str, Any]) -> None:
+        """Finish an event a dead process had acknowledged (its payload is already redacted)."""
+        context = {"journal_id": journal_id}
+        kind = event.get("type")
+        if kind == "app_mention":
+            await self.on_mention(event, self._client, context)
+        elif kind == "message" and "<@" not in str(event.get("text", "")):
+            await self.on_message(event, self._client, context)
+        else:
+            await self.journal.finish(journal_id)
+
+    async def _finish(self, context: dict[str, Any]) -> None:
+        journal_id = context.get("journal_id")
+        if journal_id is not None and not await self.journal.is_done(journal_id):
+            await self.journal.finish(journal_id)
 
     # ---- sending ----------------------------------------------------------------------------
 
     async def _send(
-        self, client: AsyncWebClient, reply: Reply, destination: Destination, user: str
+        self,
+        client: AsyncWebClient,
+        reply: Reply,
+        destination: Destination,
+        user: str,
+        journal_id: int | None = None,
     ) -> None:
         """Private warnings go straight to the person; everything else through the outbox."""
         if reply.warning:
@@ -106,12 +129,29 @@ class SlackListeners:
                 text=fallback_text(reply), blocks=blocks(reply),
             )  # fmt: skip
             return
-        await self.outbox.enqueue(destination, _without_warning(reply))
+        also = None
+        if journal_id is not None:
+            done = journal_id
+
+            async def also(session: AsyncSession) -> None:
+                await self.journal.finish_in(session, done)
+
+        await self.outbox.enqueue(destination, _without_warning(reply), also=also)
         self.kick()
 
     # ---- messages ---------------------------------------------------------------------------
 
-    async def on_mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_mention(
+        self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        try:
+            await self._mention(event, client, context.get("journal_id"))
+        finally:
+            await self._finish(context)
+
+    async def _mention(
+        self, event: dict[str, Any], client: AsyncWebClient, journal_id: int | None
+    ) -> None:
         channel = str(event.get("channel", ""))
         thread = str(event.get("thread_ts") or event.get("ts") or "")
         user = str(event.get("user", ""))
@@ -122,11 +162,20 @@ class SlackListeners:
             thread_id=thread, message_id=event.get("ts"),
         )  # fmt: skip
         reply = await self.desk.on_message(message)
-        await self._send(client, reply, Destination("slack", channel, thread), user)
+        await self._send(client, reply, Destination("slack", channel, thread), user, journal_id)
 
     async def on_message(
         self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
+        try:
+            await self._message(event, client, context)
+        finally:
+            await self._finish(context)
+
+    async def _message(
+        self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        journal_id = context.get("journal_id")
         if (
             event.get("subtype") in _IGNORED_SUBTYPES
             or event.get("bot_id")
@@ -141,7 +190,7 @@ class SlackListeners:
                 IncomingMessage(Platform.SLACK, user, text, conversation_id=channel,
                                 thread_id=thread, message_id=event.get("ts"), is_direct=True)
             )  # fmt: skip
-            await self._send(client, reply, Destination("slack", channel, thread), user)
+            await self._send(client, reply, Destination("slack", channel, thread), user, journal_id)
             return
         bot_user = context.get("bot_user_id")
         if bot_user and f"<@{bot_user}" in text:
@@ -153,7 +202,9 @@ class SlackListeners:
         )  # fmt: skip
         if heard is not None:
             reply_thread = str(thread or event.get("ts") or "") or None
-            await self._send(client, heard, Destination("slack", channel, reply_thread), user)
+            await self._send(
+                client, heard, Destination("slack", channel, reply_thread), user, journal_id
+            )
 
     # ---- commands and shortcuts -----------------------------------------------------------
 
@@ -296,7 +347,15 @@ class SlackListeners:
 
     # ---- App Home ---------------------------------------------------------------------------
 
-    async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_home_opened(
+        self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
+        try:
+            await self._home(event, client)
+        finally:
+            await self._finish(context)
+
+    async def _home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab") not in (None, "home"):
             return
         user = str(event.get("user", ""))

@@ -17,6 +17,7 @@ stores the message, is the one place that retries.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -34,6 +35,8 @@ from bot.teams.activities import reply_activity
 from bot.teams.conversations import ConversationStore, join_thread, split_thread
 
 log = logging.getLogger(__name__)
+
+MAX_RETRY_AFTER: Final = 86_400.0  # a day: a larger (or absurd) Retry-After is not believed
 
 
 class TeamsMessenger:
@@ -141,16 +144,18 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if not math.isfinite(seconds):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def delivery_error(exc: Exception) -> Exception:

@@ -30,6 +30,7 @@ EXPECTED_TABLES = {
     "listening_channels",
     "listening_audit",
     "listening_replies",
+    "inbound_events",
     "kb_versions",
     "kb_entries",
     "web_messages",

@@ -1,0 +1,225 @@
+"""The local web chat: a third adapter on the same core as Slack and Teams.
+
+The page (GET /) posts what a person types to POST /chat/api/message and the buttons they
+press and forms they submit to POST /chat/api/action; both hand a neutral `IncomingMessage` or
+`UserAction` to `EvidenceDesk`, exactly as the Slack listeners do, and answer with the
+reply or form rendered as HTML (bot/web/render.py). What the bot says on its own initiative
+(a ticket's progress, a specialist's question, a new card for the specialist) arrives through
+the outbox and the `WebMessenger`, and the page polls GET /chat/api/messages for it.
+
+Identities: in demo mode the page chooses its user id (a random one per browser, or the demo
+specialist's in the specialist view). Outside demo mode the id comes from an HttpOnly cookie
+the server sets, so nobody can speak as someone else.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from typing import Any, Final
+
+from aiohttp import web
+from pydantic import TypeAdapter
+
+from bot.app import DESK, WORKER
+from bot.messages import IncomingMessage, Platform, Reply, UserAction
+from bot.web.keys import WEB_MESSENGER, WEB_SETTINGS
+from bot.web.messenger import StoredMessage
+from bot.web.pages import render
+from bot.web.render import form_html, reply_html
+
+CHAT_COOKIE: Final = "ed_chat"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+_ACTION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_REPLY = TypeAdapter(Reply)
+MAX_VALUE = 10_000
+
+
+def _bad(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=f'{{"error": "{message}"}}', content_type="application/json")
+
+
+def _identifier(value: Any, name: str, *, optional: bool = False) -> str | None:
+    if value in (None, "") and optional:
+        return None
+    if not isinstance(value, str) or not _ID.match(value):
+        raise _bad(f"{name} must be 1 to 100 letters, digits or _.:-")
+    return value
+
+
+def _text(value: Any, name: str, limit: int = MAX_VALUE) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limit:
+        raise _bad(f"{name} must be text of at most {limit} characters")
+    return value
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    # Only JSON is accepted: a cross-site form cannot send it without a CORS preflight.
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="send application/json")
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise _bad("the body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise _bad("the body must be a JSON object")
+    return body
+
+
+def _user(request: web.Request, claimed: Any) -> str:
+    """The person speaking: as the page says in demo mode, from the cookie otherwise."""
+    if request.app[WEB_SETTINGS].demo:
+        return _identifier(claimed, "user") or ""
+    cookie = request.cookies.get(CHAT_COOKIE, "")
+    if not _ID.match(cookie):
+        raise web.HTTPForbidden(text="open the chat page first")
+    return cookie
+
+
+def _conversation(request: web.Request, body: dict[str, Any]) -> str:
+    settings = request.app[WEB_SETTINGS]
+    conversation = _identifier(body.get("conversation") or settings.conversation, "conversation")
+    if not settings.demo and conversation != settings.conversation:
+        raise web.HTTPForbidden(text="only the chat's own conversation")
+    return conversation or settings.conversation
+
+
+def _thread(request: web.Request, body: dict[str, Any], user: str) -> str | None:
+    """Each person's thread in the chat: theirs to choose in demo mode, their id otherwise."""
+    if not request.app[WEB_SETTINGS].demo:
+        return user
+    return _identifier(body.get("thread"), "thread", optional=True)
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    return {"html": str(reply_html(reply)), "reply": _REPLY.dump_python(reply, mode="json")}
+
+
+def message_json(message: StoredMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "revision": message.revision,
+        "thread": message.thread,
+        "at": message.at.isoformat(),
+        **reply_json(message.reply),
+    }
+
+
+async def chat_page(request: web.Request) -> web.Response:
+    settings = request.app[WEB_SETTINGS]
+    response = render(
+        "chat.html",
+        demo=settings.demo,
+        conversation=settings.conversation,
+        specialist=settings.specialist_user,
+        poll_ms=settings.chat_poll_ms,
+    )
+    if not settings.demo and not _ID.match(request.cookies.get(CHAT_COOKIE, "")):
+        response.set_cookie(
+            CHAT_COOKIE,
+            f"web-{secrets.token_hex(8)}",
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Strict",
+            secure=request.secure,
+            path="/",
+        )
+    return response
+
+
+async def post_message(request: web.Request) -> web.Response:
+    body = await _json(request)
+    user = _user(request, body.get("user"))
+    text = _text(body.get("text"), "text", 100_000)  # the core refuses over-long text itself
+    message = IncomingMessage(
+        Platform.WEB,
+        user,
+        text,
+        conversation_id=_conversation(request, body),
+        thread_id=_thread(request, body, user),
+        user_name=_text(body.get("user_name"), "user_name", 200) or None,
+        is_direct=True,
+    )
+    reply = await request.app[DESK].on_message(message)
+    request.app[WORKER].kick()
+    return web.json_response({"replies": [reply_json(reply)]})
+
+
+async def post_action(request: web.Request) -> web.Response:
+    body = await _json(request)
+    name = body.get("action")
+    if not isinstance(name, str) or not _ACTION.match(name):
+        raise _bad("action must be an action name")
+    raw_values = body.get("values") or {}
+    if not isinstance(raw_values, dict):
+        raise _bad("values must be an object of field: text")
+    values = tuple(
+        (_identifier(k, "field name") or "", _text(v, f"field {k}")) for k, v in raw_values.items()
+    )
+    submission = body.get("submission_id")
+    user = _user(request, body.get("user"))
+    action = UserAction(
+        Platform.WEB,
+        user,
+        name,
+        value=_text(body.get("value"), "value", 2000),
+        user_name=_text(body.get("user_name"), "user_name", 200) or None,
+        channel_id=_conversation(request, body),
+        thread_id=_thread(request, body, user),
+        values=values,
+        form_state=_text(body.get("form_state"), "form_state", 4000),
+        event_id=(
+            f"web:{_identifier(submission, 'submission_id')}" if submission is not None else None
+        ),
+    )
+    outcome = await request.app[DESK].on_action(action)
+    request.app[WORKER].kick()
+    return web.json_response(
+        {
+            "reply": reply_json(outcome.reply) if outcome.reply else None,
+            "form": {"html": str(form_html(outcome.form)), "form_id": outcome.form.form_id}
+            if outcome.form
+            else None,
+        }
+    )
+
+
+async def get_messages(request: web.Request) -> web.Response:
+    query = request.query
+    settings = request.app[WEB_SETTINGS]
+    conversation = _conversation(request, {"conversation": query.get("conversation")})
+    thread = _identifier(query.get("thread"), "thread", optional=True)
+    if not settings.demo:
+        thread = _user(request, None)  # a person sees their own thread only
+    try:
+        after = int(query.get("after") or 0)
+        since = datetime.fromisoformat(query["since"]) if query.get("since") else None
+    except ValueError as exc:
+        raise _bad("after must be a number and since a time") from exc
+    if since is not None and since.tzinfo is None:
+        raise _bad("since needs a time zone")
+    now = datetime.now().astimezone()
+    found = await request.app[WEB_MESSENGER].messages(
+        conversation, thread=thread, after=after, since=since
+    )
+    return web.json_response(
+        {"messages": [message_json(m) for m in found], "server_time": now.isoformat()}
+    )
+
+
+async def get_home(request: web.Request) -> web.Response:
+    user = _user(request, request.query.get("user"))
+    sections = await request.app[DESK].home(Platform.WEB, user)
+    return web.json_response({"sections": [reply_json(s) for s in sections]})
+
+
+def add_chat_routes(app: web.Application) -> None:
+    app.router.add_get("/", chat_page)
+    app.router.add_get("/chat", chat_page)
+    app.router.add_post("/chat/api/message", post_message)
+    app.router.add_post("/chat/api/action", post_action)
+    app.router.add_get("/chat/api/messages", get_messages)
+    app.router.add_get("/chat/api/home", get_home)

@@ -1,0 +1,68 @@
+"""Templates and the security headers every web page gets.
+
+Templates are Jinja2 with autoescaping on, so anything a person or the KB wrote is escaped
+unless a renderer in bot/web/render.py built it as `Markup`. Scripts and styles are files
+under /static/ only: the Content-Security-Policy allows no inline script or style at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+WEB_DIR: Final = Path(__file__).resolve().parent
+STATIC_DIR: Final = WEB_DIR / "static"
+TEMPLATES_DIR: Final = WEB_DIR / "templates"
+
+CONTENT_SECURITY_POLICY: Final = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+#: Paths whose responses get the headers (the Slack and Teams endpoints are left as they are).
+WEB_PREFIXES: Final = ("/chat", "/admin", "/static")
+
+_ENV = Environment(
+    loader=FileSystemLoader(str(TEMPLATES_DIR)),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(
+    template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> web.Response:
+    body = _ENV.get_template(template).render(**context)
+    response = web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare`: the headers above, on the web chat's and console's responses."""
+    path = request.path
+    if path == "/" or path.startswith(WEB_PREFIXES):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if path.startswith("/admin"):
+            response.headers.setdefault("Cache-Control", "no-store")

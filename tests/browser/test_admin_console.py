@@ -1,0 +1,92 @@
+"""The admin console in a real browser: sign-in, editing and publishing an answer that the
+chat then gives, rollback, and what is refused (a wrong password, a form without its token)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.test_web_chat import ask
+
+MARKER = "Open every day this week, including Sunday."
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    page.goto("/admin/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_an_edited_answer_is_published_and_the_chat_gives_it_then_rollback_restores_it(
+    page: Any, admin_account: tuple[str, str]
+) -> None:
+    sign_in(page, *admin_account)
+    expect(page.get_by_role("heading", name="Admin console")).to_be_visible()
+    page.get_by_role("link", name="Knowledge base", exact=True).click()
+    page.get_by_label("Search entries").fill("opening hours")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Library opening hours").click()
+
+    answer = page.get_by_label("Answer")
+    answer.fill(MARKER + "\n\n" + answer.input_value())
+    expect(page.locator("#preview")).to_contain_text(MARKER)  # the live preview
+    page.get_by_label("What changed").fill("Opening this week")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("main .ed-notice").first).to_contain_text("Published as version 2")
+
+    page.goto("/")
+    ask(page, "library opening hours")
+    expect(page.locator("#log-requester article.ed-reply").last).to_contain_text(MARKER)
+
+    page.goto("/admin/kb/history")
+    expect(page.locator("table")).to_contain_text("Opening this week")
+    page.get_by_role("button", name="Roll back to version 1").click()
+    expect(page.locator("main .ed-notice").first).to_contain_text("version 3 is live")
+
+    page.goto("/")
+    ask(page, "library opening hours")
+    latest = page.locator("#log-requester article.ed-reply").last
+    expect(latest).to_contain_text("Library opening hours")
+    expect(latest).not_to_contain_text(MARKER)
+
+
+def test_an_invalid_edit_shows_the_problem_beside_its_field_and_publishes_nothing(
+    page: Any, admin_account: tuple[str, str]
+) -> None:
+    sign_in(page, *admin_account)
+    page.goto("/admin/kb/entry/library-opening-hours")
+    page.get_by_label("Review by").fill("2020-01-01")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".ed-error-summary")).to_contain_text("'review_by' must be after")
+    expect(page.locator(".ed-form-group--error")).to_contain_text("Review by")
+    page.goto("/admin/kb/history")
+    expect(page.locator("tbody tr")).to_have_count(1)
+
+
+def test_a_wrong_password_is_refused(page: Any, admin_account: tuple[str, str]) -> None:
+    email, _ = admin_account
+    sign_in(page, email, "not the password at all")
+    expect(page.locator(".ed-error-summary")).to_contain_text("not right")
+    expect(page).to_have_url(re.compile(r"/admin/login$"))
+    page.goto("/admin/kb")
+    expect(page).to_have_url(re.compile(r"/admin/login\?next="))
+
+
+def test_a_form_without_its_csrf_token_is_refused(
+    page: Any, admin_account: tuple[str, str]
+) -> None:
+    sign_in(page, *admin_account)
+    expect(page.get_by_role("heading", name="Admin console")).to_be_visible()
+    # The signed-in browser's own cookies, but no token: what a forged form would send.
+    response = page.request.post("/admin/kb/rollback", form={"version": "1"})
+    assert response.status == 403
+    assert "CSRF" in response.text()
+    with_token = page.request.post(
+        "/admin/kb/rollback", form={"version": "1", "csrf_token": "guessed"}
+    )
+    assert with_token.status == 403
+    page.goto("/admin/kb/history")
+    expect(page.locator("tbody tr")).to_have_count(1)

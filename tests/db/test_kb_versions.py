@@ -1,0 +1,171 @@
+"""Knowledge-base versions in the database: publish, validation, diff, rollback, files, sync."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.db.session import Database
+from bot.web.entries import from_markdown, to_markdown
+from bot.web.kb_versions import KbContent, KbInvalid, KbSync, KbVersions, VersionConflict, diff
+from knowledge import SHIPPED_KB_DIR
+from knowledge.store import KnowledgeStore
+from tests.conftest import SITE_YAML, entry_text
+
+TODAY = date(2026, 11, 22)
+
+
+def small_kb() -> KbContent:
+    return KbContent(
+        {"sample-entry": entry_text(), "other-entry": entry_text("other-entry", title="Other")},
+        site=SITE_YAML,
+        synonyms="synonyms:\n  library: [libary]\n",
+    )
+
+
+@pytest.fixture
+def versions(database: Database) -> KbVersions:
+    return KbVersions(database, today=lambda: TODAY)
+
+
+async def test_publishing_stores_a_version_that_reads_back_the_same(versions: KbVersions) -> None:
+    assert await versions.latest_id() is None
+    info, kb = await versions.publish(small_kb(), "admin@example.nhs.uk", "first")
+    assert info.id == await versions.latest_id()
+    assert [e.id for e in kb.entries] == ["other-entry", "sample-entry"]
+    found = await versions.get(info.id)
+    assert found is not None
+    assert found[1] == small_kb()
+    assert (found[0].author, found[0].note, found[0].entry_count) == (
+        "admin@example.nhs.uk",
+        "first",
+        2,
+    )
+
+
+async def test_invalid_content_is_refused_with_the_loaders_problems_and_nothing_stored(
+    versions: KbVersions,
+) -> None:
+    broken = small_kb().with_entry("sample-entry", entry_text(body="Email {{nowhere}}."))
+    with pytest.raises(KbInvalid) as refused:
+        await versions.publish(broken, "admin")
+    assert any(
+        p.file == "faqs/sample-entry.md" and "placeholder {{nowhere}}" in p.message
+        for p in refused.value.problems
+    )
+    assert await versions.latest_id() is None
+
+
+async def test_an_id_that_does_not_match_its_entry_is_an_error(versions: KbVersions) -> None:
+    with pytest.raises(KbInvalid) as refused:
+        await versions.publish(small_kb().with_entry("renamed", entry_text()), "admin")
+    assert any("does not match the file name" in p.message for p in refused.value.problems)
+
+
+async def test_rollback_publishes_the_old_content_as_a_new_version(versions: KbVersions) -> None:
+    first, _ = await versions.publish(small_kb(), "admin", "one")
+    changed = small_kb().with_entry("sample-entry", entry_text(body="Changed answer."))
+    second, kb = await versions.publish(changed, "admin", "two")
+    assert kb.get("sample-entry").answer == "Changed answer."  # type: ignore[union-attr]
+    third, kb = await versions.rollback(first.id, "admin")
+    assert third.id > second.id
+    assert third.note == f"Rollback to version {first.id}"
+    assert kb.get("sample-entry").answer.startswith("Ask at the desk")  # type: ignore[union-attr]
+    history = await versions.list()
+    assert [v.id for v in history] == [third.id, second.id, first.id]
+
+
+async def test_diff_between_versions_names_each_changed_file(versions: KbVersions) -> None:
+    old = small_kb()
+    new = old.with_entry("sample-entry", entry_text(body="Changed answer.")).without_entry(
+        "other-entry"
+    )
+    new = new.with_entry("third-entry", entry_text("third-entry"))
+    changes = {c.name: c for c in diff(old, new)}
+    assert set(changes) == {
+        "faqs/sample-entry.md",
+        "faqs/other-entry.md",
+        "faqs/third-entry.md",
+    }
+    assert changes["faqs/other-entry.md"].status == "removed"
+    assert changes["faqs/third-entry.md"].status == "added"
+    edited = changes["faqs/sample-entry.md"]
+    assert edited.status == "changed"
+    assert "+Changed answer." in edited.lines
+    assert any(line.startswith("-Ask at the desk") for line in edited.lines)
+
+
+async def test_an_entry_changed_by_someone_else_since_it_was_opened_is_a_conflict(
+    versions: KbVersions,
+) -> None:
+    base, _ = await versions.publish(small_kb(), "admin")
+    await versions.publish_entry(
+        "sample-entry", entry_text(body="Their edit."), "someone", base_version=base.id
+    )
+    with pytest.raises(VersionConflict):
+        await versions.publish_entry(
+            "sample-entry", entry_text(body="My edit."), "me", base_version=base.id
+        )
+    # Another entry's change in between is no conflict, and is kept.
+    info, kb = await versions.publish_entry(
+        "other-entry", entry_text("other-entry", body="Mine."), "me", base_version=base.id
+    )
+    assert kb.get("sample-entry").answer == "Their edit."  # type: ignore[union-attr]
+    assert kb.get("other-entry").answer == "Mine."  # type: ignore[union-attr]
+    assert info.id == base.id + 2
+
+
+async def test_files_round_trip_through_the_database(versions: KbVersions, tmp_path: Path) -> None:
+    info, kb = await versions.import_directory(SHIPPED_KB_DIR, "cli")
+    assert len(kb.entries) == len(list((SHIPPED_KB_DIR / "faqs").glob("*.md")))
+    found = await versions.get(info.id)
+    assert found is not None
+    found[1].write_directory(tmp_path / "out")
+    again = KbContent.from_directory(tmp_path / "out")
+    assert again == found[1]
+    assert again.build(TODAY)[0] is not None
+
+
+async def test_the_editor_round_trip_keeps_every_shipped_entry_the_same(
+    versions: KbVersions,
+) -> None:
+    content = KbContent.from_directory(SHIPPED_KB_DIR)
+    rewritten = KbContent(
+        {k: to_markdown(from_markdown(v)).text for k, v in content.entries.items()},
+        content.site,
+        content.synonyms,
+        content.out_of_scope,
+    )
+    original, _ = content.build(TODAY)
+    again, problems = rewritten.build(TODAY)
+    assert original is not None and again is not None, problems
+    assert again.version == original.version
+
+
+async def test_sync_imports_the_folder_at_first_start_then_follows_new_versions(
+    versions: KbVersions, kb_folder: object
+) -> None:
+    folder = kb_folder.path  # type: ignore[attr-defined]
+    store = KnowledgeStore.from_directory(folder, today=TODAY)
+    sync = KbSync(versions, store)
+    await sync.start(folder)
+    assert sync.version_id == await versions.latest_id() == 1
+    assert store.directory is None  # the folder is no longer watched behind the database's back
+    assert not await sync.poll()
+    await versions.publish(small_kb(), "elsewhere")  # as if another worker published
+    assert await sync.poll()
+    assert sync.version_id == 2
+    assert store.current.kb.get("other-entry") is not None
+
+
+async def test_sync_uses_the_database_version_when_there_is_one(
+    versions: KbVersions, kb_folder: object
+) -> None:
+    await versions.publish(small_kb(), "admin")
+    folder = kb_folder.path  # type: ignore[attr-defined]
+    store = KnowledgeStore.from_directory(folder, today=TODAY)
+    await KbSync(versions, store).start(folder)
+    assert await versions.latest_id() == 1
+    assert store.current.kb.get("other-entry") is not None

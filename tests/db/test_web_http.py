@@ -1,0 +1,240 @@
+"""The web chat's API and the admin console over HTTP, on both databases: cookie flags, CSRF,
+the sign-in rate limit, security headers, and publishing that the running bot answers from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.app import DATABASE, create_app
+from bot.config import Settings
+from bot.db.session import Database
+from bot.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.web.auth import AdminAccounts
+
+EMAIL, PASSWORD = "admin@example.nhs.uk", "a long enough password"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+async def client(
+    database: Database, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TestClient[Any, Any]]:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
+    settings = Settings(
+        database_url=database.engine.url.render_as_string(hide_password=False),
+        auto_migrate=False,
+        kb_reload_seconds=0,
+        escalation_interval_seconds=3600,
+        feedback_salt="salt",
+    )
+    app = create_app(settings)
+    if not any(r.canonical == "/" for r in app.router.resources()):
+        from bot.web import setup_web
+
+        setup_web(app)
+    await AdminAccounts(database).add(EMAIL, PASSWORD)
+    yield await aiohttp_client(app)
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+async def sign_in(client: TestClient[Any, Any], password: str = PASSWORD) -> web.Response | Any:
+    page = await client.get("/admin/login")
+    token = csrf_of(await page.text())
+    return await client.post(
+        "/admin/login",
+        data={"email": EMAIL, "password": password, "csrf_token": token, "next": "/admin"},
+        allow_redirects=False,
+    )
+
+
+async def test_signing_in_sets_an_httponly_samesite_strict_session_cookie(
+    client: TestClient[Any, Any],
+) -> None:
+    response = await sign_in(client)
+    assert response.status == 303
+    assert response.headers["Location"] == "/admin"
+    cookie = response.cookies["ed_admin"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Strict"
+    assert cookie["path"] == "/admin"
+    assert not cookie["secure"]  # plain http in the test; https (or the setting) adds Secure
+    overview = await client.get("/admin")
+    assert overview.status == 200
+    assert "Admin console" in await overview.text()
+
+
+async def test_cookies_are_secure_when_the_setting_says_so(
+    client: TestClient[Any, Any],
+) -> None:
+    from bot.web.keys import WEB_SETTINGS
+
+    assert client.app is not None
+    client.app[WEB_SETTINGS].secure_cookies = True  # behind a TLS-terminating proxy
+    page = await client.get("/admin/login")
+    header = page.headers.getone("Set-Cookie")
+    assert "ed_login_csrf=" in header and "Secure" in header and "HttpOnly" in header
+
+
+async def test_a_login_without_its_csrf_token_is_refused(client: TestClient[Any, Any]) -> None:
+    await client.get("/admin/login")
+    response = await client.post(
+        "/admin/login", data={"email": EMAIL, "password": PASSWORD}, allow_redirects=False
+    )
+    assert response.status == 403
+    assert "ed_admin" not in response.cookies
+
+
+async def test_every_console_form_needs_the_sessions_csrf_token(
+    client: TestClient[Any, Any],
+) -> None:
+    await sign_in(client)
+    missing = await client.post("/admin/kb/rollback", data={"version": "1"})
+    assert missing.status == 403
+    wrong = await client.post("/admin/kb/rollback", data={"version": "1", "csrf_token": "x" * 43})
+    assert wrong.status == 403
+    page = await client.get("/admin/kb/history")
+    token = csrf_of(await page.text())
+    foreign = await client.post(
+        "/admin/kb/rollback",
+        data={"version": "1", "csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert foreign.status == 403
+    good = await client.post(
+        "/admin/kb/rollback", data={"version": "1", "csrf_token": token}, allow_redirects=False
+    )
+    assert good.status == 303
+
+
+async def test_the_sixth_failed_sign_in_is_rate_limited(client: TestClient[Any, Any]) -> None:
+    for _ in range(5):
+        assert (await sign_in(client, "wrong password!")).status == 401
+    limited = await sign_in(client)
+    assert limited.status == 429
+    assert "Too many failed attempts" in await limited.text()
+
+
+async def test_pages_need_a_session(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/admin/kb", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"].startswith("/admin/login?next=")
+    assert (await client.post("/admin/kb/rollback", data={"version": "1"})).status == 403
+
+
+async def test_publishing_an_entry_changes_what_the_chat_answers(
+    client: TestClient[Any, Any],
+) -> None:
+    await sign_in(client)
+    editor = await client.get("/admin/kb/entry/library-opening-hours")
+    html = await editor.text()
+    token = csrf_of(html)
+    fields = dict(re.findall(r'<input class="ed-input"[^>]* name="(\w+)" value="([^"]*)"', html))
+    answer = "Open <b>every</b> day this week."
+    form = {
+        **fields,
+        "category": "library",
+        "questions": "library opening hours\nwhen is the library open",
+        "links": "NHS Knowledge and Library Services | https://library.nhs.uk/",
+        "answer": answer,
+        "previous_id": "library-opening-hours",
+        "base_version": "1",
+        "csrf_token": token,
+        "intent": "publish",
+    }
+    published = await client.post("/admin/kb/entry", data=form, allow_redirects=False)
+    assert published.status == 303, await published.text()
+    reply = await client.post(
+        "/chat/api/message",
+        json={"text": "library opening hours", "user": "web-u1", "conversation": "web-chat"},
+    )
+    body = await reply.json()
+    html = body["replies"][0]["html"]
+    assert "Open &lt;b&gt;every&lt;/b&gt; day this week." in html  # escaped, not markup
+    assert "<b>every</b>" not in html
+
+
+async def test_chat_pages_send_a_strict_content_security_policy(
+    client: TestClient[Any, Any],
+) -> None:
+    for path in ("/", "/admin/login"):
+        response = await client.get(path)
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "<script>" not in await response.text()  # no inline script anywhere
+
+
+async def test_the_chat_api_refuses_bad_input_with_400s(client: TestClient[Any, Any]) -> None:
+    not_json = await client.post("/chat/api/message", data="text=hi")
+    assert not_json.status == 415
+    bad_user = await client.post("/chat/api/message", json={"text": "hi", "user": "<script>"})
+    assert bad_user.status == 400
+    bad_action = await client.post("/chat/api/action", json={"action": "DROP TABLE", "user": "u"})
+    assert bad_action.status == 400
+    bad_since = await client.get("/chat/api/messages?conversation=web-chat&since=yesterday")
+    assert bad_since.status == 400
+
+
+async def test_a_message_with_markup_comes_back_escaped(client: TestClient[Any, Any]) -> None:
+    response = await client.post(
+        "/chat/api/message",
+        json={"text": "<img src=x onerror=alert(1)> can you find evidence on falls", "user": "u1"},
+    )
+    html = (await response.json())["replies"][0]["html"]
+    assert "<img" not in html
+    assert "onerror" not in html or "&lt;img" in html
+
+
+async def test_home_shows_the_demo_specialist_their_queue(client: TestClient[Any, Any]) -> None:
+    assert client.app is not None
+    response = await client.get("/chat/api/home?user=specialist")
+    sections = (await response.json())["sections"]
+    assert any("Your queue" in s["html"] for s in sections)
+    assert client.app[DATABASE] is not None
+
+
+async def test_outside_demo_mode_the_chat_identity_comes_from_a_cookie(
+    database: Database, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "false")
+    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
+    settings = Settings(
+        database_url=database.engine.url.render_as_string(hide_password=False),
+        auto_migrate=False,
+        kb_reload_seconds=0,
+        escalation_interval_seconds=3600,
+        feedback_salt="salt",
+    )
+    app = create_app(settings)
+    if not any(r.canonical == "/" for r in app.router.resources()):
+        from bot.web import setup_web
+
+        setup_web(app)
+    client = await aiohttp_client(app)
+    await RoutingService(database).add_specialist(
+        NewSpecialist("Real specialist", identities=(Identity("web", "specialist"),))
+    )
+    refused = await client.post("/chat/api/message", json={"text": "hi", "user": "specialist"})
+    assert refused.status == 403  # no cookie yet: no claiming to be anyone
+    page = await client.get("/")
+    assert "Specialist view" not in await page.text()
+    cookie = page.cookies["ed_chat"]
+    assert cookie["httponly"] is True and cookie["samesite"] == "Strict"
+    answered = await client.post("/chat/api/message", json={"text": "hi", "user": "specialist"})
+    assert answered.status == 200
+    home = await client.get("/chat/api/home?user=specialist")
+    sections = (await home.json())["sections"]
+    assert not any("Your queue" in s["html"] for s in sections)  # spoke as the cookie's id
