@@ -159,15 +159,22 @@ async def run(label: str, database_url: str, rates: list[int], seconds: float) -
             theirs = await blast(
                 f"http://127.0.0.1:{bare_port}/slack/events", rate, seconds, f"B{rate}x"
             )
-            lines.append(
+            line = (
                 f"{label:<11}{rate:>6}/s  ack p50 {pct(mine, 50):6.1f} ms  p99 {pct(mine, 99):6.1f} ms  "
                 f"answered {answered:>5}/{len(mine):<5} ({answers_per_s:6.0f}/s)  | bare bolt p50 "
                 f"{pct(theirs, 50):6.1f} p99 {pct(theirs, 99):6.1f} ms  | p99 ratio {pct(mine, 99) / pct(theirs, 99):5.2f}"
             )
+            print(line, flush=True)
+            lines.append(line)
     finally:
         for process in (ours, bare):
             process.terminate()
-            await asyncio.wait_for(process.wait(), 10)
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                print(f"{label}: a server did not stop within 30 s of SIGTERM; killed", flush=True)
+                process.kill()
+                await process.wait()
         await api.close()
     return lines
 

@@ -6,14 +6,49 @@ Only ids and times are stored: nothing the bot hears is kept.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.db.models import ListeningAudit, ListeningChannel, ListeningReply
+from bot.db.models import ConversationRef, ListeningAudit, ListeningChannel, ListeningReply, Route
 from bot.db.session import Database
 from bot.tickets.clock import utc_now
+
+#: The platforms whose channels can listen; the web chat is one person talking to the bot.
+LISTENING_PLATFORMS: Final = ("slack", "teams")
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """A channel someone has switched, with the latest switch: the console lists these."""
+
+    platform: str
+    channel_id: str
+    enabled: bool
+    changed_by: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    platform: str
+    channel_id: str
+    actor: str
+    action: str  # on | off
+    at: datetime
+
+
+@dataclass(frozen=True)
+class KnownChannel:
+    """A channel the bot knows of but nobody has switched yet, so the console can offer it
+    rather than make an admin find and paste its id. `source` says how it is known."""
+
+    platform: str
+    channel_id: str
+    source: str  # "seen" (a Teams channel the bot was spoken to in) | "route"
 
 
 class ListeningStore:
@@ -60,6 +95,87 @@ class ListeningStore:
                 .order_by(ListeningAudit.id)
             )
             return [(actor, action, at) for actor, action, at in rows]
+
+    async def channels(self) -> list[ChannelState]:
+        """Every channel ever switched, on first, then the most recently changed. A channel not
+        here has never been switched and is off."""
+        async with self._db.transaction() as session:
+            rows = await session.scalars(
+                select(ListeningChannel).order_by(
+                    ListeningChannel.enabled.desc(),
+                    ListeningChannel.changed_at.desc(),
+                    ListeningChannel.id.desc(),
+                )
+            )
+            return [
+                ChannelState(r.platform, r.channel_id, r.enabled, r.changed_by, r.changed_at)
+                for r in rows
+            ]
+
+    async def recent_audit(self, per_channel: int = 10) -> dict[tuple[str, str], list[AuditEntry]]:
+        """Each channel's latest `per_channel` switches, newest first, keyed by (platform,
+        channel id): one query however many channels, and a busy channel cannot crowd out the
+        others' history."""
+        ranked = select(
+            ListeningAudit,
+            func.row_number()
+            .over(
+                partition_by=(ListeningAudit.platform, ListeningAudit.channel_id),
+                order_by=ListeningAudit.id.desc(),
+            )
+            .label("rank"),
+        ).subquery()
+        audit = ranked.c
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(audit.platform, audit.channel_id, audit.actor, audit.action, audit.at)
+                .where(audit.rank <= per_channel)
+                .order_by(audit.platform, audit.channel_id, audit.id.desc())
+            )
+            trail: dict[tuple[str, str], list[AuditEntry]] = {}
+            for platform, channel_id, actor, action, at in rows:
+                entry = AuditEntry(platform, channel_id, actor, action, at)
+                trail.setdefault((platform, channel_id), []).append(entry)
+            return trail
+
+    async def known_channels(self) -> list[KnownChannel]:
+        """Slack and Teams channels the bot knows of and nobody has switched: Teams channels it
+        has a conversation reference for (Slack keeps no such record), and channels with a
+        request route."""
+        switched = select(ListeningChannel.id).where(
+            ListeningChannel.platform == ConversationRef.platform,
+            ListeningChannel.channel_id == ConversationRef.conversation_id,
+        )
+        conversation_type = ConversationRef.reference["conversation"]["conversationType"]
+        async with self._db.transaction() as session:
+            seen = await session.execute(
+                select(ConversationRef.platform, ConversationRef.conversation_id)
+                .where(
+                    ConversationRef.platform == "teams",
+                    conversation_type.as_string() == "channel",
+                    ~switched.exists(),
+                )
+                .distinct()
+            )
+            routed = await session.execute(
+                select(Route.platform, Route.channel_id).where(
+                    Route.platform.in_(LISTENING_PLATFORMS),
+                    ~select(ListeningChannel.id)
+                    .where(
+                        ListeningChannel.platform == Route.platform,
+                        ListeningChannel.channel_id == Route.channel_id,
+                    )
+                    .exists(),
+                )
+            )
+            known: dict[tuple[str, str], KnownChannel] = {}
+            for platform, channel_id in seen:
+                known[(platform, channel_id)] = KnownChannel(platform, channel_id, "seen")
+            for platform, channel_id in routed:
+                known.setdefault(
+                    (platform, channel_id), KnownChannel(platform, channel_id, "route")
+                )
+            return sorted(known.values(), key=lambda k: (k.platform, k.channel_id))
 
     async def claim_thread(
         self, platform: str, channel_id: str, thread_id: str, per_hour: int

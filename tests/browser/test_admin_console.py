@@ -1,5 +1,6 @@
 """The admin console in a real browser: sign-in, editing and publishing an answer that the
-chat then gives, rollback, and what is refused (a wrong password, a form without its token)."""
+chat then gives, rollback, what is refused (a wrong password, a form without its token), and
+switching listening mode for a channel."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from bot.app import DATABASE
+from bot.listening import ListeningStore
+from tests.browser.conftest import LiveServer
 from tests.browser.test_web_chat import ask
 
 MARKER = "Open every day this week, including Sunday."
@@ -90,3 +94,34 @@ def test_a_form_without_its_csrf_token_is_refused(
     assert with_token.status == 403
     page.goto("/admin/kb/history")
     expect(page.locator("tbody tr")).to_have_count(1)
+
+
+def test_listening_is_switched_on_and_off_for_a_channel_and_the_audit_trail_names_the_admin(
+    page: Any, admin_account: tuple[str, str], server: LiveServer
+) -> None:
+    email, _ = admin_account
+    store = ListeningStore(server.app[DATABASE])
+    sign_in(page, *admin_account)
+    page.get_by_role("link", name="Listening", exact=True).click()
+    expect(page.get_by_role("heading", name="Listening mode")).to_be_visible()
+
+    page.get_by_label("Platform").select_option("slack")
+    page.get_by_label("Channel id").fill("#general")
+    page.get_by_role("button", name="Switch listening on").click()
+    expect(page.locator(".ed-error-summary")).to_contain_text("is not a Slack channel id")
+    expect(page.get_by_label("Channel id")).to_have_value("#general")
+
+    page.get_by_label("Channel id").fill("C0123ABCD")
+    page.get_by_role("button", name="Switch listening on").click()
+    expect(page.locator("main .ed-notice")).to_contain_text("Listening is on in slack channel")
+    row = page.locator("#listening-channels tbody tr", has_text="C0123ABCD")
+    expect(row).to_contain_text(f"web:{email}")
+    assert server.run(store.is_enabled("slack", "C0123ABCD"))
+
+    row.get_by_role("button", name="Switch off listening in slack C0123ABCD").click()
+    expect(row.locator(".ed-tag")).to_have_text("off")
+    assert not server.run(store.is_enabled("slack", "C0123ABCD"))
+    page.locator("details.ed-audit summary", has_text="C0123ABCD").click()
+    expect(page.locator("details.ed-audit tbody tr")).to_have_text(
+        [re.compile(rf"web:{re.escape(email)}\s*switched off"), re.compile(r"switched on")]
+    )

@@ -1,4 +1,5 @@
-"""The admin console at /admin: sign-in, the knowledge base, the learning loop, tickets, team.
+"""The admin console at /admin: sign-in, the knowledge base, the learning loop, tickets, team,
+listening mode.
 
 Every page but the sign-in page is `protected` (bot/web/admin/common.py): a live session
 cookie, and on every POST the session's CSRF token. See docs/admin.md.
@@ -29,6 +30,7 @@ from bot.web.admin.common import (
 )
 from bot.web.admin.insights import add_insight_routes
 from bot.web.admin.kb import add_kb_routes
+from bot.web.admin.listening import add_listening_routes
 from bot.web.admin.team import add_team_routes
 from bot.web.auth import (
     AdminAccounts,
@@ -69,6 +71,7 @@ def setup_admin(app: web.Application) -> None:
     add_kb_routes(app)
     add_insight_routes(app)
     add_team_routes(app)
+    add_listening_routes(app)
 
 
 def _login_form(
