@@ -18,7 +18,7 @@ from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefil
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.lookup import awaiting_reply_in, requests_of
 from bot.tickets.values import Origin, Person
-from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, Listener
+from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
 from handlers.requests import (
     ASK,
@@ -57,7 +57,20 @@ class EvidenceDesk:
     answered: Callable[[str], None] = _ignore
 
     async def on_message(self, message: IncomingMessage) -> Reply:
-        """Answer a message, or relay it when it answers a specialist's question."""
+        """Answer a message, or relay it when it answers a specialist's question.
+
+        "listen on|off|status" is a command to the bot, not a question, on every platform: in a
+        channel it switches listening mode there (the sender named in the audit trail); in a
+        direct chat there is no channel to switch, so the reply says where to say it."""
+        if self.listener is not None:
+            word = listen_word(message.text)
+            if word is not None:
+                if message.is_direct:
+                    return PER_CHANNEL
+                platform = str(message.platform)
+                return await self.listener.command(
+                    platform, message.conversation_id, f"{platform}:{message.user_id}", word
+                )
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         try:

@@ -5,6 +5,11 @@ opted-in channel the bot answers such a message unasked, but only when it is con
 above a stricter threshold than when asked, or a search request asked for in words), at most
 once a thread, within a per-channel hourly limit, and always with "Not now" and "Stop listening
 here". It never opens a ticket on its own: a search request gets the offer of the form.
+
+Switching it is part of the core, not of an adapter: "listen on", "listen off", "listen status"
+(or just "listen") said to the bot in a channel, however the platform delivered it (a Slack
+mention or `/evidence listen on`, "@Evidence Desk listen on" in Teams), so every platform
+obeys the same words and writes the same audit trail.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from bot.listening import ListeningStore
 from bot.messages import Button, IncomingMessage, Intent, Reply
 from handlers.replies import ACTION_OPEN_REQUEST
 from handlers.router import Router
+from knowledge.markup import clean_markup
 
 LISTEN_NOT_NOW = "listen_not_now"
 LISTEN_STOP = "listen_stop"
@@ -24,10 +30,34 @@ _QUESTION_LIKE = re.compile(
     r"anybody|has|have|need|looking|know)\b",
     re.IGNORECASE,
 )
+# The whole message, so a question that merely starts with "listen" is still answered as one.
+_LISTEN_WORDS = re.compile(r"listen(?:\s+(on|off|status))?\s*[.!]?", re.IGNORECASE)
 _CONTROLS = (
     Button("Not now", LISTEN_NOT_NOW, ""),
     Button("Stop listening here", LISTEN_STOP, ""),
 )
+
+
+PER_CHANNEL = Reply(
+    text=(
+        "Listening mode is switched on or off per channel, not in a direct chat. In the channel, "
+        "mention me with **listen on** (or **listen off**, **listen status**)."
+    ),
+    intent=Intent.SMALLTALK,
+    ephemeral=True,
+)
+
+
+def listen_word(text: str) -> str | None:
+    """The listen command's word ("on", "off" or "status"), or None for any other message.
+
+    Chat markup (the bot's own mention, formatting) is ignored, so "<@U0BOT> listen on" and
+    "<at>Evidence Desk</at> Listen on." are the same command; a bare "listen" asks the status.
+    """
+    match = _LISTEN_WORDS.fullmatch(clean_markup(text))
+    if match is None:
+        return None
+    return (match.group(1) or "status").lower()
 
 
 class Listener:
@@ -40,13 +70,15 @@ class Listener:
         self.per_hour = per_hour
 
     async def command(self, platform: str, channel_id: str, actor: str, word: str) -> Reply:
-        """`listen on|off|status`, as typed in Slack or Teams."""
+        """Switch listening or report it. `actor` ("<platform>:<user id>") goes in the audit
+        trail, so a channel can always find out who let the bot in."""
         word = word.strip().lower()
         if word in {"on", "off"}:
             await self.store.set(platform, channel_id, word == "on", actor)
             text = (
                 "Listening is on: I'll offer help unasked in this channel when I'm confident, "
-                "at most once a thread. Say `listen off` (or press *Stop listening here*) to stop."
+                "at most once a thread. Say **listen off** to me (or press *Stop listening here*) to "
+                "stop."
                 if word == "on"
                 else "Listening is off: I'll only answer when someone mentions me here."
             )
@@ -65,6 +97,10 @@ class Listener:
         answer = self.router.answer(text)
         result, reply = answer.classification, answer.reply
         if result is None:
+            return None
+        if reply.warning:
+            # Patient details in a message nobody addressed to the bot: answering would draw
+            # the channel's attention to them (Teams cannot warn privately), so stay quiet.
             return None
         if reply.intent is Intent.FAQ and result.score >= self.unasked_threshold:
             return replace(reply, text=reply.text, buttons=(*reply.buttons, *_CONTROLS))

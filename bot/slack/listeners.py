@@ -33,6 +33,7 @@ from bot.slack.render import (
     submitted_values,
 )
 from handlers.desk import EvidenceDesk
+from handlers.listening import listen_word
 from handlers.requests import OPEN_REQUEST, Outcome
 from knowledge.markup import clean_markup
 
@@ -216,28 +217,24 @@ class SlackListeners:
         user, channel = str(command.get("user_id", "")), str(command.get("channel_id", ""))
         trigger = str(command.get("trigger_id", ""))
         lowered = text.lower()
-        if lowered.split()[:1] == ["listen"] and self.desk.listener is not None:
-            reply = await self.desk.listener.command(
-                "slack",
-                channel,
-                f"slack:{user}",
-                lowered.removeprefix("listen").strip() or "status",
-            )
-            await respond(text=fallback_text(reply), blocks=blocks(reply),
-                          response_type="ephemeral" if reply.ephemeral else "in_channel")  # fmt: skip
-            return
         if lowered == "request" or lowered.startswith("request "):
             await self._open_request(
                 client, trigger, user, channel, None, text[len("request") :].strip()
             )
             return
+        direct = command.get("channel_name") == "directmessage" or channel.startswith("D")
         reply = await self.desk.on_message(
-            IncomingMessage(Platform.SLACK, user, text or "help", conversation_id=channel)
-        )
+            IncomingMessage(Platform.SLACK, user, text or "help", conversation_id=channel,
+                            is_direct=direct)
+        )  # fmt: skip
         if reply.intent is Intent.SEARCH_REQUEST and reply.prefill is not None:
             await self._open_request(client, trigger, user, channel, None, reply.prefill.topic)
             return
-        await respond(text=fallback_text(reply), blocks=blocks(reply), response_type="ephemeral")
+        # A slash command is seen by its sender only, so its answer is private too; but when
+        # it switched listening mode, the channel is told (the core decides what "listen" means).
+        shared = listen_word(text) is not None and not reply.ephemeral
+        await respond(text=fallback_text(reply), blocks=blocks(reply),
+                      response_type="in_channel" if shared else "ephemeral")  # fmt: skip
 
     async def _open_request(
         self,

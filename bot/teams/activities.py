@@ -56,6 +56,41 @@ def is_personal(activity: Activity) -> bool:
     return conversation is not None and conversation.conversation_type in (None, "", "personal")
 
 
+def is_channel(activity: Activity) -> bool:
+    """A post in a team's channel, where (with resource-specific consent) the bot also hears
+    messages that do not mention it."""
+    conversation = activity.conversation
+    return conversation is not None and conversation.conversation_type == "channel"
+
+
+def mentions_recipient(activity: Activity) -> bool:
+    """Whether the message @mentions the bot itself (not just anyone): only then is it
+    addressed to the bot, since with ChannelMessage.Read.Group Teams delivers every channel
+    message."""
+    recipient = activity.recipient
+    bot_id = recipient.id if recipient is not None else None
+    if not bot_id:
+        return False
+    for entity in activity.entities or []:
+        if str(getattr(entity, "type", "") or "").lower() != "mention":
+            continue
+        mentioned = (getattr(entity, "additional_properties", None) or {}).get("mentioned")
+        if isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
+            return True
+    return False
+
+
+def is_from_a_bot(activity: Activity) -> bool:
+    """Sent by the bot itself or by another bot: never acted on, so two bots can never answer
+    each other in a loop and the bot never answers its own words."""
+    sender, recipient = activity.from_property, activity.recipient
+    if sender is None:
+        return False
+    if str(getattr(sender, "role", "") or "").lower() == "bot":
+        return True
+    return bool(sender.id) and recipient is not None and sender.id == recipient.id
+
+
 def message_text(activity: Activity) -> str:
     """The message without the bot's mention ("<at>Evidence Desk</at> hours" -> "hours"); the
     raw text if the mention entity is malformed (the core removes leftover markup)."""

@@ -8,6 +8,13 @@ valid are all decided by `EvidenceDesk`. Per turn:
 3. a message becomes an `IncomingMessage` (bot mention removed), a card's Action.Submit a
    `UserAction`; the desk's reply or form goes back as an Adaptive Card within the turn.
 
+With resource-specific consent (`ChannelMessage.Read.Group` in the manifest) Teams delivers
+every message in a team's channels, not only those that @mention the bot. A channel message
+that does not mention the bot is *overheard*: it goes to `EvidenceDesk.on_overheard`, which
+answers only in a channel that opted in to listening mode (or relays a requester's answer to a
+specialist), and otherwise nothing at all is sent. Messages from bots (itself included) and
+edits are never acted on.
+
 A form's submit that produced the form again (with errors) updates that card in place; a
 shared (non-ephemeral) reply to a form submission replaces the form too, so it cannot be sent
 twice. Anything that takes longer than a Bot Framework turn allows goes through the outbox.
@@ -25,8 +32,11 @@ from botbuilder.schema import ActivityTypes, ChannelAccount  # type: ignore[impo
 from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
 from bot.teams.activities import (
     form_activity,
+    is_channel,
+    is_from_a_bot,
     is_personal,
     location_of,
+    mentions_recipient,
     message_text,
     reply_activity,
     text_activity,
@@ -73,6 +83,8 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        if activity.type == ActivityTypes.message and is_from_a_bot(activity):
+            return  # not even remembered: a bot is nobody the desk writes to
         await self._remember(activity)
         if activity.type in _DEDUPLICATED and activity.id and not await self._first_time(activity):
             log.info("Teams activity %s was already handled; ignoring the redelivery", activity.id)
@@ -120,9 +132,25 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
             user_name=_user_name(activity),
             is_direct=is_personal(activity),
         )
+        if is_channel(activity) and not mentions_recipient(activity):
+            try:
+                heard = await self._desk.on_overheard(message)
+            except Exception:
+                # Never the turn's apology in reply to a post that was not addressed to the bot.
+                log.exception("could not handle an overheard Teams channel message")
+                return
+            if heard is None:
+                return  # not for the bot: say nothing, keep nothing of what was said
+            self._kick()
+            await self._show(turn_context, heard)  # a reply to the post, so in its thread
+            return
         reply = await self._desk.on_message(message)
         self._kick()
         await self._show(turn_context, reply)
+
+    async def on_message_update_activity(self, turn_context: TurnContext) -> None:
+        """An edit is not a new message: answering it would answer the same post twice, or
+        answer words the bot has already been told to leave alone."""
 
     async def _on_submission(self, turn_context: TurnContext, submission: Submission) -> None:
         activity = turn_context.activity

@@ -5,6 +5,12 @@ The manifest holds no messaging endpoint (that lives in the Azure Bot registrati
 endpoint's host fills `validDomains`. Placeholders in the template: `${{APP_ID}}` (the Azure
 Bot's Microsoft App ID, also the Teams app id), `${{BOT_ENDPOINT}}` (the full messaging URL)
 and `${{BOT_DOMAIN}}` (its host name).
+
+The manifest asks for one resource-specific consent permission, `ChannelMessage.Read.Group`
+(with the `webApplicationInfo` Teams requires beside it): the team owner grants it when adding
+the app to a team, and it lets the bot receive that team's channel messages without an
+@mention, which listening mode needs. Without it Teams delivers only messages that mention the
+bot, and listening mode stays silent.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from bot.app import DATABASE
+from bot.listening import ListeningStore
 from tests.scenario.conftest import REQUESTER, WARD, SlackWorld
 from tests.scenario.test_slack import button
 
@@ -95,3 +97,32 @@ async def test_stop_listening_here_turns_it_off(slack: SlackWorld) -> None:
     assert "turned listening off" in json.dumps(announcement["blocks"])
     response = await listen(slack, "status")
     assert "off" in json.dumps(response)
+
+
+async def test_mentioning_the_bot_with_listen_on_turns_it_on_and_audits_who(
+    slack: SlackWorld,
+) -> None:
+    await slack.mention("listen on", "L6")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    assert "Listening is on" in json.dumps(post["blocks"])
+    audit = await ListeningStore(slack.app[DATABASE]).audit("slack", WARD)
+    assert [(actor, action) for actor, action, _ in audit] == [(f"slack:{REQUESTER}", "on")]
+
+
+async def test_listen_on_in_a_direct_message_explains_it_is_set_per_channel(
+    slack: SlackWorld,
+) -> None:
+    event = {"type": "message", "channel_type": "im", "user": REQUESTER, "channel": "D0ALEX",
+             "ts": "1700000500.000001", "text": "listen on"}  # fmt: skip
+    assert await slack.post_event(event, "L7") == 200
+    (note,) = await slack.api.wait_for("chat.postEphemeral")
+    assert "per channel" in json.dumps(note)
+    assert await ListeningStore(slack.app[DATABASE]).audit("slack", "D0ALEX") == []
+
+
+async def test_listen_slash_command_in_a_direct_message_explains_it_is_set_per_channel(
+    slack: SlackWorld,
+) -> None:
+    response = await listen(slack, "on", channel="D0ALEX")
+    assert response["response_type"] == "ephemeral"
+    assert "per channel" in json.dumps(response)
