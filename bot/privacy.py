@@ -3,7 +3,8 @@
 Library staff are asked about evidence, not patients, but clinicians paste whatever is on
 their screen. Every message therefore passes through :class:`PrivacyScanner` before it is
 stored, logged or forwarded, so that NHS numbers, dates of birth, hospital numbers, phone
-numbers, email addresses and postcodes never leave the process that received them.
+numbers, email addresses, postcodes and patients' names (where the wording shows one: "Mrs
+Jones", "patient called ...") never leave the process that received them.
 
 Design choices worth knowing about:
 
@@ -51,6 +52,7 @@ class FindingKind(StrEnum):
     PHONE_NUMBER = "phone_number"
     EMAIL = "email"
     POSTCODE = "postcode"
+    NAME = "name"
 
 
 _LABELS: Final[dict[FindingKind, str]] = {
@@ -60,6 +62,7 @@ _LABELS: Final[dict[FindingKind, str]] = {
     FindingKind.PHONE_NUMBER: "[phone number removed]",
     FindingKind.EMAIL: "[email address removed]",
     FindingKind.POSTCODE: "[postcode removed]",
+    FindingKind.NAME: "[name removed]",
 }
 
 # (singular with article, plural) for the message shown to the requester.
@@ -70,6 +73,7 @@ _PHRASES: Final[dict[FindingKind, tuple[str, str]]] = {
     FindingKind.PHONE_NUMBER: ("a phone number", "phone numbers"),
     FindingKind.EMAIL: ("an email address", "email addresses"),
     FindingKind.POSTCODE: ("a postcode", "postcodes"),
+    FindingKind.NAME: ("a name", "names"),
 }
 
 # When spans overlap the merged finding takes the most specific kind: a valid NHS number is
@@ -81,6 +85,7 @@ _PRIORITY: Final[dict[FindingKind, int]] = {
     FindingKind.EMAIL: 3,
     FindingKind.POSTCODE: 4,
     FindingKind.PHONE_NUMBER: 5,
+    FindingKind.NAME: 6,
 }
 
 
@@ -195,6 +200,27 @@ _POSTCODE_AREAS: Final = frozenset(
     ).split()
 )
 
+# A name is only found where the wording marks one: a title ("Mrs Jones", "Mr A. Khan") or words
+# such as "patient called" / "name:". Free-standing capitalised words are not names (they are
+# wards, drugs, places and the start of sentences), and guessing at them would redact half of
+# every question. The title must be written as a title (capital first letter) and the name
+# capitalised, so "I miss Friday's teaching" is not a name. Bounded repetition throughout.
+_NAME_WORD = r"[A-Z][A-Za-z'\u2019\-]{1,30}"
+# A following record keyword is not a second name ("Mrs Jones DOB ...").
+_NOT_A_KEYWORD = r"(?!(?:DOB|DoB|MRN|NHS|Hosp|Hospital|Ward|Bay|Bed|Aged?)\b)"
+
+_TITLED_NAME_RE: Final = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Master|MR|MRS|MS|MISS)\.?[ \t\u00a0]{1,3}"
+    rf"(?P<name>(?:[A-Z]\.?[ \t\u00a0]{{1,3}}){{0,2}}{_NAME_WORD}(?:[ \-]{_NOT_A_KEYWORD}{_NAME_WORD})?)(?![a-z])"
+)
+_NAMED_PATIENT_RE: Final = re.compile(
+    r"(?:\b(?:[Pp]atient|[Pp]t|[Cc]lient|[Rr]esident|[Bb]aby|[Cc]hild|[Ss]on|[Dd]aughter)"
+    r"[ \t]{1,3}(?:(?:is|was)[ \t]{1,3})?(?:called|named)"
+    r"|\b(?:[Pp]atient'?s?|[Pp]t'?s?)[ \t]{1,3}name(?:[ \t]{1,3}is)?"
+    r"|\b[Nn]ame[ \t]{0,2}[:=])"
+    rf"[ \t:]{{1,3}}(?P<name>{_NAME_WORD}(?:[ \-]{_NOT_A_KEYWORD}{_NAME_WORD}){{0,2}})(?![a-z])"
+)
+
 # libphonenumber's matcher costs about 50 microseconds per digit group it examines, which would
 # dominate scanning of digit-heavy clinical notes. Runs of digits and dialling punctuation are
 # found cheaply first, and the matcher is run only around runs with enough digits to be a
@@ -258,6 +284,7 @@ class PrivacyScanner:
                 *self._hospital_numbers(text),
                 *self._emails(text),
                 *self._postcodes(text),
+                *self._names(text),
             ]
         )
         # Phone matching is by far the slowest detector, so it runs last and skips digits the
@@ -339,6 +366,12 @@ class PrivacyScanner:
     def _emails(text: str) -> Iterator[Finding]:
         for match in _EMAIL_RE.finditer(text):
             yield Finding(FindingKind.EMAIL, match.start(), match.end())
+
+    @staticmethod
+    def _names(text: str) -> Iterator[Finding]:
+        for pattern in (_TITLED_NAME_RE, _NAMED_PATIENT_RE):
+            for match in pattern.finditer(text):
+                yield Finding(FindingKind.NAME, match.start("name"), match.end("name"))
 
     @staticmethod
     def _postcodes(text: str) -> Iterator[Finding]:

@@ -529,3 +529,51 @@ def test_findings_for_any_text_are_sorted_disjoint_and_within_the_text(text: str
         assert 0 <= finding.start < finding.end <= len(text)
     for earlier, later in itertools.pairwise(findings):
         assert earlier.end <= later.start
+
+
+# ---- names, where the wording marks one -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("evidence on sepsis for Mrs Jones please", "Jones"),
+        ("Mr A. Khan in bay 3", "A. Khan"),
+        ("MRS SMITH on ward 9", "SMITH"),
+        ("review for Ms O'Brien", "O'Brien"),
+        ("Mrs Jones-Evans was admitted", "Jones-Evans"),
+        ("the patient is called Dave", "Dave"),
+        ("patient called John Smith has", "John Smith"),
+        ("pt name is Sarah O'Neill", "Sarah O'Neill"),
+        ("Name: Ahmed Patel", "Ahmed Patel"),
+    ],
+)
+def test_a_name_marked_by_a_title_or_by_wording_is_found(text: str, name: str) -> None:
+    assert _found_text(text, FindingKind.NAME) == [name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I miss Friday's teaching",
+        "Dr Evans asked for evidence on falls prevention",
+        "evidence on Parkinson's disease for the MDT",
+        "is the Royal Marsden manual on the Hub",
+        "mrs jones",  # without capitals it is not written as a name, and is left alone
+    ],
+)
+def test_capitalised_words_without_a_title_or_wording_are_not_names(text: str) -> None:
+    assert FindingKind.NAME not in _kinds(text)
+
+
+def test_a_record_keyword_after_a_titled_name_is_kept() -> None:
+    text = "sepsis evidence for Mrs Jones DOB 01/02/1960"
+    assert PrivacyScanner().redact(text) == (
+        "sepsis evidence for Mrs [name removed] DOB [date of birth removed]"
+    )
+
+
+def test_the_requester_is_told_a_name_was_found_not_what_it_was() -> None:
+    scanner = PrivacyScanner()
+    message = scanner.describe(scanner.scan("Mrs Jones needs a review"))
+    assert "a name" in message and "Jones" not in message
