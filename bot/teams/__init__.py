@@ -12,7 +12,15 @@ accepted.
 
 Every request is checked before the SDK sees it: a missing or invalid token gets 401 (with an
 app id set), a body that is not JSON or not a Bot Framework activity 400, each with a JSON
-error, never a 500.
+error, never a 500; so is an invoke the bot does not handle (the SDK's 501) or a malformed one.
+
+An activity the bot acts on (a message, a card submission, an invoke, a conversation update)
+needs the database: to drop a redelivery, to remember where to write later, to file requests.
+It is checked first (`Database.ping`, after authentication); if the database cannot be
+reached the activity gets 503 with Retry-After and a JSON error, and the Bot Framework
+delivers it again later, rather than 200 for an activity the bot could not record. Should
+the database go while a turn is under way, the turn carries on as far as it can (answers
+need no database) and the person is told if it fails.
 
 Every botbuilder import lives in this package, so moving to the Microsoft 365 Agents SDK
 touches nothing outside it.
@@ -25,6 +33,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, Final
 
 from aiohttp import web
@@ -33,8 +42,10 @@ from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity  # type: ignore[import-untyped]
+from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-untyped]
 
+from bot.db.errors import is_database_unavailable, unavailable_body, unavailable_headers
+from bot.db.session import Database
 from bot.teams.bot import EvidenceDeskBot
 from bot.teams.config import TeamsSettings
 from bot.teams.conversations import ConversationStore
@@ -44,9 +55,15 @@ from handlers.desk import GENERIC_APOLOGY
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH: Final = "/api/messages"
+MAX_BODY_BYTES: Final = 1024 * 1024
 PLATFORM: Final = "teams"
 
 __all__ = ["MESSAGES_PATH", "TEAMS", "TeamsRuntime", "TeamsSettings", "setup_teams"]
+
+# Activities the bot acts on, which are refused with 503 while the database is unreachable.
+NEEDS_DATABASE: Final = frozenset(
+    {ActivityTypes.message, ActivityTypes.invoke, ActivityTypes.conversation_update}
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class TeamsRuntime:
     adapter: Any  # botbuilder CloudAdapter
     bot: EvidenceDeskBot
     messenger: TeamsMessenger
+    database: Database
 
 
 TEAMS = web.AppKey("teams", TeamsRuntime)
@@ -64,6 +82,10 @@ TEAMS = web.AppKey("teams", TeamsRuntime)
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+def _unavailable() -> web.Response:
+    return web.json_response(unavailable_body(), status=503, headers=unavailable_headers())
 
 
 def activity_problem(body: Any) -> str | None:
@@ -75,12 +97,24 @@ def activity_problem(body: Any) -> str | None:
     conversation = body.get("conversation")
     if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
         return "not a Bot Framework activity: 'conversation.id' is missing"
-    if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"]:
+    if not _plain(conversation["id"]):
+        # The SDK sends the id back in a header and a URL: the bot could never reply to it.
+        return "not a Bot Framework activity: 'conversation.id' must be printable ASCII"
+    service_url = body.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url:
         return "not a Bot Framework activity: 'serviceUrl' is missing"
+    if not (_plain(service_url) and service_url.lower().startswith(("https://", "http://"))):
+        return "not a Bot Framework activity: 'serviceUrl' must be an http(s) URL"
     for name in ("from", "recipient"):
         if name in body and not isinstance(body[name], dict):
             return f"not a Bot Framework activity: '{name}' must be an object"
     return None
+
+
+def _plain(value: str) -> bool:
+    """Non-empty printable ASCII with no space at either end: what Bot Framework ids and
+    URLs are, and what can travel in an HTTP header."""
+    return bool(value) and value.isascii() and value.isprintable() and value == value.strip()
 
 
 def _is_loopback(request: web.Request) -> bool:
@@ -106,10 +140,18 @@ def _handler(runtime: TeamsRuntime) -> Callable[[web.Request], Awaitable[web.Res
         if authenticated and not request.headers.get("Authorization"):
             # No token, no look at the body: unauthenticated junk is a 401 like any other.
             return _error(401, "a valid Bot Framework token is required")
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return _error(413, "the activity is too large")
         try:
-            body = json.loads(await request.read())
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _error(413, "the activity is too large")
+        try:
+            body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             return _error(400, f"malformed JSON: {exc}")
+        except RecursionError:
+            return _error(400, "malformed JSON: nested too deeply")
         problem = activity_problem(body)
         if problem is not None:
             return _error(400, problem)
@@ -133,18 +175,49 @@ def _handler(runtime: TeamsRuntime) -> Callable[[web.Request], Awaitable[web.Res
             log.info("Teams request refused: %s", exc)
             return _error(401, "a valid Bot Framework token is required")
 
+        if activity.type in NEEDS_DATABASE:
+            try:
+                await runtime.database.ping()
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    log.exception("could not check the database for Teams activity %s", activity.id)
+                    return _error(500, "the bot failed to process this activity")
+                log.warning("database unavailable; Teams activity refused with 503: %s", exc)
+                return _unavailable()
         try:
             invoke_response = await adapter.process_activity(auth, activity, runtime.bot.on_turn)
-        except Exception:
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                log.warning("database unavailable; Teams activity refused with 503: %s", exc)
+                return _unavailable()
             log.exception("Teams activity %s could not be processed", activity.id)
             return _error(500, "the bot failed to process this activity")
         if invoke_response:
-            return web.json_response(
-                serializer_helper(invoke_response.body), status=invoke_response.status
-            )
+            return _invoke_answer(invoke_response)
         return web.Response(status=200)
 
     return messages
+
+
+def _invoke_answer(invoke_response: Any) -> web.Response:
+    """An invoke's answer as JSON. The SDK answers an invoke the bot does not handle with 501
+    and no body, and a malformed Adaptive Card action with an error it cannot serialise;
+    both are the sender's problem, so they become 400s that say so."""
+    status = int(invoke_response.status or 200)
+    body = invoke_response.body
+    if status == HTTPStatus.NOT_IMPLEMENTED:
+        return _error(400, "this bot does not handle this invoke activity")
+    try:
+        payload = serializer_helper(body)
+    except Exception:
+        problem = getattr(body, "value", None)
+        detail = str(problem.args[-1]) if isinstance(problem, Exception) and problem.args else ""
+        log.info("Teams invoke refused (%s): %s", status, detail or "unserialisable answer")
+        message = f"invalid invoke activity: {detail}" if detail else "invalid invoke activity"
+        return _error(status if 400 <= status < 500 else 400, message)
+    if status >= 400 and payload is None:
+        return _error(status if status < 500 else 400, "invalid invoke activity")
+    return web.json_response(payload, status=status)
 
 
 async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
@@ -178,7 +251,7 @@ def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> 
     worker = app[WORKER]
     bot = EvidenceDeskBot(app[DESK], ConversationStore(database), worker.kick)
     messenger = TeamsMessenger(adapter, settings.app_id, database)
-    runtime = TeamsRuntime(settings, adapter, bot, messenger)
+    runtime = TeamsRuntime(settings, adapter, bot, messenger, database)
     app[TEAMS] = runtime
     app[MESSENGERS][PLATFORM] = messenger
     app.router.add_post(MESSAGES_PATH, _handler(runtime))
