@@ -4,6 +4,12 @@ No import-time globals: everything shared lives under typed `web.AppKey`s, and b
 (the KB watcher, the outbox worker, the escalation scheduler) starts and stops with the app
 (cleanup_ctx), so tests can build as many apps as they like. Adapters (Slack, Teams, web chat)
 mount their routes here and register a `Messenger` for their platform.
+
+Graceful shutdown (SIGTERM): aiohttp stops listening first, so no new work is taken; the
+background loops finish the round they are in rather than being cut off mid-job (an escalation
+is recorded and queued together); acknowledged events still being answered get
+`shutdown_grace_seconds` to finish, and those that do not are handed back (their journal lease
+released, so a peer replays them at once); then the outbox worker makes a last round.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import text
@@ -74,38 +80,63 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
+async def _stop(task: asyncio.Task[None], grace: float) -> None:
+    """Let a task that was asked to stop finish within `grace` seconds, else cancel it."""
+    done, _ = await asyncio.wait({task}, timeout=grace)
+    if not done:
+        log.warning("%s did not stop within %.0f s; cancelled", task.get_name(), grace)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def _every(
     seconds: float, job: Callable[[], Awaitable[object]], name: str
 ) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A background loop that survives its job's failures (logged) and stops with the app."""
+    """A background loop that survives its job's failures (logged) and stops with the app:
+    at shutdown a round in progress is finished (within the grace period), not cut off."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
+        stopping = asyncio.Event()
+
         async def loop() -> None:
-            while True:
+            while not stopping.is_set():
                 try:
                     await job()
                 except Exception:
                     log.exception("%s failed; will try again", name)
-                await asyncio.sleep(seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), seconds)
 
         task = asyncio.create_task(loop(), name=name)
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stopping.set()
+        await _stop(task, app[SETTINGS].shutdown_grace_seconds)
 
     return context
 
 
-def _background(
-    run: Callable[[], Coroutine[Any, Any, None]], name: str
-) -> Callable[[web.Application], AsyncIterator[None]]:
+def _outbox_worker(worker: OutboxWorker) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The outbox worker; at shutdown it makes a last round (queued answers go out)."""
+
     async def context(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(run(), name=name)
+        task = asyncio.create_task(worker.run(), name="outbox")
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        worker.stop()
+        await _stop(task, app[SETTINGS].shutdown_grace_seconds)
+
+    return context
+
+
+def _hand_back(journal: InboundJournal) -> Callable[[web.Application], AsyncIterator[None]]:
+    """At shutdown: events in flight finish, or go back to the journal for a peer to replay."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        yield
+        try:
+            await journal.release_held(app[SETTINGS].shutdown_grace_seconds)
+        except Exception:  # the database is gone: the leases run out instead
+            log.exception("could not hand back unfinished inbound events")
 
     return context
 
@@ -123,7 +154,7 @@ def create_app(settings: Settings) -> web.Application:
     db = Database.from_url(settings.database_url)
     router = Router(store, settings)
     tickets = TicketService.from_settings(db, settings)
-    outbox = Outbox(db)
+    outbox = Outbox(db, lease=timedelta(seconds=settings.outbox_lease_seconds))
     general_queue = None
     if settings.general_queue:
         platform, _, channel = settings.general_queue.partition(":")
@@ -149,7 +180,9 @@ def create_app(settings: Settings) -> web.Application:
     app[DATABASE] = db
     app[OUTBOX] = outbox
     app[DESK] = desk
-    journal = InboundJournal(db, router.scanner)
+    journal = InboundJournal(
+        db, router.scanner, lease=timedelta(seconds=settings.inbound_lease_seconds)
+    )
     app[JOURNAL] = journal
     replayers = ReplayerRegistry()
     app[REPLAYERS] = replayers
@@ -181,7 +214,10 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     if settings.kb_reload_seconds > 0:
         app.cleanup_ctx.append(_every(settings.kb_reload_seconds, reload_kb, "kb-watcher"))
-    app.cleanup_ctx.append(_background(worker.run, "outbox"))
+    app.cleanup_ctx.append(_outbox_worker(worker))
+    # Stopped before the outbox worker, so the answers of events that finish in the grace
+    # period go out in the worker's last round.
+    app.cleanup_ctx.append(_hand_back(journal))
     app.cleanup_ctx.append(_every(settings.escalation_interval_seconds, escalate, "escalations"))
     app.cleanup_ctx.append(_every(15, refresh_gauges, "metrics-gauges"))
 

@@ -119,6 +119,30 @@ class Settings(BaseSettings):
     escalation_interval_seconds: float = Field(
         300, gt=0, description="How often unclaimed and overdue requests are checked."
     )
+    inbound_lease_seconds: float = Field(
+        60,
+        gt=0,
+        description=(
+            "How long an acknowledged event is left to the process handling it before another "
+            "replays it (if that process died). Longer than the slowest answer."
+        ),
+    )
+    outbox_lease_seconds: float = Field(
+        60,
+        gt=0,
+        description=(
+            "How long a claimed outgoing message is left to its worker before another checks "
+            "whether it went and sends it if not. Longer than the slowest delivery round."
+        ),
+    )
+    shutdown_grace_seconds: float = Field(
+        10,
+        ge=0,
+        description=(
+            "On SIGTERM: how long acknowledged events in flight get to finish (and queued "
+            "messages to go) before the rest are handed back for another process."
+        ),
+    )
 
     @property
     def migrate_at_start(self) -> bool:

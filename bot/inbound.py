@@ -6,12 +6,20 @@ and skipped, and events a dead process acknowledged but never finished are picke
 live one (`claim_stale`). The answer is queued in the outbox in the same transaction that marks
 the event done, so an event is answered exactly once, however often it is replayed.
 
+Several processes can share one journal. Finishing is conditional (`finish_in` refuses an
+event that is already done, which rolls back the caller's transaction and so its answer), so an
+event replayed by one process while another is still finishing it is answered once. At
+shutdown a process gives back the leases of the events it still holds (`release_held`), so a
+peer replays them at once instead of after the lease.
+
 Payloads are stored with patient identifiers already replaced by labels.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +32,8 @@ from bot.db.models import InboundEvent
 from bot.db.session import Database
 from bot.privacy import PrivacyScanner
 from bot.tickets.clock import utc_now
+
+log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 Replayer = Callable[[int, dict[str, Any]], Awaitable[None]]
@@ -43,13 +53,29 @@ def _redacted(value: Any, scanner: PrivacyScanner) -> Any:
     return value
 
 
+class AlreadyFinished(Exception):
+    """The event was finished by another process (or an earlier replay): do not answer it."""
+
+
 class InboundJournal:
     def __init__(
-        self, db: Database, scanner: PrivacyScanner, clock: Callable[[], datetime] = utc_now
+        self,
+        db: Database,
+        scanner: PrivacyScanner,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        lease: timedelta = LEASE,
     ) -> None:
         self._db = db
         self._scanner = scanner
         self._clock = clock
+        #: How long an acknowledged event is left to its process before another replays it.
+        self.lease = lease
+        #: Events this process journalled or claimed and has not finished.
+        self._held: set[int] = set()
+        #: Events given back at shutdown: a peer answers them, so this process must not
+        #: mark them done (a handler cancelled at exit would, answering nothing).
+        self._handed_back: set[int] = set()
 
     async def record(self, platform: str, event_id: str, payload: dict[str, Any]) -> int | None:
         """Store a new event and return its journal id; None if this event id was seen before."""
@@ -60,25 +86,43 @@ class InboundJournal:
             payload=json.dumps(_redacted(payload, self._scanner)),
             received_at=now,
             attempts=1,
-            claimed_until=now + LEASE,
+            claimed_until=now + self.lease,
         )
         try:
             async with self._db.transaction() as session:
                 session.add(row)
                 await session.flush()
-                return row.id
+                journal_id = row.id
         except IntegrityError:
             return None
+        self._held.add(journal_id)
+        return journal_id
 
     async def finish_in(self, session: AsyncSession, journal_id: int) -> None:
-        """Mark done inside the caller's transaction (the one that queues the answer)."""
-        await session.execute(
-            update(InboundEvent).where(InboundEvent.id == journal_id).values(done_at=self._clock())
+        """Mark done inside the caller's transaction (the one that queues the answer).
+
+        Raises AlreadyFinished if it was done already, so that transaction rolls back and the
+        event is not answered twice."""
+        self._held.discard(journal_id)
+        result = await session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id == journal_id, InboundEvent.done_at.is_(None))
+            .values(done_at=self._clock())
         )
+        if getattr(result, "rowcount", 1) == 0:
+            raise AlreadyFinished(f"inbound event {journal_id} was finished already")
 
     async def finish(self, journal_id: int) -> None:
+        """Mark done with nothing to send; a no-op if it was done already or handed back."""
+        self._held.discard(journal_id)
+        if journal_id in self._handed_back:
+            return
         async with self._db.transaction() as session:
-            await self.finish_in(session, journal_id)
+            await session.execute(
+                update(InboundEvent)
+                .where(InboundEvent.id == journal_id, InboundEvent.done_at.is_(None))
+                .values(done_at=self._clock())
+            )
 
     async def is_done(self, journal_id: int) -> bool:
         async with self._db.transaction() as session:
@@ -106,17 +150,64 @@ class InboundJournal:
                 await session.execute(
                     update(InboundEvent)
                     .where(InboundEvent.id.in_(ids), stale)
-                    .values(claimed_until=now + LEASE, attempts=InboundEvent.attempts + 1)
+                    .values(claimed_until=now + self.lease, attempts=InboundEvent.attempts + 1)
                     .returning(InboundEvent.id, InboundEvent.platform, InboundEvent.payload)
                 )
             ).all()
+        self._held.update(row_id for row_id, _, _ in rows)
         return [(row_id, platform, json.loads(payload)) for row_id, platform, payload in rows]
 
     async def replay_stale(self, replayers: ReplayerRegistry) -> int:
         replayed = 0
         for journal_id, platform, payload in await self.claim_stale():
             replayer = replayers.get(platform)
-            if replayer is not None:
+            if replayer is None:
+                continue
+            try:
                 await replayer(journal_id, payload)
-                replayed += 1
+            except AlreadyFinished:
+                log.info("inbound event %s was finished elsewhere; not answered again", journal_id)
+                continue
+            except Exception:
+                # One bad event must not hold up the others; it is retried after its lease.
+                log.exception("replaying inbound event %s failed", journal_id)
+                continue
+            replayed += 1
         return replayed
+
+    @property
+    def held(self) -> frozenset[int]:
+        """Events this process journalled or claimed and has not finished."""
+        return frozenset(self._held)
+
+    async def release_held(self, grace: float) -> int:
+        """At shutdown: wait up to `grace` seconds for held events to finish, then give back
+        the leases of those that did not, so a peer replays them at once; returns how many."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while self._held:
+            async with self._db.transaction() as session:
+                done = (
+                    await session.scalars(
+                        select(InboundEvent.id).where(
+                            InboundEvent.id.in_(list(self._held)), InboundEvent.done_at.is_not(None)
+                        )
+                    )
+                ).all()
+            self._held.difference_update(done)
+            if not self._held or loop.time() >= deadline:
+                break
+            await asyncio.sleep(min(0.05, max(0.0, deadline - loop.time())))
+        held, self._held = list(self._held), set()
+        if not held:
+            return 0
+        self._handed_back.update(held)
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(InboundEvent)
+                .where(InboundEvent.id.in_(held), InboundEvent.done_at.is_(None))
+                .values(claimed_until=None)
+            )
+        released = int(getattr(result, "rowcount", 0) or 0)
+        log.info("shutting down: handed back %s unfinished inbound event(s)", released)
+        return released

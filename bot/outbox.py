@@ -7,7 +7,17 @@ retries with backoff and honours `Retry-After`. Several workers can run it at on
 claimed with a conditional UPDATE (a lease), so a message is sent by one worker only.
 
 Messages that change over time (a specialist's ticket card) carry a `card_key`; the first send
-posts, later ones update the posted message in place.
+posts, later ones update the posted message in place. The first post is reserved in
+`posted_messages` before it is made, so two workers holding two versions of a new card cannot
+both post it: the second waits and then updates.
+
+Exactly once at the wire. A worker can die (or time out) after the platform accepted a post but
+before the row is marked sent; the row's outcome is then unknown. Such a row keeps a non-null,
+expired `claimed_until` (a lease that ran out, or a failure whose outcome is unknown, such as a
+timeout or a 5xx), and whoever claims it next treats it as in doubt: a messenger that can tag
+its posts with the row id and search for them (`TaggedMessenger`; Slack does it with message
+metadata) is asked first whether the earlier attempt landed, and the message is posted again
+only if it did not. A known outcome (sent, a definite refusal, a rate limit) clears the lease.
 """
 
 from __future__ import annotations
@@ -18,10 +28,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +48,8 @@ LEASE = timedelta(seconds=60)
 #: card's platform message id becomes the thread when the message is sent.
 CARD_THREAD = "card:"
 MAX_ATTEMPTS = 12
+#: `posted_messages.message_id` of a card whose first post outbox row N is making: "reserved:N".
+RESERVED = "reserved:"
 
 
 @dataclass(frozen=True)
@@ -50,12 +62,24 @@ class Destination:
 
 
 class DeliveryError(Exception):
-    """Raised by a messenger; `retry_after` (seconds) comes from the platform's rate limit."""
+    """Raised by a messenger; `retry_after` (seconds) comes from the platform's rate limit.
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
+    `uncertain`: the platform may have accepted the message all the same (a timeout, a 5xx),
+    so the next attempt checks before posting again.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        uncertain: bool = False,
+    ):
         super().__init__(reason)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.uncertain = uncertain
 
 
 class Messenger(Protocol):
@@ -66,15 +90,43 @@ class Messenger(Protocol):
     async def update(self, destination: Destination, message_id: str, reply: Reply) -> None: ...
 
 
+@runtime_checkable
+class TaggedMessenger(Protocol):
+    """A messenger that can label a post with the outbox row it came from and find it again,
+    so a message whose earlier attempt has an unknown outcome is not posted twice."""
+
+    async def post_tagged(self, destination: Destination, reply: Reply, outbox_id: int) -> str: ...
+
+    async def find_tagged(
+        self, destination: Destination, outbox_id: int, since: datetime
+    ) -> str | None:
+        """The platform message id of the post tagged `outbox_id`, or None if there is none."""
+        ...
+
+
+class _Wait(Exception):
+    """The row cannot go yet (its card is not out, or another worker is posting the card)."""
+
+
 def backoff(attempt: int) -> timedelta:
     """2, 4, 8 ... seconds, capped at 15 minutes."""
     return timedelta(seconds=min(900, 2**attempt))
 
 
 class Outbox:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        lease: timedelta = LEASE,
+    ) -> None:
         self._db = db
         self._clock = clock
+        #: How long a claimed row is left to its worker before another may take it (in doubt).
+        #: Keep it well above the slowest delivery round, or a slow live worker's row is
+        #: checked and posted by another worker while the first is still posting it.
+        self.lease = lease
 
     def add(
         self,
@@ -114,12 +166,13 @@ class Outbox:
             if also is not None:
                 await also(session)
 
-    async def _claim(self, limit: int) -> list[OutboxMessage]:
+    async def _claim(self, limit: int) -> list[tuple[OutboxMessage, bool]]:
+        """Claim due rows; each comes with whether its previous attempt's outcome is unknown."""
         now = self._clock()
         async with self._db.transaction() as session:
             candidates = (
-                await session.scalars(
-                    select(OutboxMessage.id)
+                await session.execute(
+                    select(OutboxMessage.id, OutboxMessage.claimed_until)
                     .where(
                         OutboxMessage.status == "pending",
                         OutboxMessage.next_attempt_at <= now,
@@ -134,25 +187,27 @@ class Outbox:
             ).all()
         if not candidates:
             return []
+        fresh = [row_id for row_id, until in candidates if until is None]
+        doubtful = [row_id for row_id, until in candidates if until is not None]
+        claimed: list[tuple[OutboxMessage, bool]] = []
         async with self._db.transaction() as session:
-            # One conditional UPDATE claims the batch; a row another worker took in between
-            # fails the condition and is simply not returned.
-            claimed = (
-                await session.scalars(
+            # Conditional UPDATEs claim the batch; a row another worker took in between fails
+            # the condition and is simply not returned. Fresh and in-doubt rows are claimed
+            # separately, each on the state it was seen in, so neither is mistaken for the other.
+            for ids, in_doubt, condition in (
+                (fresh, False, OutboxMessage.claimed_until.is_(None)),
+                (doubtful, True, OutboxMessage.claimed_until < now),
+            ):
+                if not ids:
+                    continue
+                rows = await session.scalars(
                     update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id.in_(candidates),
-                        OutboxMessage.status == "pending",
-                        or_(
-                            OutboxMessage.claimed_until.is_(None),
-                            OutboxMessage.claimed_until < now,
-                        ),
-                    )
-                    .values(claimed_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+                    .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending", condition)
+                    .values(claimed_until=now + self.lease, attempts=OutboxMessage.attempts + 1)
                     .returning(OutboxMessage)
                 )
-            ).all()
-        return sorted(claimed, key=lambda row: row.id)
+                claimed += [(row, in_doubt) for row in rows.all()]
+        return sorted(claimed, key=lambda pair: pair[0].id)
 
     async def deliver_due(
         self, messengers: Mapping[str, Messenger], limit: int = 100, concurrency: int = 16
@@ -163,37 +218,40 @@ class Outbox:
         they were queued; different conversations go in parallel, because a real chat API
         takes tens of milliseconds a call.
         """
-        lanes: dict[tuple[str, str, str], list[OutboxMessage]] = {}
-        for row in await self._claim(limit):
+        lanes: dict[tuple[str, str, str], list[tuple[OutboxMessage, bool]]] = {}
+        for row, in_doubt in await self._claim(limit):
             lane = (
                 row.platform,
                 row.card_key or row.channel_id,
                 "" if row.card_key else row.thread_id or "",
             )
-            lanes.setdefault(lane, []).append(row)
+            lanes.setdefault(lane, []).append((row, in_doubt))
         gate = asyncio.Semaphore(concurrency)
 
-        async def drive(rows: list[OutboxMessage]) -> int:
+        async def drive(rows: list[tuple[OutboxMessage, bool]]) -> int:
             async with gate:
-                return sum([await self._deliver(row, messengers) for row in rows])
+                return sum(
+                    [await self._deliver(row, in_doubt, messengers) for row, in_doubt in rows]
+                )
 
         return sum(await asyncio.gather(*(drive(rows) for rows in lanes.values())))
 
-    async def _deliver(self, row: OutboxMessage, messengers: Mapping[str, Messenger]) -> int:
+    async def _deliver(
+        self, row: OutboxMessage, in_doubt: bool, messengers: Mapping[str, Messenger]
+    ) -> int:
         messenger = messengers.get(row.platform)
         if messenger is None:
-            await self._retry(row.id, row.attempts, "no messenger for this platform", None)
+            await self._retry(row, "no messenger for this platform", None, uncertain=in_doubt)
             return 0
         destination = Destination(row.platform, row.channel_id, row.thread_id)
         reply = _REPLY.validate_json(row.payload)
-        if row.thread_id and row.thread_id.startswith(CARD_THREAD):
-            card = await self._posted(row.thread_id.removeprefix(CARD_THREAD))
-            if card is None:  # the card itself is not out yet: the reply waits for it
-                await self._retry(row.id, row.attempts, "card not posted yet", 2.0)
-                return 0
-            destination = Destination(row.platform, card.channel_id, card.message_id)
         try:
-            posted = await self._posted(row.card_key) if row.card_key else None
+            if row.thread_id and row.thread_id.startswith(CARD_THREAD):
+                card = await self._posted(row.thread_id.removeprefix(CARD_THREAD))
+                if card is None:  # the card itself is not out yet: the reply waits for it
+                    raise _Wait("card not posted yet")
+                destination = Destination(row.platform, card.channel_id, card.message_id)
+            posted = await self._reserve(row, row.card_key) if row.card_key else None
             if posted is not None:
                 await messenger.update(
                     Destination(row.platform, posted.channel_id, posted.thread_id),
@@ -202,22 +260,83 @@ class Outbox:
                 )
                 message_id = posted.message_id
             else:
-                message_id = await messenger.post(destination, reply)
+                message_id = await self._post_once(messenger, row, in_doubt, destination, reply)
+        except _Wait as wait:
+            await self._wait(row, str(wait), in_doubt)
+            return 0
         except DeliveryError as exc:
-            await self._retry(row.id, row.attempts, str(exc), exc.retry_after, exc.permanent)
+            await self._retry(
+                row,
+                str(exc),
+                exc.retry_after,
+                exc.permanent,
+                # Still in doubt if it was and nothing was posted since (a 429 on the check).
+                uncertain=exc.uncertain or (in_doubt and not exc.permanent),
+            )
             return 0
         except Exception as exc:  # a bug or an unexpected transport error: keep the message
             log.exception("outbox delivery %s failed unexpectedly", row.id)
-            await self._retry(row.id, row.attempts, exc.__class__.__name__, None)
+            await self._retry(row, exc.__class__.__name__, None, uncertain=True)
             return 0
         await self._sent(row, message_id)
         return 1
 
+    async def _post_once(
+        self,
+        messenger: Messenger,
+        row: OutboxMessage,
+        in_doubt: bool,
+        destination: Destination,
+        reply: Reply,
+    ) -> str:
+        if not isinstance(messenger, TaggedMessenger):
+            return await messenger.post(destination, reply)
+        if in_doubt:
+            found = await messenger.find_tagged(destination, row.id, row.created_at)
+            if found is not None:
+                log.info("outbox message %s had been delivered before; not sending again", row.id)
+                return found
+        return await messenger.post_tagged(destination, reply, row.id)
+
     async def _posted(self, card_key: str) -> PostedMessage | None:
+        """Where the card is, once its first post is out (a reservation is not)."""
         async with self._db.transaction() as session:
             return await session.scalar(
+                select(PostedMessage).where(
+                    PostedMessage.card_key == card_key,
+                    PostedMessage.message_id.not_like(f"{RESERVED}%"),
+                )
+            )
+
+    async def _reserve(self, row: OutboxMessage, card_key: str) -> PostedMessage | None:
+        """The posted card to update; None when this row is to make the first post (the post
+        is then reserved for it). Raises _Wait while another row is making the first post."""
+        mine = f"{RESERVED}{row.id}"
+        try:
+            async with self._db.transaction() as session:
+                session.add(
+                    PostedMessage(
+                        card_key=card_key,
+                        platform=row.platform,
+                        channel_id=row.channel_id,
+                        thread_id=row.thread_id,
+                        message_id=mine,
+                    )
+                )
+            return None
+        except IntegrityError:
+            pass
+        async with self._db.transaction() as session:
+            existing = await session.scalar(
                 select(PostedMessage).where(PostedMessage.card_key == card_key)
             )
+        if existing is None:  # a failed first post gave its reservation up just now
+            raise _Wait("card reservation released; trying again")
+        if existing.message_id == mine:  # this row's own earlier attempt reserved it
+            return None
+        if existing.message_id.startswith(RESERVED):
+            raise _Wait("another worker is posting this card")
+        return existing
 
     async def _sent(self, row: OutboxMessage, message_id: str) -> None:
         now = self._clock()
@@ -227,37 +346,58 @@ class Outbox:
                 .where(OutboxMessage.id == row.id)
                 .values(status="sent", sent_at=now, claimed_until=None, message_id=message_id)
             )
-        if row.card_key:
-            try:
-                async with self._db.transaction() as session:
-                    session.add(
-                        PostedMessage(
-                            card_key=row.card_key,
-                            platform=row.platform,
-                            channel_id=row.channel_id,
-                            thread_id=row.thread_id,
-                            message_id=message_id,
-                        )
+            if row.card_key:
+                await session.execute(
+                    update(PostedMessage)
+                    .where(
+                        PostedMessage.card_key == row.card_key,
+                        PostedMessage.message_id == f"{RESERVED}{row.id}",
                     )
-            except IntegrityError:
-                # Two first posts of one card raced; the unique key keeps the first, and later
-                # updates go to it.
-                log.info("card %s was already posted; keeping the first", row.card_key)
+                    .values(message_id=message_id)
+                )
+
+    async def _release(self, row: OutboxMessage) -> None:
+        """Give up this row's reservation of its card's first post (it will not be made)."""
+        if row.card_key:
+            async with self._db.transaction() as session:
+                await session.execute(
+                    delete(PostedMessage).where(
+                        PostedMessage.card_key == row.card_key,
+                        PostedMessage.message_id == f"{RESERVED}{row.id}",
+                    )
+                )
+
+    async def _wait(self, row: OutboxMessage, reason: str, in_doubt: bool) -> None:
+        """Not an attempt: try again shortly, without using up the row's attempts."""
+        now = self._clock()
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    next_attempt_at=now + timedelta(seconds=2),
+                    attempts=OutboxMessage.attempts - 1,
+                    claimed_until=now if in_doubt else None,
+                    last_error=reason[:500],
+                )
+            )
 
     async def _retry(
         self,
-        message_id: int,
-        attempts: int,
+        row: OutboxMessage,
         reason: str,
         retry_after: float | None,
         permanent: bool = False,
+        *,
+        uncertain: bool = False,
     ) -> None:
         now = self._clock()
+        attempts = row.attempts
         failed = permanent or attempts >= MAX_ATTEMPTS
         delay = timedelta(seconds=retry_after) if retry_after is not None else backoff(attempts)
         log.warning(
             "outbox message %s not delivered (attempt %s): %s%s",
-            message_id,
+            row.id,
             attempts,
             reason,
             "; giving up" if failed else f"; retrying in {delay.total_seconds():.0f}s",
@@ -265,14 +405,18 @@ class Outbox:
         async with self._db.transaction() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
+                .where(OutboxMessage.id == row.id)
                 .values(
                     status="failed" if failed else "pending",
                     next_attempt_at=now + delay,
-                    claimed_until=None,
+                    # An expired lease, not none, marks "the outcome is unknown": the next
+                    # attempt checks whether this one landed before posting again.
+                    claimed_until=now if uncertain and not failed else None,
                     last_error=reason[:500],
                 )
             )
+        if failed:
+            await self._release(row)
 
     async def depth(self) -> tuple[int, float]:
         """Pending messages and the age in seconds of the oldest (for /metrics and /readyz)."""
@@ -304,17 +448,26 @@ class OutboxWorker:
         self.messengers = messengers
         self.interval = interval
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def kick(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """Finish the round in progress, make one last round, and return from `run`."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
         while True:
+            stopping = self._stopping
             self._wake.clear()
             try:
                 if self.messengers:
                     await self.outbox.deliver_due(self.messengers)
             except Exception:
                 log.exception("outbox delivery round failed; will try again")
+            if stopping:
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)

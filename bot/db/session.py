@@ -12,6 +12,13 @@ SQLite needs three things PostgreSQL does not, all set per connection:
 
 An in-memory SQLite URL shares one connection between all sessions (SQLAlchemy's StaticPool),
 so it suits single-task scripts only; tests and deployments use a file.
+
+When PostgreSQL goes away and comes back, the same engine recovers by itself: every pooled
+connection is checked before use (`pool_pre_ping`), so a dead one is replaced rather than
+handed out, and a connection that dies mid-query is invalidated by SQLAlchemy. Connecting gives
+up after `connect_timeout` seconds (libpq's URL parameter, `?connect_timeout=3`; 5 by default,
+not asyncpg's 60), so a request meeting an unreachable server fails in seconds with an error
+`bot.db.errors.is_database_unavailable` recognises, and is refused with 503.
 """
 
 from __future__ import annotations
@@ -22,17 +29,22 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from bot.db.errors import DatabaseUnavailable
 from bot.db.url import normalize_database_url
 
 __all__ = ["Database", "create_engine_from_url"]
 
 # How long a SQLite connection waits for another's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_SECONDS: Final = 30.0
+# How long connecting to PostgreSQL may take, unless the URL says (`?connect_timeout=N`).
+CONNECT_TIMEOUT_SECONDS: Final = 5.0
+# How long `Database.ping` waits for an answer, connecting included.
+PING_TIMEOUT_SECONDS: Final = 10.0
 
 
 def create_engine_from_url(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -44,7 +56,11 @@ def create_engine_from_url(url: str, *, echo: bool = False) -> AsyncEngine:
     url = normalize_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return _create_async_engine(url, echo=echo, pool_pre_ping=True)
+        timeout = _connect_timeout(parsed.query.get("connect_timeout"))
+        parsed = parsed.difference_update_query(["connect_timeout"])
+        return _create_async_engine(
+            parsed, echo=echo, pool_pre_ping=True, connect_args={"timeout": timeout}
+        )
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
@@ -55,6 +71,21 @@ def create_engine_from_url(url: str, *, echo: bool = False) -> AsyncEngine:
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
+
+
+def _connect_timeout(value: str | tuple[str, ...] | None) -> float:
+    """libpq's `connect_timeout` URL parameter (seconds; 0 or less = the default)."""
+    if isinstance(value, tuple):
+        value = value[-1] if value else None
+    if value is None:
+        return CONNECT_TIMEOUT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(
+            "connect_timeout in the database URL must be a number of seconds"
+        ) from None
+    return seconds if seconds > 0 else CONNECT_TIMEOUT_SECONDS
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
@@ -112,6 +143,16 @@ class Database:
             return
         async with self._sqlite_turn, self.sessions() as session, session.begin():
             yield session
+
+    async def ping(self, within: float = PING_TIMEOUT_SECONDS) -> None:
+        """Check the database answers; raise if it does not (`DatabaseUnavailable` when it
+        took longer than `within` seconds, else the driver's error, which
+        `is_database_unavailable` recognises). A reachable database costs one round trip."""
+        try:
+            async with asyncio.timeout(within), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except TimeoutError as exc:
+            raise DatabaseUnavailable(f"the database did not answer within {within:g} s") from exc
 
     async def dispose(self) -> None:
         """Close every pooled connection; call once at shutdown (and per test)."""

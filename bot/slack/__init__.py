@@ -5,21 +5,32 @@ POST /slack/events, for events, interactivity, slash commands and options; Bolt 
 request's signature (HMAC-SHA256 over the raw body, 5-minute window) before anything is parsed.
 With SLACK_APP_TOKEN set, Socket Mode connects out to Slack instead, for networks that cannot
 expose a public URL.
+
+When the database cannot be reached, a request is answered 503 with Retry-After and a JSON
+error, never 200: an event is journalled before it is acknowledged (bot/inbound.py), and one
+that cannot be journalled must not be taken, or it could be lost; Slack retries it (same
+event_id, X-Slack-Retry-Num) and the retry is answered once the database is back. Commands,
+shortcuts, buttons and modal submissions are not journalled, so the database is checked
+(`Database.ping`) before they are acknowledged. Other failures stay 500s, logged
+(bot/db/errors.py tells the two apart).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import DESK, JOURNAL, MESSENGERS, OUTBOX, REPLAYERS, WORKER
+from bot.app import DATABASE, DESK, JOURNAL, MESSENGERS, OUTBOX, REPLAYERS, WORKER
+from bot.db.errors import is_database_unavailable, unavailable_body, unavailable_headers
+from bot.db.session import Database
 from bot.slack.config import SlackSettings
 from bot.slack.listeners import SlackListeners
 from bot.slack.messenger import SlackMessenger
@@ -40,9 +51,46 @@ def build_bolt(settings: SlackSettings, app: web.Application) -> AsyncApp:
         name="evidence-desk",
     )
     listeners = SlackListeners(app[DESK], app[OUTBOX], app[JOURNAL], app[WORKER].kick)
-    listeners.register(bolt)
+    listeners.register(bolt)  # its journalling middleware runs first
+    bolt.middleware(_database_reachable(app[DATABASE]))
+    bolt.error(_on_error)
     app[REPLAYERS]["slack"] = listeners.replay
     return bolt
+
+
+def _database_reachable(
+    db: Database,
+) -> Callable[[dict[str, Any], Callable[[], Awaitable[None]]], Awaitable[None]]:
+    """Middleware: a request that is not a journalled event (a command, shortcut, button or
+    modal submission) is only acknowledged if the database answers; else it raises, and
+    `_on_error` makes that a 503. Events were journalled already, which proved the same."""
+
+    async def database_reachable(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
+        if not (isinstance(body, dict) and body.get("type") == "event_callback"):
+            await db.ping()
+        await next()
+
+    return database_reachable
+
+
+async def _on_error(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
+    """Bolt's error handler, for middleware and listeners alike. Before the acknowledgement
+    (`response` is the one Slack will get), the database being unreachable is a 503, which
+    Slack retries; anything else is logged and stays Bolt's 500. After it (a listener still
+    working on an acknowledged event), there is no response to change: the journal replays
+    the event once the database is back."""
+    if not is_database_unavailable(error):
+        log.error("could not process a Slack request", exc_info=error)
+        return None
+    if response is None:
+        log.warning("database unavailable while finishing an acknowledged Slack event: %s", error)
+        return None
+    log.warning("database unavailable; Slack request refused with 503: %s", error)
+    headers: dict[str, str | Sequence[str]] = {
+        "content-type": "application/json",
+        **unavailable_headers(),
+    }
+    return BoltResponse(status=503, body=unavailable_body(), headers=headers)
 
 
 def well_formed(body: dict[str, Any]) -> bool:

@@ -3,11 +3,18 @@
 It runs on a random loopback port; the bot's AsyncWebClient is pointed at it with
 SLACK_API_URL. Tests wait for calls with `wait_for` (an asyncio condition, no sleeps), and can
 make the next calls fail with 429 + Retry-After or 500 to test the outbox's retries.
+
+It also keeps the messages posted with chat.postMessage (with their metadata) and answers
+conversations.history, conversations.replies and conversations.open from them, as the outbox
+needs when it checks whether an attempt with an unknown outcome landed. `hold(method)` makes
+calls of a method be accepted (recorded, stored) but not answered until `release()`: the window
+in which a process can die after Slack took a message but before it knew.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -32,6 +39,10 @@ class FakeSlackApi:
     server: TestServer | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: Posted messages by channel id (DMs under their D... id), oldest first.
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Methods whose calls are accepted but not answered yet, each with its gate.
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -47,9 +58,23 @@ class FakeSlackApi:
     ) -> None:
         self.failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
+    def hold(self, method: str) -> None:
+        """Accept calls of `method` (recorded, and a message stored) but do not answer them
+        until `release()` (bounded: 60 s)."""
+        self.held.setdefault(method, asyncio.Event())
+
+    def release(self, method: str | None = None) -> None:
+        """Answer the held calls of `method` (default: all); later calls are answered at once
+        unless it is held again."""
+        for name in [method] if method is not None else list(self.held):
+            gate = self.held.pop(name, None)
+            if gate is not None:
+                gate.set()
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
@@ -77,7 +102,7 @@ class FakeSlackApi:
             data: dict[str, Any] = await request.json()
             return data
         form = await request.post()
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = dict(request.query)
         for key, value in form.items():
             text = str(value)
             if key in {"blocks", "view", "attachments"}:
@@ -90,6 +115,14 @@ class FakeSlackApi:
         return params
 
     async def _api(self, request: web.Request) -> web.Response:
+        gate = self.held.get(request.match_info["method"])
+        response = await self._answer(request)
+        if gate is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gate.wait(), 60)
+        return response
+
+    async def _answer(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
         pending = self.failures.get(method)
@@ -113,12 +146,41 @@ class FakeSlackApi:
             channel = str(params.get("channel", ""))
             if channel.startswith("U"):
                 channel = "D" + channel[1:]
-            return web.json_response(
-                {"ok": True, "channel": channel, "ts": f"1800000000.{next(self._ts):06d}"}
-            )
+            ts = f"1800000000.{next(self._ts):06d}"
+            message: dict[str, Any] = {"type": "message", "ts": ts, "bot_id": "BBOT",
+                                       "user": BOT_USER, "text": params.get("text", "")}  # fmt: skip
+            if params.get("thread_ts"):
+                message["thread_ts"] = str(params["thread_ts"])
+            if isinstance(params.get("metadata"), dict):
+                message["metadata"] = params["metadata"]
+            self.messages.setdefault(channel, []).append(message)
+            return web.json_response({"ok": True, "channel": channel, "ts": ts})
+        if method == "conversations.open":
+            user = str(params.get("users", ""))
+            return web.json_response({"ok": True, "channel": {"id": "D" + user[1:]}})
+        if method in ("conversations.history", "conversations.replies"):
+            return web.json_response(self._history(method, params))
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": f"1800000000.{next(self._ts):06d}"})
         return web.json_response({"ok": True})
+
+    def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, like Slack; metadata only with include_all_metadata; cursor = offset."""
+        posted = self.messages.get(str(params.get("channel", "")), [])
+        if method == "conversations.replies":
+            thread = str(params.get("ts", ""))
+            found = [m for m in posted if m["ts"] == thread or m.get("thread_ts") == thread]
+        else:
+            found = [m for m in posted if m.get("thread_ts") in (None, m["ts"])]
+        oldest = float(params.get("oldest") or 0)
+        found = [m for m in reversed(found) if float(m["ts"]) >= oldest]
+        if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        start, limit = int(params.get("cursor") or 0), int(params.get("limit") or 100)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}  # fmt: skip
 
     async def _respond(self, request: web.Request) -> web.Response:
         await self._record("response_url", await request.json())
