@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = Field(
         1.0, gt=0, description="How often the outbox worker looks for messages to send."
     )
+    answer_concurrency: int = Field(
+        8,
+        ge=1,
+        le=1000,
+        description=(
+            "How many acknowledged events one process answers at a time; the rest wait in the "
+            "journal. Keeps acknowledgements fast under a burst (see docs/performance.md)."
+        ),
+    )
     replay_interval_seconds: float = Field(
         10, gt=0, description="How often events a dead process left unfinished are picked up."
     )

@@ -57,7 +57,7 @@ class ListeningStore:
         self._clock = clock
 
     async def is_enabled(self, platform: str, channel_id: str) -> bool:
-        async with self._db.transaction() as session:
+        async with self._db.read() as session:
             enabled = await session.scalar(
                 select(ListeningChannel.enabled).where(
                     ListeningChannel.platform == platform, ListeningChannel.channel_id == channel_id

@@ -169,7 +169,7 @@ class Outbox:
     async def _claim(self, limit: int) -> list[tuple[OutboxMessage, bool]]:
         """Claim due rows; each comes with whether its previous attempt's outcome is unknown."""
         now = self._clock()
-        async with self._db.transaction() as session:
+        async with self._db.read() as session:
             candidates = (
                 await session.execute(
                     select(OutboxMessage.id, OutboxMessage.claimed_until)
@@ -210,7 +210,10 @@ class Outbox:
         return sorted(claimed, key=lambda pair: pair[0].id)
 
     async def deliver_due(
-        self, messengers: Mapping[str, Messenger], limit: int = 100, concurrency: int = 16
+        self,
+        messengers: Mapping[str, Messenger],
+        limit: int = 100,
+        concurrency: int = 16,
     ) -> int:
         """Send what is due; returns how many were delivered. Safe to run on several workers.
 
@@ -226,18 +229,34 @@ class Outbox:
                 "" if row.card_key else row.thread_id or "",
             )
             lanes.setdefault(lane, []).append((row, in_doubt))
-        gate = asyncio.Semaphore(concurrency)
+        lanes_at_once = asyncio.Semaphore(concurrency)
+        # Plain messages delivered in this round, marked sent together at its end (one
+        # transaction, not one each). Cards are marked at once: their next version and the
+        # replies under them look for where the card was posted.
+        delivered: list[tuple[int, str]] = []
 
         async def drive(rows: list[tuple[OutboxMessage, bool]]) -> int:
-            async with gate:
+            async with lanes_at_once:
                 return sum(
-                    [await self._deliver(row, in_doubt, messengers) for row, in_doubt in rows]
+                    [
+                        await self._deliver(row, in_doubt, messengers, delivered)
+                        for row, in_doubt in rows
+                    ]
                 )
 
-        return sum(await asyncio.gather(*(drive(rows) for rows in lanes.values())))
+        try:
+            return sum(await asyncio.gather(*(drive(rows) for rows in lanes.values())))
+        finally:
+            # Even when the round is cut short; a row posted but not marked (the process
+            # died) is in doubt after its lease, and checked before it is posted again.
+            await self._mark_sent(delivered)
 
     async def _deliver(
-        self, row: OutboxMessage, in_doubt: bool, messengers: Mapping[str, Messenger]
+        self,
+        row: OutboxMessage,
+        in_doubt: bool,
+        messengers: Mapping[str, Messenger],
+        delivered: list[tuple[int, str]],
     ) -> int:
         messenger = messengers.get(row.platform)
         if messenger is None:
@@ -278,8 +297,25 @@ class Outbox:
             log.exception("outbox delivery %s failed unexpectedly", row.id)
             await self._retry(row, exc.__class__.__name__, None, uncertain=True)
             return 0
-        await self._sent(row, message_id)
+        if row.card_key:
+            await self._sent(row, message_id)
+        else:
+            delivered.append((row.id, message_id))
         return 1
+
+    async def _mark_sent(self, delivered: list[tuple[int, str]]) -> None:
+        if not delivered:
+            return
+        now = self._clock()
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage),
+                [
+                    {"id": row_id, "status": "sent", "sent_at": now, "claimed_until": None,
+                     "message_id": message_id}
+                    for row_id, message_id in delivered
+                ],
+            )  # fmt: skip
 
     async def _post_once(
         self,
@@ -300,7 +336,7 @@ class Outbox:
 
     async def _posted(self, card_key: str) -> PostedMessage | None:
         """Where the card is, once its first post is out (a reservation is not)."""
-        async with self._db.transaction() as session:
+        async with self._db.read() as session:
             return await session.scalar(
                 select(PostedMessage).where(
                     PostedMessage.card_key == card_key,
@@ -326,7 +362,7 @@ class Outbox:
             return None
         except IntegrityError:
             pass
-        async with self._db.transaction() as session:
+        async with self._db.read() as session:
             existing = await session.scalar(
                 select(PostedMessage).where(PostedMessage.card_key == card_key)
             )

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from bot.db.errors import DatabaseUnavailable
+from bot.db.turns import WriteTurns
 from bot.db.url import normalize_database_url
 
 __all__ = ["Database", "create_engine_from_url"]
@@ -101,8 +102,17 @@ def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any)
         cursor.close()
 
 
+#: Execution option marking the engine of `Database.read` sessions.
+_READ_ONLY: Final = "evidence_desk_read_only"
+
+
 def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the write lock at BEGIN, so it cannot fail half-way on a lock upgrade;
+    # a reader takes a WAL snapshot and no lock at all.
+    if connection.get_execution_options().get(_READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -117,12 +127,13 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             engine, expire_on_commit=False
         )
-        # SQLite has one writer at a time, and its busy handler makes waiters poll with sleeps
-        # of up to 100 ms: under load, that sleeping, not the work, was most of the latency.
-        # Queueing this process's transactions on a lock instead hands the database over the
-        # moment it is free (FIFO). Other processes on the same file still use the busy timeout.
-        self._sqlite_turn: asyncio.Lock | None = (
-            asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._readers: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
+        )
+        # SQLite has one writer at a time; this process's transactions queue for it here
+        # (bot/db/turns.py), with the acknowledgement path's journal writes served first.
+        self._sqlite_turns: WriteTurns | None = (
+            WriteTurns() if engine.dialect.name == "sqlite" else None
         )
 
     @classmethod
@@ -135,13 +146,28 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        if self._sqlite_turn is None:
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        `urgent`: on SQLite, go before queued ordinary transactions; for the work an
+        acknowledgement waits on, nothing else (PostgreSQL has no single writer to queue for)."""
+        if self._sqlite_turns is None:
             async with self.sessions() as session, session.begin():
                 yield session
             return
-        async with self._sqlite_turn, self.sessions() as session, session.begin():
+        async with (
+            self._sqlite_turns.turn(urgent=urgent),
+            self.sessions() as session,
+            session.begin(),
+        ):
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that only reads: one consistent snapshot. On SQLite it neither waits
+        for the writer's turn nor holds it (WAL readers run beside the writer), so lookups on
+        the answering path do not queue behind writes. Writing in it is an error on SQLite."""
+        async with self._readers() as session, session.begin():
             yield session
 
     async def ping(self, within: float = PING_TIMEOUT_SECONDS) -> None:

@@ -28,7 +28,16 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import DATABASE, DESK, JOURNAL, MESSENGERS, OUTBOX, REPLAYERS, WORKER
+from bot.app import (
+    ANSWER_GATE,
+    DATABASE,
+    DESK,
+    JOURNAL,
+    MESSENGERS,
+    OUTBOX,
+    REPLAYERS,
+    WORKER,
+)
 from bot.db.errors import is_database_unavailable, unavailable_body, unavailable_headers
 from bot.db.session import Database
 from bot.slack.config import SlackSettings
@@ -50,7 +59,9 @@ def build_bolt(settings: SlackSettings, app: web.Application) -> AsyncApp:
         process_before_response=False,
         name="evidence-desk",
     )
-    listeners = SlackListeners(app[DESK], app[OUTBOX], app[JOURNAL], app[WORKER].kick)
+    listeners = SlackListeners(
+        app[DESK], app[OUTBOX], app[JOURNAL], app[WORKER].kick, app[ANSWER_GATE]
+    )
     listeners.register(bolt)  # its journalling middleware runs first
     bolt.middleware(_database_reachable(app[DATABASE]))
     bolt.error(_on_error)
@@ -138,13 +149,15 @@ def setup_slack(app: web.Application, settings: SlackSettings | None = None) -> 
                 return web.json_response({"error": "invalid signature"}, status=401)
             return web.json_response({"error": "malformed Slack payload"}, status=400)
         try:
-            response = await bolt.async_dispatch(bolt_request)
+            async with gate.acknowledging():
+                response = await bolt.async_dispatch(bolt_request)
         except Exception:
             log.exception("could not process a Slack request")
             return web.json_response({"error": "malformed Slack payload"}, status=400)
         return await to_aiohttp_response(response)
 
     verifier = SignatureVerifier(settings.signing_secret)
+    gate = app[ANSWER_GATE]
     app.router.add_post("/slack/events", slack_events)
     if settings.socket_mode:
         app.cleanup_ctx.append(_socket_mode(bolt, settings.app_token))

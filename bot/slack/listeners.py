@@ -21,6 +21,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.backpressure import AnswerGate
 from bot.inbound import InboundJournal
 from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
 from bot.outbox import Destination, Outbox
@@ -54,11 +55,15 @@ class SlackListeners:
         outbox: Outbox,
         journal: InboundJournal,
         kick: Callable[[], None],
+        gate: AnswerGate,
     ) -> None:
         self.desk = desk
         self.outbox = outbox
         self.journal = journal
         self.kick = kick
+        # Events are acknowledged as fast as they come, answered as the gate allows: fewer at
+        # once while other requests wait for their acknowledgement (bot/backpressure.py).
+        self.gate = gate
 
     def register(self, bolt: AsyncApp) -> None:
         self._client = bolt.client
@@ -105,7 +110,8 @@ class SlackListeners:
 
     async def _finish(self, context: dict[str, Any]) -> None:
         journal_id = context.get("journal_id")
-        if journal_id is not None and not await self.journal.is_done(journal_id):
+        # Still held means nothing queued an answer for it (an ignored message, a failure).
+        if journal_id is not None and self.journal.holds(journal_id):
             await self.journal.finish(journal_id)
 
     # ---- sending ----------------------------------------------------------------------------
@@ -145,10 +151,11 @@ class SlackListeners:
     async def on_mention(
         self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
-        try:
-            await self._mention(event, client, context.get("journal_id"))
-        finally:
-            await self._finish(context)
+        async with self.gate.answering():
+            try:
+                await self._mention(event, client, context.get("journal_id"))
+            finally:
+                await self._finish(context)
 
     async def _mention(
         self, event: dict[str, Any], client: AsyncWebClient, journal_id: int | None
@@ -168,10 +175,11 @@ class SlackListeners:
     async def on_message(
         self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
     ) -> None:
-        try:
-            await self._message(event, client, context)
-        finally:
-            await self._finish(context)
+        async with self.gate.answering():
+            try:
+                await self._message(event, client, context)
+            finally:
+                await self._finish(context)
 
     async def _message(
         self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]

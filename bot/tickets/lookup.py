@@ -24,7 +24,7 @@ async def awaiting_reply_in(db: Database, origin: Origin, person: Person) -> Tic
         if origin.thread_id is None
         else Ticket.origin_thread_id == origin.thread_id
     )
-    async with db.transaction() as session:
+    async with db.read() as session:
         ticket_id = await session.scalar(
             select(Ticket.id)
             .where(
@@ -43,7 +43,7 @@ async def awaiting_reply_in(db: Database, origin: Origin, person: Person) -> Tic
 
 async def requests_of(db: Database, person: Person, limit: int = 10) -> tuple[TicketView, ...]:
     """A requester's most recent requests, newest first (for their home view)."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         ids = (
             await session.scalars(
                 select(Ticket.id)
