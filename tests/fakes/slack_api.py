@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,10 @@ class FakeSlackApi:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     #: Posted messages by channel id (DMs under their D... id), oldest first.
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Methods in an outage: until when (loop time), whether 500s took the call, statuses.
+    outages: dict[str, tuple[float, bool, Iterator[int]]] = field(default_factory=dict)
+    #: Calls answered with an error during an outage, by method.
+    refused: dict[str, int] = field(default_factory=dict)
     #: Methods whose calls are accepted but not answered yet, each with its gate.
     held: dict[str, asyncio.Event] = field(default_factory=dict)
 
@@ -57,6 +62,13 @@ class FakeSlackApi:
         self, method: str, status: int, times: int = 1, retry_after: float | None = None
     ) -> None:
         self.failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def outage(self, method: str, seconds: float, *, taken_despite_500: bool = False) -> None:
+        """For the next `seconds`, answer `method` with 429 (Retry-After: 1) and 500 in turn.
+        `taken_despite_500`: the 500s come after the message was taken (stored, visible in the
+        conversation), as when Slack fails after accepting a post."""
+        until = asyncio.get_running_loop().time() + seconds
+        self.outages[method] = (until, taken_despite_500, itertools.cycle((429, 500)))
 
     def hold(self, method: str) -> None:
         """Accept calls of `method` (recorded, and a message stored) but do not answer them
@@ -131,6 +143,20 @@ class FakeSlackApi:
             headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
             error = "ratelimited" if status == 429 else "internal_error"
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
+        outage = self.outages.get(method)
+        if outage is not None and asyncio.get_running_loop().time() < outage[0]:
+            status = next(outage[2])
+            self.refused[method] = self.refused.get(method, 0) + 1
+            if status == 429:
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                )
+            if outage[1]:
+                await self._succeed(method, params)
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+        return await self._succeed(method, params)
+
+    async def _succeed(self, method: str, params: dict[str, Any]) -> web.Response:
         await self._record(method, params)
         if method == "auth.test":
             return web.json_response(
