@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -117,6 +120,31 @@ async def blast(url: str, rate: int, seconds: float, prefix: str) -> list[float]
     return latencies
 
 
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str) -> AsyncIterator[str]:
+    """A fresh database on the PostgreSQL server of `server_url`, dropped afterwards, so the
+    run neither reads nor leaves rows in a database someone else uses."""
+    import asyncpg  # type: ignore[import-untyped]
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"evidence_desk_load_{secrets.token_hex(4)}"
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -150,18 +178,22 @@ async def run(label: str, database_url: str, rates: list[int], seconds: float) -
             mine = await blast(
                 f"http://127.0.0.1:{ours_port}/slack/events", rate, seconds, f"E{rate}x"
             )
-            try:
-                await api.wait_for("chat.postMessage", before + len(mine))
-            except TimeoutError:
-                pass  # report what did arrive
+            # Every acknowledged event answered (bounded), so the bare app is then measured on
+            # an idle machine, not beside our server still working through a backlog.
+            deadline = time.perf_counter() + 120
+            while len(api.of("chat.postMessage")) - before < len(mine):
+                if time.perf_counter() > deadline:
+                    break  # report what did arrive
+                await asyncio.sleep(0.05)
             answered = len(api.of("chat.postMessage")) - before
-            answers_per_s = answered / (time.perf_counter() - started)
+            drained = time.perf_counter() - started
+            answers_per_s = answered / drained
             theirs = await blast(
                 f"http://127.0.0.1:{bare_port}/slack/events", rate, seconds, f"B{rate}x"
             )
             line = (
                 f"{label:<11}{rate:>6}/s  ack p50 {pct(mine, 50):6.1f} ms  p99 {pct(mine, 99):6.1f} ms  "
-                f"answered {answered:>5}/{len(mine):<5} ({answers_per_s:6.0f}/s)  | bare bolt p50 "
+                f"answered {answered:>5}/{len(mine):<5} in {drained:5.1f} s ({answers_per_s:4.0f}/s)  | bare bolt p50 "
                 f"{pct(theirs, 50):6.1f} p99 {pct(theirs, 99):6.1f} ms  | p99 ratio {pct(mine, 99) / pct(theirs, 99):5.2f}"
             )
             print(line, flush=True)
@@ -194,7 +226,8 @@ async def main() -> None:
             "sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'load.sqlite3'}", rates, args.seconds
         )
     if args.postgres:
-        lines += await run("postgresql", args.postgres, rates, args.seconds)
+        async with scratch_database(args.postgres) as url:
+            lines += await run("postgresql", url, rates, args.seconds)
     print("\n".join(lines))
     print("target: 500 events/s acknowledged, p99 < 100 ms, within 1.5x of the bare Bolt app's p99")
 

@@ -118,8 +118,9 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
         description=(
-            "How many acknowledged events one process answers at a time; the rest wait in the "
-            "journal. Keeps acknowledgements fast under a burst (see docs/performance.md)."
+            "Most acknowledged events one process answers at once (3 while other requests "
+            "await their acknowledgement; the rest wait in the journal), so a burst is "
+            "acknowledged fast and answered as it allows (bot/backpressure.py)."
         ),
     )
     replay_interval_seconds: float = Field(

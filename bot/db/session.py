@@ -48,7 +48,9 @@ CONNECT_TIMEOUT_SECONDS: Final = 5.0
 PING_TIMEOUT_SECONDS: Final = 10.0
 
 
-def create_engine_from_url(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine_from_url(
+    url: str, *, echo: bool = False, pool: dict[str, int] | None = None
+) -> AsyncEngine:
     """Build an async engine for `url` (plain `sqlite:///` and `postgresql://` are accepted).
 
     A SQLite file's folder is created if missing: the default URL points into `var/`, and a
@@ -60,7 +62,7 @@ def create_engine_from_url(url: str, *, echo: bool = False) -> AsyncEngine:
         timeout = _connect_timeout(parsed.query.get("connect_timeout"))
         parsed = parsed.difference_update_query(["connect_timeout"])
         return _create_async_engine(
-            parsed, echo=echo, pool_pre_ping=True, connect_args={"timeout": timeout}
+            parsed, echo=echo, pool_pre_ping=True, connect_args={"timeout": timeout}, **(pool or {})
         )
 
     database = parsed.database or ""
@@ -122,8 +124,12 @@ class Database:
     turned into views after it; services return frozen views, never ORM objects.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, urgent_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self._urgent_engine = urgent_engine
+        self._urgent_sessions: async_sessionmaker[AsyncSession] | None = (
+            async_sessionmaker(urgent_engine, expire_on_commit=False) if urgent_engine else None
+        )
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             engine, expire_on_commit=False
         )
@@ -138,7 +144,15 @@ class Database:
 
     @classmethod
     def from_url(cls, url: str, *, echo: bool = False) -> Database:
-        return cls(create_engine_from_url(url, echo=echo))
+        engine = create_engine_from_url(url, echo=echo)
+        urgent = None
+        if engine.dialect.name != "sqlite":
+            # A few connections of its own for urgent work, so journalling an event never
+            # waits for a connection behind answering work that holds the main pool.
+            urgent = create_engine_from_url(
+                url, echo=echo, pool={"pool_size": 2, "max_overflow": 2}
+            )
+        return cls(engine, urgent)
 
     @property
     def dialect(self) -> str:
@@ -149,10 +163,11 @@ class Database:
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
 
-        `urgent`: on SQLite, go before queued ordinary transactions; for the work an
-        acknowledgement waits on, nothing else (PostgreSQL has no single writer to queue for)."""
+        `urgent`: for the work an acknowledgement waits on. On SQLite it goes before queued
+        ordinary transactions; on PostgreSQL it has connections of its own."""
         if self._sqlite_turns is None:
-            async with self.sessions() as session, session.begin():
+            sessions = self._urgent_sessions if urgent and self._urgent_sessions else self.sessions
+            async with sessions() as session, session.begin():
                 yield session
             return
         async with (
@@ -183,3 +198,5 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection; call once at shutdown (and per test)."""
         await self.engine.dispose()
+        if self._urgent_engine is not None:
+            await self._urgent_engine.dispose()
