@@ -24,10 +24,11 @@ from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot.backpressure import AnswerGate
 from bot.config import Settings
-from bot.db.migrate import upgrade
+from bot.db.migrate import head_revision, upgrade
 from bot.db.session import Database
 from bot.feedback import FeedbackStore
 from bot.inbound import InboundJournal, ReplayerRegistry
@@ -57,6 +58,7 @@ WORKER = web.AppKey("outbox_worker", OutboxWorker)
 JOURNAL = web.AppKey("inbound_journal", InboundJournal)
 REPLAYERS = web.AppKey("replayers", ReplayerRegistry)
 ANSWER_GATE = web.AppKey("answer_gate", AnswerGate)
+SCHEMA_HEAD = web.AppKey("schema_head", str)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -68,16 +70,35 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready for traffic: the database answers and a KB is loaded; 503 otherwise."""
+    """Ready for traffic: the database answers, its schema is this release's, and a KB is
+    loaded; 503 otherwise, with what is wrong."""
     checks: dict[str, str] = {"kb": f"{len(request.app[KNOWLEDGE].current.kb.entries)} entries"}
     ok = True
+    revision: str | None = None
     try:
         async with request.app[DATABASE].engine.connect() as connection:
             await asyncio.wait_for(connection.execute(text("SELECT 1")), timeout=2)
+            try:
+                revision = await asyncio.wait_for(
+                    connection.scalar(text("SELECT version_num FROM alembic_version")), timeout=2
+                )
+            except DBAPIError:  # no alembic_version table: never migrated
+                revision = None
         checks["database"] = "ok"
     except Exception as exc:
         ok = False
         checks["database"] = f"unavailable ({exc.__class__.__name__})"
+    else:
+        # A replica of a newer release must not take traffic on an old schema (or the reverse).
+        expected = request.app[SCHEMA_HEAD]
+        if revision == expected:
+            checks["migrations"] = f"current ({expected})"
+        else:
+            ok = False
+            found = "not migrated" if revision is None else f"at {revision}"
+            checks["migrations"] = (
+                f"{found}, this release needs {expected}: run `evidence-desk db upgrade`"
+            )
     return web.json_response(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
     )
@@ -178,6 +199,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024, middlewares=[metrics_middleware(metrics)])
     app[METRICS] = metrics
     app[SETTINGS] = settings
+    app[SCHEMA_HEAD] = head_revision()
     app[KNOWLEDGE] = store
     app[ROUTER] = router
     app[DATABASE] = db

@@ -28,7 +28,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeGuard, runtime_checkable
 
 from pydantic import TypeAdapter
 from sqlalchemy import delete, func, or_, select, update
@@ -102,6 +102,18 @@ class TaggedMessenger(Protocol):
     ) -> str | None:
         """The platform message id of the post tagged `outbox_id`, or None if there is none."""
         ...
+
+
+_TAGGING: dict[type, bool] = {}
+
+
+def _tags_posts(messenger: Messenger) -> TypeGuard[TaggedMessenger]:
+    """Whether the messenger is a TaggedMessenger; remembered per class, since a runtime
+    Protocol check inspects every method each time (it showed up under load)."""
+    kind = type(messenger)
+    if kind not in _TAGGING:
+        _TAGGING[kind] = isinstance(messenger, TaggedMessenger)
+    return _TAGGING[kind]
 
 
 class _Wait(Exception):
@@ -325,7 +337,7 @@ class Outbox:
         destination: Destination,
         reply: Reply,
     ) -> str:
-        if not isinstance(messenger, TaggedMessenger):
+        if not _tags_posts(messenger):
             return await messenger.post(destination, reply)
         if in_doubt:
             found = await messenger.find_tagged(destination, row.id, row.created_at)

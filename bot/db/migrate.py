@@ -18,12 +18,13 @@ from typing import Final
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from bot.db.session import create_engine_from_url
 from bot.db.url import normalize_database_url
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "upgrade"]
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "head_revision", "upgrade"]
 
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 
@@ -35,6 +36,14 @@ def alembic_config(url: str | None = None) -> Config:
     if url is not None:
         config.attributes["url"] = normalize_database_url(url)
     return config
+
+
+def head_revision() -> str:
+    """The newest revision this code's migrations define: what a ready database must be at."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found under {MIGRATIONS_DIR}")
+    return head
 
 
 async def upgrade(url: str, revision: str = "head") -> None:

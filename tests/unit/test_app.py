@@ -6,6 +6,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import DESK, KNOWLEDGE, create_app
 from bot.config import Settings
+from bot.db.migrate import head_revision, upgrade
 from bot.messages import IncomingMessage, Platform
 from bot.web.keys import KB_SYNC
 from tests.conftest import KbFolder, entry_text
@@ -50,6 +51,44 @@ async def test_readyz_is_ok_when_the_database_answers(aiohttp_client, kb_folder:
     response = await client.get("/readyz")
     assert response.status == 200
     assert (await response.json())["checks"]["database"] == "ok"
+
+
+async def test_readyz_reports_the_schema_is_this_releases(
+    aiohttp_client, kb_folder: KbFolder
+) -> None:  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
+    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
+    client: TestClient = await aiohttp_client(app)
+    body = await (await client.get("/readyz")).json()
+    assert body["checks"]["migrations"] == f"current ({head_revision()})"
+
+
+async def test_readyz_is_503_on_a_schema_behind_this_release(
+    aiohttp_client, kb_folder: KbFolder
+) -> None:  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
+    await upgrade(db_url, "0004")
+    settings = Settings(
+        kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url, auto_migrate=False
+    )
+    client: TestClient = await aiohttp_client(create_app(settings))
+    response = await client.get("/readyz")
+    assert response.status == 503
+    assert "at 0004" in (await response.json())["checks"]["migrations"]
+    assert "db upgrade" in (await response.json())["checks"]["migrations"]
+
+
+async def test_readyz_is_503_on_a_database_never_migrated(
+    aiohttp_client, kb_folder: KbFolder
+) -> None:  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{kb_folder.path}/empty.sqlite3"
+    settings = Settings(
+        kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url, auto_migrate=False
+    )
+    client: TestClient = await aiohttp_client(create_app(settings))
+    response = await client.get("/readyz")
+    assert response.status == 503
+    assert "not migrated" in (await response.json())["checks"]["migrations"]
 
 
 async def test_readyz_is_503_when_the_database_is_unreachable(
