@@ -12,7 +12,8 @@ event replayed by one process while another is still finishing it is answered on
 shutdown a process gives back the leases of the events it still holds (`release_held`), so a
 peer replays them at once instead of after the lease.
 
-Payloads are stored with patient identifiers already replaced by labels.
+Payloads are stored with patient identifiers already replaced by labels, and only until the
+event is finished: then the payload is emptied and only the event id is kept.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ from bot.tickets.clock import utc_now
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+#: What a finished event's payload becomes. The row stays, so a late retry is still recognised,
+#: but the text is needed only until the event is answered (to replay it after a crash): a
+#: message the bot overheard in a listening channel, or answered, is not kept.
+FINISHED_PAYLOAD = "{}"
 Replayer = Callable[[int, dict[str, Any]], Awaitable[None]]
 
 
@@ -120,7 +125,7 @@ class InboundJournal:
         result = await session.execute(
             update(InboundEvent)
             .where(InboundEvent.id == journal_id, InboundEvent.done_at.is_(None))
-            .values(done_at=self._clock())
+            .values(done_at=self._clock(), payload=FINISHED_PAYLOAD)
         )
         if getattr(result, "rowcount", 1) == 0:
             raise AlreadyFinished(f"inbound event {journal_id} was finished already")
@@ -134,7 +139,7 @@ class InboundJournal:
             await session.execute(
                 update(InboundEvent)
                 .where(InboundEvent.id == journal_id, InboundEvent.done_at.is_(None))
-                .values(done_at=self._clock())
+                .values(done_at=self._clock(), payload=FINISHED_PAYLOAD)
             )
 
     def holds(self, journal_id: int) -> bool:

@@ -496,8 +496,9 @@ class ListeningReply(Base):
 class InboundEvent(Base):
     """A platform event journalled before it is acknowledged, so a restart finishes the work.
 
-    The payload is stored with patient identifiers already replaced by labels; `done_at` is
-    set in the same transaction that queues the event's answer, so an answer goes out once.
+    The payload is stored with patient identifiers already replaced by labels, and emptied
+    when the event is finished (the id stays, to recognise retries); `done_at` is set in the
+    same transaction that queues the event's answer, so an answer goes out once.
     """
 
     __tablename__ = "inbound_events"

@@ -87,3 +87,21 @@ async def test_a_read_sees_what_was_committed_without_taking_the_writers_turn(
         # A reader alongside an open write transaction neither waits for it nor fails.
         async with asyncio.timeout(5):
             assert await stored_payload(database, journal_id or 0)
+
+
+async def test_a_finished_events_text_is_not_kept(database: Database) -> None:
+    journal = InboundJournal(database, PrivacyScanner())
+    journal_id = await journal.record("slack", "Ev6", mention("anyone know the athens reset?"))
+    assert journal_id is not None
+    await journal.finish(journal_id)
+    assert await stored_payload(database, journal_id) == {}
+    assert await journal.record("slack", "Ev6", mention("again")) is None  # still recognised
+
+
+async def test_an_answered_events_text_is_not_kept(database: Database) -> None:
+    journal = InboundJournal(database, PrivacyScanner())
+    journal_id = await journal.record("slack", "Ev7", mention("library opening hours"))
+    assert journal_id is not None
+    async with database.transaction() as session:
+        await journal.finish_in(session, journal_id)
+    assert await stored_payload(database, journal_id) == {}
