@@ -17,7 +17,6 @@ import asyncio
 import json
 import logging
 import os
-import secrets
 import socket
 import sqlite3
 import time
@@ -28,7 +27,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -39,13 +37,12 @@ from sqlalchemy.exc import DBAPIError
 from bot.app import create_app
 from bot.config import Settings
 from bot.db.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_database_unavailable
-from bot.db.migrate import upgrade
 from bot.db.session import Database
-from bot.db.url import normalize_database_url
 from handlers.intake import request_form
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.tcp_proxy import TcpProxy
+from tests.fault.conftest import fresh_postgres
 from tests.scenario.conftest import SIGNING_SECRET, signed_headers
 
 POSTGRES_ENV = "EVIDENCE_DESK_TEST_POSTGRES_URL"
@@ -70,33 +67,11 @@ async def until(check: Callable[[], Awaitable[bool]], within: float, what: str) 
 # ---- the database, behind a proxy ------------------------------------------------------------
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
 async def direct_url() -> AsyncIterator[str]:
     """A fresh, migrated PostgreSQL database (the test's own, dropped afterwards)."""
-    server = os.environ.get(POSTGRES_ENV)
-    if not server:
-        pytest.skip(f"{POSTGRES_ENV} is not set, so the database outage test is skipped")
-    server = normalize_database_url(server)
-    name = f"evidence_desk_outage_{secrets.token_hex(6)}"
-    await _admin(server, f'CREATE DATABASE "{name}"')
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        await upgrade(url)
+    async with fresh_postgres() as url:
         yield url
-    finally:
-        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
