@@ -45,7 +45,6 @@ from tests.fakes.tcp_proxy import TcpProxy
 from tests.fault.conftest import fresh_postgres
 from tests.scenario.conftest import SIGNING_SECRET, signed_headers
 
-POSTGRES_ENV = "EVIDENCE_DESK_TEST_POSTGRES_URL"
 WARD, LIBRARY = "C0WARD", "C0LIBRARY"
 BOT = {"id": "28:evidence-desk-bot", "name": "Evidence Desk"}
 ALEX = {"id": "29:alex-teams-id", "name": "Alex Nurse", "aadObjectId": "aad-alex"}
