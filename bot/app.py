@@ -252,6 +252,7 @@ def create_app(settings: Settings) -> web.Application:
         await journal.replay_stale(replayers)
 
     app.cleanup_ctx.append(_every(settings.replay_interval_seconds, replay, "inbound-replay"))
+    app.cleanup_ctx.append(_every(3600, journal.forget_finished, "inbound-forget"))
     _mount_adapters(app)
     # Last, after every startup step above (on_startup hooks run after the cleanup contexts).
     app.on_startup.append(_freeze_startup_objects)

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import InboundEvent
@@ -41,6 +41,8 @@ LEASE = timedelta(seconds=60)
 #: but the text is needed only until the event is answered (to replay it after a crash): a
 #: message the bot overheard in a listening channel, or answered, is not kept.
 FINISHED_PAYLOAD = "{}"
+#: How long a finished event's id is remembered, to recognise a late retry of it.
+RETRY_MEMORY = timedelta(days=7)
 Replayer = Callable[[int, dict[str, Any]], Awaitable[None]]
 
 
@@ -141,6 +143,19 @@ class InboundJournal:
                 .where(InboundEvent.id == journal_id, InboundEvent.done_at.is_(None))
                 .values(done_at=self._clock(), payload=FINISHED_PAYLOAD)
             )
+
+    async def forget_finished(self, older_than: timedelta = RETRY_MEMORY) -> int:
+        """Delete events finished more than `older_than` ago; returns how many. Their ids were
+        kept to recognise retries, which Slack and the Bot Framework send within minutes, not
+        weeks, so the table need not grow for ever."""
+        cutoff = self._clock() - older_than
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                delete(InboundEvent).where(
+                    InboundEvent.done_at.is_not(None), InboundEvent.done_at < cutoff
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def holds(self, journal_id: int) -> bool:
         """Whether this process journalled or claimed the event and has not finished it."""

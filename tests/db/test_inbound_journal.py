@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -105,3 +106,22 @@ async def test_an_answered_events_text_is_not_kept(database: Database) -> None:
     async with database.transaction() as session:
         await journal.finish_in(session, journal_id)
     assert await stored_payload(database, journal_id) == {}
+
+
+async def test_finished_events_are_forgotten_after_a_week_and_unfinished_ones_never(
+    database: Database,
+) -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    clock = [now]
+    journal = InboundJournal(database, PrivacyScanner(), clock=lambda: clock[0])
+    finished = await journal.record("slack", "Ev-old", mention("hello"))
+    unfinished = await journal.record("slack", "Ev-open", mention("hello"))
+    assert finished is not None and unfinished is not None
+    await journal.finish(finished)
+    clock[0] = now + timedelta(days=6)
+    assert await journal.forget_finished() == 0
+    clock[0] = now + timedelta(days=8)
+    assert await journal.forget_finished() == 1
+    async with database.read() as session:
+        left = (await session.scalars(select(InboundEvent.event_id))).all()
+    assert left == ["Ev-open"]
