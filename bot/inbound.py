@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Update, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import InboundEvent
@@ -124,11 +124,7 @@ class InboundJournal:
         Raises AlreadyFinished if it was done already, so that transaction rolls back and the
         event is not answered twice."""
         self._held.discard(journal_id)
-        result = await session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id == journal_id, InboundEvent.done_at.is_(None))
-            .values(done_at=self._clock(), payload=FINISHED_PAYLOAD)
-        )
+        result = await session.execute(self._mark_done(journal_id))
         if getattr(result, "rowcount", 1) == 0:
             raise AlreadyFinished(f"inbound event {journal_id} was finished already")
 
@@ -138,11 +134,15 @@ class InboundJournal:
         if journal_id in self._handed_back:
             return
         async with self._db.transaction() as session:
-            await session.execute(
-                update(InboundEvent)
-                .where(InboundEvent.id == journal_id, InboundEvent.done_at.is_(None))
-                .values(done_at=self._clock(), payload=FINISHED_PAYLOAD)
-            )
+            await session.execute(self._mark_done(journal_id))
+
+    def _mark_done(self, journal_id: int) -> Update:
+        """Done, with its text dropped; only if not done already (by a peer or a replay)."""
+        return (
+            update(InboundEvent)
+            .where(InboundEvent.id == journal_id, InboundEvent.done_at.is_(None))
+            .values(done_at=self._clock(), payload=FINISHED_PAYLOAD)
+        )
 
     async def forget_finished(self, older_than: timedelta = RETRY_MEMORY) -> int:
         """Delete events finished more than `older_than` ago; returns how many. Their ids were

@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -36,6 +35,7 @@ from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.db.url import normalize_database_url
 from handlers.intake import request_form
+from tests.db.conftest import _admin
 from tests.fakes.slack_api import FakeSlackApi
 
 POSTGRES_ENV = "EVIDENCE_DESK_TEST_POSTGRES_URL"
@@ -193,19 +193,14 @@ async def servers(
             await server.stop()
 
 
+def assert_each_answered_once(api: FakeSlackApi, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """One bot post in each event's thread: none lost, none doubled."""
+    threads = answers_per_thread(api)
+    for event_id, event in events:
+        assert threads.get(event["ts"]) == 1, f"{event_id} answered {threads.get(event['ts'])}x"
+
+
 # ---- databases -------------------------------------------------------------------------------
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 @contextlib.asynccontextmanager

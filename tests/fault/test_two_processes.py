@@ -20,6 +20,7 @@ from tests.fault.conftest import (
     LIBRARY,
     Server,
     answers_per_thread,
+    assert_each_answered_once,
     execute,
     mention_event,
     post_event,
@@ -113,9 +114,7 @@ async def test_two_replicas_answer_deliver_and_escalate_once(
 
     await until(all_done, 30, "every event answered, message delivered and escalation sent")
 
-    threads = answers_per_thread(api)
-    for event_id, event in events:
-        assert threads.get(event["ts"]) == 1, f"{event_id} answered {threads.get(event['ts'])}x"
+    assert_each_answered_once(api, events)
     for n in range(QUEUED):
         assert len(posts(api, channel=f"C0QUEUE{n:02d}")) == 1
     assert len(posts(api, channel="C0CARDS")) == 1
