@@ -31,7 +31,8 @@ from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
 from bot.db.session import Database
 from bot.feedback import FeedbackStore
-from bot.inbound import InboundJournal, ReplayerRegistry
+from bot.inbound import InboundJournal
+from bot.inbox import Inbox
 from bot.listening import ListeningStore
 from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
 from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
@@ -56,7 +57,7 @@ DESK = web.AppKey("desk", EvidenceDesk)
 MESSENGERS = web.AppKey("messengers", MessengerRegistry)
 WORKER = web.AppKey("outbox_worker", OutboxWorker)
 JOURNAL = web.AppKey("inbound_journal", InboundJournal)
-REPLAYERS = web.AppKey("replayers", ReplayerRegistry)
+INBOX = web.AppKey("inbox", Inbox)
 ANSWER_GATE = web.AppKey("answer_gate", AnswerGate)
 SCHEMA_HEAD = web.AppKey("schema_head", str)
 
@@ -211,8 +212,8 @@ def create_app(settings: Settings) -> web.Application:
     app[JOURNAL] = journal
     gate = AnswerGate(settings.answer_concurrency)
     app[ANSWER_GATE] = gate
-    replayers = ReplayerRegistry()
-    app[REPLAYERS] = replayers
+    inbox = Inbox(db, journal, outbox, desk, gate)
+    app[INBOX] = inbox
     messengers = MessengerRegistry()
     app[MESSENGERS] = messengers
     worker = OutboxWorker(outbox, messengers, settings.outbox_interval_seconds)
@@ -225,10 +226,14 @@ def create_app(settings: Settings) -> web.Application:
         await asyncio.to_thread(store.reload_if_changed)
 
     async def escalate() -> None:
-        for escalation in await due_escalations(
-            db, utc_now(), settings.unclaimed_escalation_working_hours
-        ):
-            await requests.escalate(escalation)
+        # Recorded and queued in one transaction: an escalation is never raised unsent.
+        async with db.unit_of_work():
+            raised = await due_escalations(
+                db, utc_now(), settings.unclaimed_escalation_working_hours
+            )
+            for escalation in raised:
+                await requests.escalate(escalation)
+        for escalation in raised:
             metrics.escalations.labels(escalation.kind.value).inc()
 
     async def refresh_gauges() -> None:
@@ -248,10 +253,9 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_every(settings.escalation_interval_seconds, escalate, "escalations"))
     app.cleanup_ctx.append(_every(15, refresh_gauges, "metrics-gauges"))
 
-    async def replay() -> None:
-        await journal.replay_stale(replayers)
-
-    app.cleanup_ctx.append(_every(settings.replay_interval_seconds, replay, "inbound-replay"))
+    app.cleanup_ctx.append(
+        _every(settings.replay_interval_seconds, inbox.replay_stale, "inbound-replay")
+    )
     app.cleanup_ctx.append(_every(3600, journal.forget_finished, "inbound-forget"))
     _mount_adapters(app)
     # Last, after every startup step above (on_startup hooks run after the cleanup contexts).

@@ -13,6 +13,7 @@ by the database's unique key, in the batch as one at a time.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -49,7 +50,9 @@ class GroupCommit:
         pending = _Pending(values)
         self._queue.append(pending)
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all())
+            # A fresh context: the writer commits journal rows at once, never as part of the
+            # unit of work of whichever task happened to start it.
+            self._writer = asyncio.create_task(self._write_all(), context=contextvars.Context())
         return await pending.done
 
     async def _write_all(self) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,13 +43,6 @@ LEASE = timedelta(seconds=60)
 FINISHED_PAYLOAD = "{}"
 #: How long a finished event's id is remembered, to recognise a late retry of it.
 RETRY_MEMORY = timedelta(days=7)
-Replayer = Callable[[int, dict[str, Any]], Awaitable[None]]
-
-
-class ReplayerRegistry(dict[str, Replayer]):
-    """Per platform, how to finish a journalled event (registered by the adapters)."""
-
-
 #: Keys whose values the platform assigns (ids, timestamps, kinds), never a person: they are
 #: kept as they are, which also keeps a replayed event's thread and channel intact, and spares
 #: the scanner's phone-number matcher a dozen digit strings an event.
@@ -193,24 +186,6 @@ class InboundJournal:
             ).all()
         self._held.update(row_id for row_id, _, _ in rows)
         return [(row_id, platform, json.loads(payload)) for row_id, platform, payload in rows]
-
-    async def replay_stale(self, replayers: ReplayerRegistry) -> int:
-        replayed = 0
-        for journal_id, platform, payload in await self.claim_stale():
-            replayer = replayers.get(platform)
-            if replayer is None:
-                continue
-            try:
-                await replayer(journal_id, payload)
-            except AlreadyFinished:
-                log.info("inbound event %s was finished elsewhere; not answered again", journal_id)
-                continue
-            except Exception:
-                # One bad event must not hold up the others; it is retried after its lease.
-                log.exception("replaying inbound event %s failed", journal_id)
-                continue
-            replayed += 1
-        return replayed
 
     @property
     def held(self) -> frozenset[int]:

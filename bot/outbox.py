@@ -31,9 +31,10 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeGuard, runtime_checkable
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.models import OutboxMessage, PostedMessage
 from bot.db.session import Database
@@ -50,15 +51,22 @@ CARD_THREAD = "card:"
 MAX_ATTEMPTS = 12
 #: `posted_messages.message_id` of a card whose first post outbox row N is making: "reserved:N".
 RESERVED = "reserved:"
+#: Session.info key: this session's commit will wake the outbox worker.
+_WAKE_PENDING = "evidence_desk_outbox_wake"
 
 
 @dataclass(frozen=True)
 class Destination:
-    """Where a message goes: a channel or conversation, optionally a thread within it."""
+    """Where a message goes: a channel or conversation, optionally a thread within it.
+
+    `visible_to`: a user id when only that person may see the message (a warning about the
+    patient details they typed, an answer to a slash command): Slack posts it ephemeral,
+    Teams in the person's one-to-one chat with the bot, the web chat in their own thread."""
 
     platform: str
     channel_id: str
     thread_id: str | None = None
+    visible_to: str | None = None
 
 
 class DeliveryError(Exception):
@@ -139,6 +147,7 @@ class Outbox:
         #: Keep it well above the slowest delivery round, or a slow live worker's row is
         #: checked and posted by another worker while the first is still posting it.
         self.lease = lease
+        self._wakers: list[Callable[[], None]] = []
 
     def add(
         self,
@@ -148,12 +157,15 @@ class Outbox:
         *,
         card_key: str | None = None,
     ) -> None:
-        """Queue a message inside the caller's transaction: it is sent only if that commits."""
+        """Queue a message inside the caller's transaction: it is sent only if that commits,
+        and the worker is woken as soon as it has (no caller needs to remember to)."""
+        self._wake_after_commit(session)
         session.add(
             OutboxMessage(
                 platform=destination.platform,
                 channel_id=destination.channel_id,
                 thread_id=destination.thread_id,
+                visible_to=destination.visible_to,
                 card_key=card_key,
                 payload=_REPLY.dump_json(reply).decode(),
                 status="pending",
@@ -162,6 +174,28 @@ class Outbox:
                 created_at=self._clock(),
             )
         )
+
+    def _wake_after_commit(self, session: AsyncSession) -> None:
+        sync_session = session.sync_session
+        if sync_session.info.get(_WAKE_PENDING):
+            return
+        sync_session.info[_WAKE_PENDING] = True
+
+        def woken(_session: Session) -> None:
+            sync_session.info.pop(_WAKE_PENDING, None)
+            for wake in self._wakers:
+                wake()
+
+        def dropped(_session: Session, _transaction: object = None) -> None:
+            sync_session.info.pop(_WAKE_PENDING, None)
+
+        event.listen(sync_session, "after_commit", woken, once=True)
+        event.listen(sync_session, "after_soft_rollback", dropped, once=True)
+
+    def on_commit(self, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever a transaction that queued a message commits (the worker's
+        kick): a reply goes out within milliseconds, whoever queued it."""
+        self._wakers.append(wake)
 
     async def enqueue(
         self,
@@ -274,7 +308,7 @@ class Outbox:
         if messenger is None:
             await self._retry(row, "no messenger for this platform", None, uncertain=in_doubt)
             return 0
-        destination = Destination(row.platform, row.channel_id, row.thread_id)
+        destination = Destination(row.platform, row.channel_id, row.thread_id, row.visible_to)
         reply = _REPLY.validate_json(row.payload)
         try:
             if row.thread_id and row.thread_id.startswith(CARD_THREAD):
@@ -487,8 +521,8 @@ class MessengerRegistry(dict[str, Messenger]):
 class OutboxWorker:
     """Delivers the outbox in the background: at once when kicked, else every `interval`.
 
-    Handlers kick it after queueing, so a reply goes out within milliseconds when the platform
-    is up, and on the next attempt when it is not.
+    The outbox kicks it when a transaction that queued a message commits, so a reply goes
+    out within milliseconds when the platform is up, and on the next attempt when it is not.
     """
 
     def __init__(self, outbox: Outbox, messengers: MessengerRegistry, interval: float) -> None:
@@ -497,6 +531,7 @@ class OutboxWorker:
         self.interval = interval
         self._wake = asyncio.Event()
         self._stopping = False
+        outbox.on_commit(self.kick)
 
     def kick(self) -> None:
         self._wake.set()

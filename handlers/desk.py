@@ -148,7 +148,10 @@ class EvidenceDesk:
         """Do what a button or form means; a person's mistake gets a clear reply, a bug an
         apology (logged with its trace), and neither loses what they sent."""
         try:
-            return await self._dispatch(action)
+            # One unit of work (a savepoint of the caller's, if it has one): a ticket's change
+            # and the messages it causes commit together, and a failure half-way undoes both.
+            async with self.db.unit_of_work():
+                return await self._dispatch(action)
         except UserFacingError as exc:
             return Outcome(reply=Reply(text=str(exc), intent=Intent.UNKNOWN, ephemeral=True))
         except Exception:

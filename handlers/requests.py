@@ -79,10 +79,17 @@ IMPACT_USES: tuple[Choice, ...] = (
 
 @dataclass(frozen=True)
 class Outcome:
-    """What to show the person who acted: a form (again, with errors) or a reply."""
+    """What to show the person who acted: a form (again, with errors) or a reply.
+
+    `reply_to`: where a shared reply goes when the core knows better than the place the
+    button was pressed (a request form's confirmation goes to the thread the request was
+    made in). `queued`: the shared reply is already in the outbox (bot/inbox.py), so the
+    adapter shows nothing more of it."""
 
     reply: Reply | None = None
     form: Form | None = None
+    reply_to: Destination | None = None
+    queued: bool = False
 
 
 def card_key(reference: str) -> str:
@@ -165,7 +172,12 @@ class RequestDesk:
         ticket = await self.tickets.create(draft, submission_id)
         assignee = await self.routing.choose_assignee(origin.platform, origin.channel_id)
         await self._post_card(ticket, assignee)
-        return Outcome(reply=self._created_reply(ticket, assignee))
+        return Outcome(
+            reply=self._created_reply(ticket, assignee),
+            reply_to=Destination(
+                person.platform, origin.channel_id or person.user_id, origin.thread_id
+            ),
+        )
 
     def _created_reply(self, ticket: TicketView, assignee: SpecialistView | None) -> Reply:
         who = assignee.display_name if assignee else "the library's knowledge specialists"

@@ -285,18 +285,6 @@ class ConversationRef(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class ProcessedEvent(Base):
-    """An inbound platform event already handled; platforms retry, and must not double-act."""
-
-    __tablename__ = "processed_events"
-    __table_args__ = (UniqueConstraint("platform", "event_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(String(PLATFORM_LEN))
-    event_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-
-
 class FaqFeedback(Base):
     """A thumbs up or down on an FAQ answer; the person is a salted hash, never a raw id."""
 
@@ -333,6 +321,8 @@ class OutboxMessage(Base):
     platform: Mapped[str] = mapped_column(String(PLATFORM_LEN))
     channel_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
     thread_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN))
+    #: Only this user may see it (an ephemeral post); None: everyone in the conversation.
+    visible_to: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN))
     card_key: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
@@ -390,8 +380,10 @@ class KbEntryText(Base):
 
 
 class WebMessage(Base):
-    """A message the bot sent to a web-chat conversation on its own initiative (the outbox's
-    web messenger); the page polls for them. Updating a living card bumps `revision`."""
+    """A message the bot sent to a web-chat conversation (the outbox's web messenger); the
+    page polls for them. Updating a living card bumps `revision`. `outbox_id` names the
+    outbox row it was delivered for: unique, so a delivery retried after a crash finds the
+    message instead of storing it twice."""
 
     __tablename__ = "web_messages"
     __table_args__ = (
@@ -400,6 +392,7 @@ class WebMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     conversation: Mapped[str] = mapped_column(String(EXTERNAL_ID_LEN))
     thread: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN))
     payload: Mapped[str] = mapped_column(Text)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Final
 
@@ -117,6 +118,12 @@ def _begin_immediate(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: The unit of work the running task is inside, if any: (database, its session).
+_UNIT_OF_WORK: ContextVar[tuple[Database, AsyncSession] | None] = ContextVar(
+    "evidence_desk_unit_of_work", default=None
+)
+
+
 class Database:
     """An engine and its session factory, created once per process and shared by services.
 
@@ -160,11 +167,48 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for a whole piece of work: every `transaction()` opened inside it,
+        however deep in the services, joins it (as a savepoint), so a state change, the
+        messages it causes (outbox rows) and the inbound event marked done commit together
+        or not at all. A crash between "ticket claimed" and "card updated" cannot leave one
+        without the other.
+
+        Opened inside another unit of work, it is a savepoint of that one. Tasks started
+        inside inherit it; a task that must commit on its own resets `_UNIT_OF_WORK` (the
+        journal's group writer does)."""
+        async with self.transaction() as session:
+            ambient = _UNIT_OF_WORK.get()
+            if ambient is not None and ambient[0] is self:
+                yield session  # already the outer unit's savepoint
+                return
+            token = _UNIT_OF_WORK.set((self, session))
+            try:
+                yield session
+            finally:
+                _UNIT_OF_WORK.reset(token)
+
+    @property
+    def in_unit_of_work(self) -> bool:
+        ambient = _UNIT_OF_WORK.get()
+        return ambient is not None and ambient[0] is self
+
+    @asynccontextmanager
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
 
+        Inside a unit of work (`unit_of_work`) it is a savepoint of that unit's transaction:
+        an error rolls back this part only, and nothing is committed until the unit is.
+
         `urgent`: for the work an acknowledgement waits on. On SQLite it goes before queued
-        ordinary transactions; on PostgreSQL it has connections of its own."""
+        ordinary transactions; on PostgreSQL it has connections of its own. Urgent work
+        never joins a unit of work: it commits at once, on its own."""
+        ambient = _UNIT_OF_WORK.get()
+        if ambient is not None and ambient[0] is self and not urgent:
+            session = ambient[1]
+            async with session.begin_nested():
+                yield session
+            return
         if self._sqlite_turns is None:
             sessions = self._urgent_sessions if urgent and self._urgent_sessions else self.sessions
             async with sessions() as session, session.begin():

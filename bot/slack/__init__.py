@@ -28,16 +28,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import (
-    ANSWER_GATE,
-    DATABASE,
-    DESK,
-    JOURNAL,
-    MESSENGERS,
-    OUTBOX,
-    REPLAYERS,
-    WORKER,
-)
+from bot.app import ANSWER_GATE, DATABASE, DESK, INBOX, MESSENGERS
 from bot.db.errors import is_database_unavailable, unavailable_body, unavailable_headers
 from bot.db.session import Database
 from bot.slack.config import SlackSettings
@@ -59,13 +50,10 @@ def build_bolt(settings: SlackSettings, app: web.Application) -> AsyncApp:
         process_before_response=False,
         name="evidence-desk",
     )
-    listeners = SlackListeners(
-        app[DESK], app[OUTBOX], app[JOURNAL], app[WORKER].kick, app[ANSWER_GATE]
-    )
+    listeners = SlackListeners(app[DESK], app[INBOX])
     listeners.register(bolt)  # its journalling middleware runs first
     bolt.middleware(_database_reachable(app[DATABASE]))
     bolt.error(_on_error)
-    app[REPLAYERS]["slack"] = listeners.replay
     return bolt
 
 

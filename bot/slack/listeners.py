@@ -13,18 +13,15 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.backpressure import AnswerGate
-from bot.inbound import InboundJournal
+from bot.inbox import InboundEvent, Inbox
 from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
-from bot.outbox import Destination, Outbox
+from bot.outbox import Destination
 from bot.slack.render import (
     action_name,
     blocks,
@@ -49,27 +46,14 @@ _IGNORED_SUBTYPES = frozenset(
 
 
 class SlackListeners:
-    def __init__(
-        self,
-        desk: EvidenceDesk,
-        outbox: Outbox,
-        journal: InboundJournal,
-        kick: Callable[[], None],
-        gate: AnswerGate,
-    ) -> None:
+    def __init__(self, desk: EvidenceDesk, inbox: Inbox) -> None:
         self.desk = desk
-        self.outbox = outbox
-        self.journal = journal
-        self.kick = kick
-        # Events are acknowledged as fast as they come, answered as the gate allows: fewer at
-        # once while other requests wait for their acknowledgement (bot/backpressure.py).
-        self.gate = gate
+        self.inbox = inbox
 
     def register(self, bolt: AsyncApp) -> None:
-        self._client = bolt.client
-        bolt.middleware(self.deduplicate)
-        bolt.event("app_mention")(self.on_mention)
-        bolt.event("message")(self.on_message)
+        bolt.middleware(self.journal)
+        bolt.event("app_mention")(self.on_event)
+        bolt.event("message")(self.on_event)
         bolt.event("app_home_opened")(self.on_home_opened)
         bolt.command("/evidence")(self.on_command)
         bolt.shortcut(SEND_TO_SPECIALIST)(self.on_message_shortcut)
@@ -77,143 +61,35 @@ class SlackListeners:
         bolt.action(re.compile(r".+"))(self.on_button)
         bolt.view_submission(re.compile(r".+"))(self.on_submission)
 
-    # ---- reliability ------------------------------------------------------------------------
+    # ---- events: journalled before the acknowledgement, answered after it ----------------
 
-    async def deduplicate(
+    async def journal(
         self, body: dict[str, Any], context: dict[str, Any], next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
-        """Journal every event before it is acknowledged; a retried event id is acknowledged
-        and skipped, and one this process dies on is replayed by another (bot/inbound.py)."""
+        """Translate an event and hand it to the core inbox before Bolt acknowledges it (the
+        same over HTTP and Socket Mode). A retried event id is acknowledged and skipped."""
         event_id = body.get("event_id") if isinstance(body, dict) else None
         event = body.get("event") if isinstance(body, dict) else None
         if not event_id or not isinstance(event, dict):
             await next()
             return None
-        journal_id = await self.journal.record("slack", str(event_id), event)
+        inbound = translate_event(str(event_id), event, context.get("bot_user_id"))
+        if inbound is None:
+            await next()  # nothing to answer (an edit, a bot's post, App Home)
+            return None
+        journal_id = await self.inbox.accept(inbound)
         if journal_id is None:
             log.info("duplicate Slack event %s acknowledged and skipped", event_id)
             return BoltResponse(status=200, body="")
-        context["journal_id"] = journal_id
+        context["inbound"] = (journal_id, inbound)
         await next()
         return None
 
-    async def replay(self, journal_id: int, event: dict[str, Any]) -> None:
-        """Finish an event a dead process had acknowledged (its payload is already redacted)."""
-        context = {"journal_id": journal_id}
-        kind = event.get("type")
-        if kind == "app_mention":
-            await self.on_mention(event, self._client, context)
-        elif kind == "message" and "<@" not in str(event.get("text", "")):
-            await self.on_message(event, self._client, context)
-        else:
-            await self.journal.finish(journal_id)
-
-    async def _finish(self, context: dict[str, Any]) -> None:
-        journal_id = context.get("journal_id")
-        # Still held means nothing queued an answer for it (an ignored message, a failure).
-        if journal_id is not None and self.journal.holds(journal_id):
-            await self.journal.finish(journal_id)
-
-    # ---- sending ----------------------------------------------------------------------------
-
-    async def _send(
-        self,
-        client: AsyncWebClient,
-        reply: Reply,
-        destination: Destination,
-        user: str,
-        journal_id: int | None = None,
-    ) -> None:
-        """Private warnings go straight to the person; everything else through the outbox."""
-        if reply.warning:
-            await client.chat_postEphemeral(
-                channel=destination.channel_id, user=user, thread_ts=destination.thread_id,
-                text=f":warning: {reply.warning}",
-            )  # fmt: skip
-        if reply.ephemeral:
-            await client.chat_postEphemeral(
-                channel=destination.channel_id, user=user, thread_ts=destination.thread_id,
-                text=fallback_text(reply), blocks=blocks(reply),
-            )  # fmt: skip
-            return
-        also = None
-        if journal_id is not None:
-            done = journal_id
-
-            async def also(session: AsyncSession) -> None:
-                await self.journal.finish_in(session, done)
-
-        await self.outbox.enqueue(destination, _without_warning(reply), also=also)
-        self.kick()
-
-    # ---- messages ---------------------------------------------------------------------------
-
-    async def on_mention(
-        self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-    ) -> None:
-        async with self.gate.answering():
-            try:
-                await self._mention(event, client, context.get("journal_id"))
-            finally:
-                await self._finish(context)
-
-    async def _mention(
-        self, event: dict[str, Any], client: AsyncWebClient, journal_id: int | None
-    ) -> None:
-        channel = str(event.get("channel", ""))
-        thread = str(event.get("thread_ts") or event.get("ts") or "")
-        user = str(event.get("user", ""))
-        if not channel or not user:
-            return
-        message = IncomingMessage(
-            Platform.SLACK, user, str(event.get("text", "")), conversation_id=channel,
-            thread_id=thread, message_id=event.get("ts"),
-        )  # fmt: skip
-        reply = await self.desk.on_message(message)
-        await self._send(client, reply, Destination("slack", channel, thread), user, journal_id)
-
-    async def on_message(
-        self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-    ) -> None:
-        async with self.gate.answering():
-            try:
-                await self._message(event, client, context)
-            finally:
-                await self._finish(context)
-
-    async def _message(
-        self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-    ) -> None:
-        journal_id = context.get("journal_id")
-        if (
-            event.get("subtype") in _IGNORED_SUBTYPES
-            or event.get("bot_id")
-            or not event.get("user")
-        ):
-            return
-        user, channel = str(event["user"]), str(event.get("channel", ""))
-        text = str(event.get("text", ""))
-        if event.get("channel_type") == "im":
-            thread = event.get("thread_ts")
-            reply = await self.desk.on_message(
-                IncomingMessage(Platform.SLACK, user, text, conversation_id=channel,
-                                thread_id=thread, message_id=event.get("ts"), is_direct=True)
-            )  # fmt: skip
-            await self._send(client, reply, Destination("slack", channel, thread), user, journal_id)
-            return
-        bot_user = context.get("bot_user_id")
-        if bot_user and f"<@{bot_user}" in text:
-            return  # app_mention handles it
-        thread = event.get("thread_ts")
-        heard = await self.desk.on_overheard(
-            IncomingMessage(Platform.SLACK, user, text, conversation_id=channel,
-                            thread_id=thread, message_id=event.get("ts"))
-        )  # fmt: skip
-        if heard is not None:
-            reply_thread = str(thread or event.get("ts") or "") or None
-            await self._send(
-                client, heard, Destination("slack", channel, reply_thread), user, journal_id
-            )
+    async def on_event(self, context: dict[str, Any]) -> None:
+        """A mention, a DM or an overheard channel message, once acknowledged."""
+        inbound = context.get("inbound")
+        if inbound is not None:
+            await self.inbox.answer(*inbound)
 
     # ---- commands and shortcuts -----------------------------------------------------------
 
@@ -295,23 +171,23 @@ class SlackListeners:
             or ""
         )
         thread = str(message.get("thread_ts") or message.get("ts") or "") or None
-        outcome = await self.desk.on_action(
+        here = Destination("slack", channel or user, thread)
+        outcome = await self.inbox.act(
             UserAction(Platform.SLACK, user, action_name(str(action.get("action_id", ""))),
                        value=str(action.get("value", "")), user_name=(body.get("user") or {}).get("name"),
-                       channel_id=channel, thread_id=thread)
+                       channel_id=channel, thread_id=thread),
+            here,
         )  # fmt: skip
         if outcome.form is not None:
             await client.views_open(
                 trigger_id=str(body.get("trigger_id", "")), view=modal(outcome.form)
             )
-        elif outcome.reply is not None:
-            if outcome.reply.ephemeral and body.get("response_url"):
+        elif outcome.reply is not None:  # for the person who pressed it only
+            if body.get("response_url"):
                 await respond(text=fallback_text(outcome.reply), blocks=blocks(outcome.reply),
                               response_type="ephemeral", replace_original=False)  # fmt: skip
             else:
-                await self._send(
-                    client, outcome.reply, Destination("slack", channel or user, thread), user
-                )
+                await self.inbox.tell(outcome.reply, here, user)
 
     async def on_submission(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
@@ -319,11 +195,12 @@ class SlackListeners:
         user = body.get("user") or {}
         values = submitted_values((view.get("state") or {}).get("values") or {})
         fingerprint = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
-        outcome: Outcome = await self.desk.on_action(
+        outcome: Outcome = await self.inbox.act(
             UserAction(Platform.SLACK, str(user.get("id", "")), str(view.get("callback_id", "")),
                        user_name=user.get("name"), values=tuple(values.items()),
                        form_state=str(view.get("private_metadata", "")),
-                       event_id=f"slack-view:{view.get('id', '')}:{fingerprint}")
+                       event_id=f"slack-view:{view.get('id', '')}:{fingerprint}"),
+            None,  # the core says where a confirmation goes (the thread the form came from)
         )  # fmt: skip
         if outcome.form is not None:
             current = {b.get("block_id") for b in view.get("blocks") or []}
@@ -338,27 +215,11 @@ class SlackListeners:
             await ack(response_action="update", view=_message_view(reply))
             return
         await ack()
-        if reply is not None and not reply.ephemeral:
-            state = json.loads(str(view.get("private_metadata") or "{}") or "{}")
-            channel = (
-                str(state.get("c") or user.get("id", ""))
-                if isinstance(state, dict)
-                else str(user.get("id", ""))
-            )
-            thread = state.get("t") if isinstance(state, dict) else None
-            await self._send(
-                client, reply, Destination("slack", channel, thread), str(user.get("id", ""))
-            )
 
     # ---- App Home ---------------------------------------------------------------------------
 
-    async def on_home_opened(
-        self, event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-    ) -> None:
-        try:
-            await self._home(event, client)
-        finally:
-            await self._finish(context)
+    async def on_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        await self._home(event, client)
 
     async def _home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("tab") not in (None, "home"):
@@ -373,10 +234,6 @@ class SlackListeners:
         await client.views_publish(user_id=user, view={"type": "home", "blocks": home_blocks[:100]})
 
 
-def _without_warning(reply: Reply) -> Reply:
-    return replace(reply, warning=None)
-
-
 def _message_view(reply: Reply) -> dict[str, Any]:
     return {
         "type": "modal",
@@ -384,3 +241,36 @@ def _message_view(reply: Reply) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": blocks(reply),
     }
+
+
+def translate_event(
+    event_id: str, event: dict[str, Any], bot_user_id: str | None
+) -> InboundEvent | None:
+    """A Slack event as the core's neutral event; None when there is nothing to answer (an
+    edit, a bot's post, App Home, a channel message that mentions the bot, which arrives
+    again as its own `app_mention`)."""
+    kind = event.get("type")
+    user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
+    if kind not in ("app_mention", "message") or not user or not channel:
+        return None
+    if kind == "message" and (event.get("subtype") in _IGNORED_SUBTYPES or event.get("bot_id")):
+        return None
+    text, ts = str(event.get("text", "")), event.get("ts")
+    thread = event.get("thread_ts")
+    if kind == "app_mention":
+        where = str(thread or ts or "")
+        message = IncomingMessage(Platform.SLACK, user, text, conversation_id=channel,
+                                  thread_id=where, message_id=ts)  # fmt: skip
+        return InboundEvent("slack", event_id, Destination("slack", channel, where), message)
+    if event.get("channel_type") == "im":
+        message = IncomingMessage(Platform.SLACK, user, text, conversation_id=channel,
+                                  thread_id=thread, message_id=ts, is_direct=True)  # fmt: skip
+        return InboundEvent("slack", event_id, Destination("slack", channel, thread), message)
+    if bot_user_id and f"<@{bot_user_id}" in text:
+        return None  # app_mention answers it
+    message = IncomingMessage(Platform.SLACK, user, text, conversation_id=channel,
+                              thread_id=thread, message_id=ts)  # fmt: skip
+    answer_in = str(thread or ts or "") or None
+    return InboundEvent(
+        "slack", event_id, Destination("slack", channel, answer_in), message, overheard=True
+    )

@@ -66,6 +66,8 @@ class SlackMessenger:
     async def _post(
         self, destination: Destination, reply: Reply, metadata: dict[str, Any] | None
     ) -> str:
+        if destination.visible_to:
+            return await self._post_ephemeral(destination, reply)
         try:
             response = await self.client.chat_postMessage(
                 channel=destination.channel_id,
@@ -82,10 +84,32 @@ class SlackMessenger:
         # A DM posted to a user id lands in a D... channel: updates need that channel.
         return f"{response['channel']}:{response['ts']}"
 
+    async def _post_ephemeral(self, destination: Destination, reply: Reply) -> str:
+        """A message only `visible_to` sees (Slack keeps it for their session only)."""
+        try:
+            response = await self.client.chat_postEphemeral(
+                channel=destination.channel_id,
+                user=str(destination.visible_to),
+                thread_ts=_thread(destination),
+                text=fallback_text(reply),
+                blocks=blocks(reply),
+            )
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _unreachable(exc) from exc
+        return f"{destination.channel_id}:{response.get('message_ts', '')}"
+
     async def find_tagged(
         self, destination: Destination, outbox_id: int, since: datetime
     ) -> str | None:
-        """The "channel:ts" of our post tagged with `outbox_id`, or None if it is not there."""
+        """The "channel:ts" of our post tagged with `outbox_id`, or None if it is not there.
+
+        An ephemeral post cannot be looked up (Slack does not keep it in history), so one
+        whose first attempt has an unknown outcome is posted again: at worst its person sees
+        a private note twice, which is better than not at all."""
+        if destination.visible_to:
+            return None
         try:
             channel = destination.channel_id
             if channel[:1] in ("U", "W"):  # a DM addressed by user id: history needs the D id

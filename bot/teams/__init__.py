@@ -44,11 +44,11 @@ from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
 )
 from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-untyped]
 
+from bot.conversation_refs import ConversationStore
 from bot.db.errors import is_database_unavailable, unavailable_body, unavailable_headers
 from bot.db.session import Database
 from bot.teams.bot import EvidenceDeskBot
 from bot.teams.config import TeamsSettings
-from bot.teams.conversations import ConversationStore
 from bot.teams.messenger import TeamsMessenger
 from handlers.desk import GENERIC_APOLOGY
 
@@ -221,6 +221,10 @@ def _invoke_answer(invoke_response: Any) -> web.Response:
 
 
 async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+    if is_database_unavailable(error):
+        # Out of the SDK, to the request handler: a 503, so the Bot Framework sends the
+        # activity again, instead of a 200 for an activity that was never journalled.
+        raise error
     log.error("Teams turn failed", exc_info=error)
     try:
         await turn_context.send_activity(GENERIC_APOLOGY)
@@ -232,7 +236,7 @@ def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> 
     """Mount POST /api/messages and register the Teams messenger (settings from the
     environment unless given). A bad setting raises pydantic's ValidationError naming it."""
     # Imported here, not at module level, so bot.app may import this package at its top.
-    from bot.app import DATABASE, DESK, MESSENGERS, WORKER
+    from bot.app import DATABASE, INBOX, MESSENGERS
 
     if TEAMS in app:
         return
@@ -248,9 +252,9 @@ def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> 
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.sdk_configuration()))
     adapter.on_turn_error = _on_turn_error
     database = app[DATABASE]
-    worker = app[WORKER]
-    bot = EvidenceDeskBot(app[DESK], ConversationStore(database), worker.kick)
-    messenger = TeamsMessenger(adapter, settings.app_id, database)
+    conversations = ConversationStore(database, PLATFORM)
+    bot = EvidenceDeskBot(app[INBOX], conversations)
+    messenger = TeamsMessenger(adapter, settings.app_id, conversations)
     runtime = TeamsRuntime(settings, adapter, bot, messenger, database)
     app[TEAMS] = runtime
     app[MESSENGERS][PLATFORM] = messenger

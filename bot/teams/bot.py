@@ -1,12 +1,16 @@
-"""The Teams bot: Bot Framework activities in, neutral messages to the desk, cards back.
+"""The Teams bot: Bot Framework activities in, neutral events to the core inbox.
 
 It translates and delegates; what to answer, which form to show and whether a submission is
-valid are all decided by `EvidenceDesk`. Per turn:
+valid are all decided by the core. Per turn:
 
 1. the conversation reference is stored (so the bot can write here later, after a restart);
-2. a redelivered activity (same id in the same conversation) is dropped;
-3. a message becomes an `IncomingMessage` (bot mention removed), a card's Action.Submit a
-   `UserAction`; the desk's reply or form goes back as an Adaptive Card within the turn.
+2. a message becomes an `IncomingMessage` (bot mention removed), a card's Action.Submit a
+   `UserAction`, and either is journalled in the core inbox under its activity id before the
+   turn ends (and so before Teams gets its 200): a redelivered activity is skipped there;
+3. answers go through the outbox like every platform's (bot/teams/messenger.py posts them):
+   a connector outage delays an answer and loses nothing. A message is answered after the
+   turn; a card submission within it, since a form shown again with its errors replaces the
+   card it came from.
 
 With resource-specific consent (`ChannelMessage.Read.Group` in the manifest) Teams delivers
 every message in a team's channels, not only those that @mention the bot. A channel message
@@ -15,21 +19,24 @@ answers only in a channel that opted in to listening mode (or relays a requester
 specialist), and otherwise nothing at all is sent. Messages from bots (itself included) and
 edits are never acted on.
 
-A form's submit that produced the form again (with errors) updates that card in place; a
-shared (non-ephemeral) reply to a form submission replaces the form too, so it cannot be sent
-twice. Anything that takes longer than a Bot Framework turn allows goes through the outbox.
+A form's submit that produced the form again (with errors) updates that card in place; once
+a form is accepted, its card is replaced by a short receipt, so it cannot be sent twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any, Final
+from uuid import uuid4
 
 from botbuilder.core import ActivityHandler, TurnContext  # type: ignore[import-untyped]
 from botbuilder.schema import ActivityTypes, ChannelAccount  # type: ignore[import-untyped]
 
+from bot.conversation_refs import ConversationStore
+from bot.inbox import InboundEvent, Inbox
 from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
+from bot.outbox import Destination
 from bot.teams.activities import (
     form_activity,
     is_channel,
@@ -39,12 +46,10 @@ from bot.teams.activities import (
     mentions_recipient,
     message_text,
     reply_activity,
-    text_activity,
     user_id_of,
 )
 from bot.teams.cards import Submission, parse_submission
-from bot.teams.conversations import ConversationStore, event_key
-from handlers.desk import EvidenceDesk
+from bot.teams.conversations import event_key
 
 log = logging.getLogger(__name__)
 
@@ -63,21 +68,19 @@ WELCOME: Final = Reply(
     intent=Intent.SMALLTALK,
 )
 
-# Activities that act (and that Teams may deliver twice); invokes need an answer every time.
-_DEDUPLICATED: Final = frozenset({ActivityTypes.message, ActivityTypes.conversation_update})
+PLATFORM: Final = "teams"
+RECEIPT: Final = Reply(
+    text="Sent. The answer follows in this conversation.", intent=Intent.SMALLTALK
+)
 
 
 class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
-    def __init__(
-        self,
-        desk: EvidenceDesk,
-        conversations: ConversationStore,
-        kick: Callable[[], None] = lambda: None,
-    ) -> None:
+    def __init__(self, inbox: Inbox, conversations: ConversationStore) -> None:
         super().__init__()
-        self._desk = desk
+        self._inbox = inbox
         self._conversations = conversations
-        self._kick = kick
+        #: Answers being worked on after their turn ended (kept so they are not collected).
+        self._answering: set[asyncio.Task[None]] = set()
 
     # ---- every turn ---------------------------------------------------------------------
 
@@ -86,9 +89,6 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
         if activity.type == ActivityTypes.message and is_from_a_bot(activity):
             return  # not even remembered: a bot is nobody the desk writes to
         await self._remember(activity)
-        if activity.type in _DEDUPLICATED and activity.id and not await self._first_time(activity):
-            log.info("Teams activity %s was already handled; ignoring the redelivery", activity.id)
-            return
         await super().on_turn(turn_context)
 
     async def _remember(self, activity: Any) -> None:
@@ -105,13 +105,10 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
             # Answering matters more than remembering: the next activity stores it again.
             log.exception("could not store the Teams conversation reference")
 
-    async def _first_time(self, activity: Any) -> bool:
-        conversation_id, _ = location_of(activity)
-        try:
-            return await self._conversations.first_time(event_key(conversation_id, activity.id))
-        except Exception:
-            log.exception("could not check Teams activity %s for redelivery", activity.id)
-            return True
+    async def drain(self) -> None:
+        """Wait for the answers still being worked on (at shutdown, and in tests)."""
+        while self._answering:
+            await asyncio.gather(*self._answering, return_exceptions=True)
 
     # ---- messages and card submissions ----------------------------------------------------
 
@@ -132,21 +129,22 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
             user_name=_user_name(activity),
             is_direct=is_personal(activity),
         )
-        if is_channel(activity) and not mentions_recipient(activity):
-            try:
-                heard = await self._desk.on_overheard(message)
-            except Exception:
-                # Never the turn's apology in reply to a post that was not addressed to the bot.
-                log.exception("could not handle an overheard Teams channel message")
-                return
-            if heard is None:
-                return  # not for the bot: say nothing, keep nothing of what was said
-            self._kick()
-            await self._show(turn_context, heard)  # a reply to the post, so in its thread
+        # A reply to a channel post goes in its reply chain: the post's id names the chain.
+        answer_in = thread_id or (activity.id if is_channel(activity) else None)
+        event = InboundEvent(
+            PLATFORM,
+            _event_id(activity),
+            Destination(PLATFORM, conversation_id, answer_in),
+            message,
+            overheard=is_channel(activity) and not mentions_recipient(activity),
+        )
+        journal_id = await self._inbox.accept(event)
+        if journal_id is None:
+            log.info("Teams activity %s was already handled; ignoring the redelivery", activity.id)
             return
-        reply = await self._desk.on_message(message)
-        self._kick()
-        await self._show(turn_context, reply)
+        task = asyncio.create_task(self._inbox.answer(journal_id, event))
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
 
     async def on_message_update_activity(self, turn_context: TurnContext) -> None:
         """An edit is not a new message: answering it would answer the same post twice, or
@@ -165,39 +163,46 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
             thread_id=thread_id,
             values=submission.values,
             form_state=submission.state,
-            event_id=event_key(conversation_id, activity.id) if activity.id else None,
+            event_id=_event_id(activity),
         )
-        outcome = await self._desk.on_action(action)
-        self._kick()
+        here = Destination(PLATFORM, conversation_id, thread_id)
+        journal_id = await self._inbox.accept(
+            InboundEvent(PLATFORM, _event_id(activity), here, action=action)
+        )
+        if journal_id is None:
+            log.info("Teams activity %s was already handled; ignoring the redelivery", activity.id)
+            return
+        outcome = await self._inbox.act(action, here, journal_id)
         card_id = activity.reply_to_id if submission.from_form else None
         if outcome.form is not None:
             await self._send(turn_context, form_activity(outcome.form), replace=card_id)
-        elif outcome.reply is not None:
-            # An ephemeral reply is for the sender only: it never overwrites a shared card.
-            await self._show(
-                turn_context, outcome.reply, replace=None if outcome.reply.ephemeral else card_id
-            )
+            return
+        if outcome.queued and card_id:
+            # The form was accepted: its card becomes a receipt, so it cannot be sent twice.
+            await self._send(turn_context, reply_activity(RECEIPT), replace=card_id)
+        if outcome.reply is not None:  # for the person who acted only
+            await self._inbox.tell(outcome.reply, here, action.user_id)
 
     # ---- conversation updates -------------------------------------------------------------
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
     ) -> None:
-        recipient = turn_context.activity.recipient
+        activity = turn_context.activity
+        recipient = activity.recipient
         bot_id = recipient.id if recipient is not None else None
-        if bot_id and any(member.id == bot_id for member in members_added or []):
-            await self._send(turn_context, reply_activity(WELCOME))
+        if not (bot_id and any(member.id == bot_id for member in members_added or [])):
+            return
+        conversation_id, thread_id = location_of(activity)
+        event = InboundEvent(
+            PLATFORM, _event_id(activity), Destination(PLATFORM, conversation_id, thread_id),
+            greeting=WELCOME,
+        )  # fmt: skip
+        journal_id = await self._inbox.accept(event)
+        if journal_id is not None:
+            await self._inbox.answer(journal_id, event)
 
-    # ---- sending --------------------------------------------------------------------------
-
-    async def _show(
-        self, turn_context: TurnContext, reply: Reply, replace: str | None = None
-    ) -> None:
-        if reply.warning:
-            await self._send(turn_context, text_activity(_warning_text(turn_context, reply)))
-        await self._send(turn_context, reply_activity(reply), replace=replace)
-        if reply.form is not None:
-            await self._send(turn_context, form_activity(reply.form))
+    # ---- sending within the turn (a card replaced in place) --------------------------------
 
     async def _send(
         self, turn_context: TurnContext, activity: Any, replace: str | None = None
@@ -215,16 +220,13 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
         await turn_context.send_activity(activity)
 
 
+def _event_id(activity: Any) -> str:
+    """The activity's key in the inbox; an activity without an id (only the Emulator sends
+    them) cannot be recognised again, so it gets a key of its own."""
+    conversation_id, _ = location_of(activity)
+    return event_key(conversation_id, str(activity.id) if activity.id else f"no-id:{uuid4().hex}")
+
+
 def _user_name(activity: Any) -> str | None:
     sender = activity.from_property
     return str(sender.name) if sender is not None and sender.name else None
-
-
-def _warning_text(turn_context: TurnContext, reply: Reply) -> str:
-    """Teams has no private replies in a channel or group chat: there the warning is its own
-    message, before the answer, saying who it is for."""
-    warning = str(reply.warning)
-    if is_personal(turn_context.activity):
-        return warning
-    name = _user_name(turn_context.activity) or "the sender"
-    return f"{warning} (For {name}: Teams cannot show this privately in a channel or group chat.)"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
@@ -28,11 +29,11 @@ from botbuilder.schema import ConversationReference  # type: ignore[import-untyp
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from urllib3.util.retry import Retry
 
-from bot.db.session import Database
+from bot.conversation_refs import ConversationStore
 from bot.messages import Reply
 from bot.outbox import DeliveryError, Destination
 from bot.teams.activities import reply_activity
-from bot.teams.conversations import ConversationStore, join_thread, split_thread
+from bot.teams.conversations import join_thread, split_thread
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,13 @@ MAX_RETRY_AFTER: Final = 86_400.0  # a day: a larger (or absurd) Retry-After is 
 
 
 class TeamsMessenger:
-    def __init__(self, adapter: Any, app_id: str, db: Database) -> None:
+    def __init__(self, adapter: Any, app_id: str, conversations: ConversationStore) -> None:
         self._adapter = adapter
         self._app_id = app_id
-        self._conversations = ConversationStore(db)
+        self._conversations = conversations
 
     async def post(self, destination: Destination, reply: Reply) -> str:
-        reference = await self._reference(destination)
+        reference, reply = await self._private_or_shared(destination, reply)
         activity = reply_activity(reply)
 
         async def send(turn_context: TurnContext) -> Any:
@@ -68,8 +69,29 @@ class TeamsMessenger:
 
         await self._run(reference, send)
 
+    async def _private_or_shared(self, destination: Destination, reply: Reply) -> tuple[Any, Reply]:
+        """Teams has no message only one person in a channel or group chat can see: one meant
+        for one person (`visible_to`) goes to their one-to-one chat with the bot. If they have
+        never chatted with the bot there is no way to reach them privately, and it goes to the
+        conversation, saying who it is for, rather than not at all."""
+        if destination.visible_to:
+            stored = await self._conversations.reference_for(
+                split_thread(destination.channel_id)[0]
+            )
+            if stored is not None and _conversation_kind(stored) in ("personal", ""):
+                return ConversationReference().deserialize(stored), reply
+            personal = await self._conversations.personal_reference_for(destination.visible_to)
+            if personal is not None:
+                return ConversationReference().deserialize(personal), reply
+            reply = replace(
+                reply,
+                text=f"{reply.text}\n\n(For the person who just wrote: Teams cannot show this "
+                "to you alone here. Chat with me directly for private answers.)",
+            )
+        return await self._reference(destination), reply
+
     async def _reference(self, destination: Destination) -> Any:
-        stored = await self._conversations.reference_for(destination.channel_id)
+        stored = await self._conversations.reference_for(split_thread(destination.channel_id)[0])
         conversation_id: str | None = None
         if stored is not None:
             thread_id = destination.thread_id or split_thread(destination.channel_id)[1]
@@ -193,3 +215,10 @@ def delivery_error(exc: Exception) -> Exception:
             f"could not reach the Bot Framework connector: {exc.__class__.__name__}"
         )
     return exc
+
+
+def _conversation_kind(reference: dict[str, Any]) -> str | None:
+    conversation = reference.get("conversation")
+    return (
+        str(conversation.get("conversationType") or "") if isinstance(conversation, dict) else None
+    )

@@ -14,18 +14,22 @@ the server sets, so nobody can speak as someone else.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from datetime import datetime
 from typing import Any, Final
+from uuid import uuid4
 
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from bot.app import DESK, WORKER
+from bot.app import DESK, INBOX
+from bot.inbox import InboundEvent
 from bot.messages import IncomingMessage, Platform, Reply, UserAction
+from bot.outbox import Destination
 from bot.web.keys import WEB_MESSENGER, WEB_SETTINGS
-from bot.web.messenger import StoredMessage
+from bot.web.messenger import StoredMessage, WebMessenger
 from bot.web.pages import render
 from bot.web.render import form_html, reply_html
 
@@ -34,6 +38,8 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _ACTION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _REPLY = TypeAdapter(Reply)
 MAX_VALUE = 10_000
+#: How long a message's POST waits for its answer to be delivered before leaving it to polling.
+DELIVERY_WAIT_SECONDS: Final = 2.0
 
 
 def _bad(message: str) -> web.HTTPBadRequest:
@@ -131,21 +137,54 @@ async def chat_page(request: web.Request) -> web.Response:
 
 
 async def post_message(request: web.Request) -> web.Response:
+    """Journal the message in the core inbox and answer it before responding (the page has no
+    retry of its own to wait for). The answer reaches the page the way every answer reaches
+    every platform, through the outbox (the web messenger stores it and the page polls for
+    it); a message sent twice under one `message_id` is answered once."""
     body = await _json(request)
     user = _user(request, body.get("user"))
     text = _text(body.get("text"), "text", 100_000)  # the core refuses over-long text itself
+    conversation = _conversation(request, body)
+    thread = _thread(request, body, user)
+    message_id = _identifier(body.get("message_id"), "message_id", optional=True)
     message = IncomingMessage(
         Platform.WEB,
         user,
         text,
-        conversation_id=_conversation(request, body),
-        thread_id=_thread(request, body, user),
+        conversation_id=conversation,
+        thread_id=thread,
+        message_id=message_id,
         user_name=_text(body.get("user_name"), "user_name", 200) or None,
         is_direct=True,
     )
-    reply = await request.app[DESK].on_message(message)
-    request.app[WORKER].kick()
-    return web.json_response({"replies": [reply_json(reply)]})
+    inbox, messenger = request.app[INBOX], request.app[WEB_MESSENGER]
+    event = InboundEvent(
+        "web",
+        f"{conversation}|{user}|{message_id or uuid4().hex}",
+        Destination("web", conversation, thread),
+        message,
+    )
+    seen = await messenger.latest_id(conversation, thread)
+    journal_id = await inbox.accept(event)
+    if journal_id is None:  # sent twice: answered the first time
+        return web.json_response({"queued": False, "replies": []})
+    await inbox.answer(journal_id, event)
+    delivered = await _delivered_after(messenger, conversation, thread, seen)
+    return web.json_response({"queued": True, "replies": [message_json(m) for m in delivered]})
+
+
+async def _delivered_after(
+    messenger: WebMessenger, conversation: str, thread: str | None, seen: int
+) -> list[StoredMessage]:
+    """The answer, once the outbox worker (woken by the commit) has delivered it: usually
+    within milliseconds. If it takes longer, the page's polling picks it up instead."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DELIVERY_WAIT_SECONDS
+    while True:
+        found = await messenger.messages(conversation, thread=thread, after=seen)
+        if found or loop.time() >= deadline:
+            return found
+        await asyncio.sleep(0.02)
 
 
 async def post_action(request: web.Request) -> web.Response:
@@ -175,11 +214,15 @@ async def post_action(request: web.Request) -> web.Response:
             f"web:{_identifier(submission, 'submission_id')}" if submission is not None else None
         ),
     )
-    outcome = await request.app[DESK].on_action(action)
-    request.app[WORKER].kick()
+    # A shared reply (a request's confirmation) goes through the outbox with the change it
+    # reports; only what is for this person alone (a form again, a note) comes back here.
+    outcome = await request.app[INBOX].act(
+        action, Destination("web", action.channel_id, action.thread_id)
+    )
     return web.json_response(
         {
             "reply": reply_json(outcome.reply) if outcome.reply else None,
+            "queued": outcome.queued,
             "form": {"html": str(form_html(outcome.form)), "form_id": outcome.form.form_id}
             if outcome.form
             else None,

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import TypeAdapter
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import WebMessage
 from bot.db.session import Database
@@ -38,19 +39,44 @@ class WebMessenger:
         self._clock = clock
 
     async def post(self, destination: Destination, reply: Reply) -> str:
+        return await self.post_tagged(destination, reply, None)
+
+    async def post_tagged(
+        self, destination: Destination, reply: Reply, outbox_id: int | None
+    ) -> str:
+        """Store the message under the outbox row it is delivered for (see `find_tagged`)."""
         now = self._clock()
-        async with self._db.transaction() as session:
-            row = WebMessage(
-                conversation=destination.channel_id,
-                thread=destination.thread_id,
-                payload=_REPLY.dump_json(reply).decode(),
-                revision=1,
-                at=now,
-                updated_at=now,
+        try:
+            async with self._db.transaction() as session:
+                row = WebMessage(
+                    conversation=destination.channel_id,
+                    thread=destination.thread_id,
+                    outbox_id=outbox_id,
+                    payload=_REPLY.dump_json(reply).decode(),
+                    revision=1,
+                    at=now,
+                    updated_at=now,
+                )
+                session.add(row)
+                await session.flush()
+                return str(row.id)
+        except IntegrityError:
+            # Delivered already by an attempt whose outcome was lost: that is the message.
+            found = await self.find_tagged(destination, outbox_id or 0, now)
+            if found is None:
+                raise
+            return found
+
+    async def find_tagged(
+        self, destination: Destination, outbox_id: int, since: datetime
+    ) -> str | None:
+        """The message stored for this outbox row, if an earlier attempt stored it (the
+        process died before the row was marked sent)."""
+        async with self._db.read() as session:
+            found = await session.scalar(
+                select(WebMessage.id).where(WebMessage.outbox_id == outbox_id)
             )
-            session.add(row)
-            await session.flush()
-            return str(row.id)
+        return None if found is None else str(found)
 
     async def update(self, destination: Destination, message_id: str, reply: Reply) -> None:
         try:
@@ -69,6 +95,14 @@ class WebMessenger:
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise DeliveryError(f"web message {key} does not exist", permanent=True)
+
+    async def latest_id(self, conversation: str, thread: str | None = None) -> int:
+        """The newest message's id in a conversation (or thread), 0 if there is none."""
+        query = select(func.max(WebMessage.id)).where(WebMessage.conversation == conversation)
+        if thread is not None:
+            query = query.where(WebMessage.thread == thread)
+        async with self._db.read() as session:
+            return int(await session.scalar(query) or 0)
 
     async def messages(
         self,

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 
 from bot.config import Settings
-from bot.db.models import ProcessedEvent
+from bot.db.models import InboundEvent
 from bot.db.session import Database
 from bot.db.url import normalize_database_url
 
@@ -51,13 +51,17 @@ def test_unsupported_database_is_refused_naming_only_the_scheme() -> None:
         Settings(database_url="mysql://user@db/x")
 
 
+def journalled(at: datetime) -> InboundEvent:
+    return InboundEvent(platform="slack", event_id="Ev1", payload="{}", received_at=at, attempts=1)
+
+
 async def test_timestamps_come_back_timezone_aware_in_utc(database: Database) -> None:
     london_summer = timezone(timedelta(hours=1))
     at = datetime(2026, 6, 1, 10, 30, tzinfo=london_summer)
     async with database.transaction() as session:
-        session.add(ProcessedEvent(platform="slack", event_id="Ev1", received_at=at))
+        session.add(journalled(at))
     async with database.transaction() as session:
-        stored = await session.scalar(select(ProcessedEvent.received_at))
+        stored = await session.scalar(select(InboundEvent.received_at))
     assert stored == at
     assert stored is not None and stored.utcoffset() == timedelta(0)
 
@@ -65,9 +69,7 @@ async def test_timestamps_come_back_timezone_aware_in_utc(database: Database) ->
 async def test_naive_timestamps_are_refused(database: Database) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
         async with database.transaction() as session:
-            session.add(
-                ProcessedEvent(platform="slack", event_id="Ev1", received_at=datetime(2026, 6, 1))
-            )
+            session.add(journalled(datetime(2026, 6, 1)))
 
 
 async def test_sqlite_connections_enforce_foreign_keys_and_use_wal(database: Database) -> None:

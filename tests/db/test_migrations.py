@@ -22,7 +22,6 @@ EXPECTED_TABLES = {
     "ticket_impacts",
     "escalations",
     "conversation_refs",
-    "processed_events",
     "faq_feedback",
     "unanswered_questions",
     "outbox",

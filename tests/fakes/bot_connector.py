@@ -58,6 +58,7 @@ class FakeBotConnector:
     server: TestServer | None = None
     _failures: list[tuple[int, float | None]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _down: int | None = None
 
     @property
     def url(self) -> str:
@@ -80,6 +81,20 @@ class FakeBotConnector:
     def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
         self._failures.extend([(status, retry_after)] * times)
 
+    def go_down(self, status: int = 503) -> None:
+        """An outage: every call answers `status` until `come_back`."""
+        self._down = status
+
+    def come_back(self) -> None:
+        self._down = None
+
+    def answered_per_conversation(self) -> dict[str, int]:
+        """How many messages each conversation received (posts accepted, not updates)."""
+        counts: dict[str, int] = {}
+        for call in self.posts:
+            counts[call.conversation_id] = counts.get(call.conversation_id, 0) + 1
+        return counts
+
     async def start(self) -> None:
         app = web.Application()
         base = "/v3/conversations/{conversation_id}/activities"
@@ -97,8 +112,11 @@ class FakeBotConnector:
         body = await request.json()
         conversation_id = request.match_info["conversation_id"]
         activity_id = request.match_info.get("activity_id")
-        if self._failures:
-            status, retry_after = self._failures.pop(0)
+        failure = self._failures.pop(0) if self._failures else None
+        if failure is None and self._down is not None:
+            failure = (self._down, None)
+        if failure is not None:
+            status, retry_after = failure
             self.calls.append(
                 ConnectorCall(request.method, conversation_id, activity_id, body, status)
             )

@@ -113,13 +113,17 @@
       this.addYou(text);
       this.say("Sending…");
       try {
-        const data = await call("POST", "/chat/api/message", this.payload({ text: text }));
-        data.replies.forEach((reply) => this.addBot(reply.html));
+        // The id makes a resend after a dropped connection safe: it is answered once.
+        const data = await call("POST", "/chat/api/message", this.payload({ text: text, message_id: randomId("m") }));
+        data.replies.forEach((message) => {
+          this.after = Math.max(this.after, message.id);
+          this.showMessage(message);
+        });
         this.say("");
       } catch (error) {
         this.say("Sorry, your message could not be sent. Please try again.");
       }
-      this.poll();
+      this.pollSoon();
     }
 
     async onClick(event) {
@@ -148,6 +152,7 @@
         }
         if (data.reply) this.addBot(data.reply.html);
         if (data.form) this.addForm(data.form.html);
+        if (data.queued) this.pollSoon();
         this.say("");
       } catch (error) {
         control.disabled = false;
@@ -203,6 +208,7 @@
           item.remove();
         }
         if (data.reply) this.addBot(data.reply.html);
+        if (data.queued) this.pollSoon();
         this.say("");
       } catch (error) {
         if (submit) submit.disabled = false;
@@ -230,6 +236,12 @@
       const parent = message.thread ? this.log.querySelector('[data-message-id="' + message.thread + '"] > .ed-thread') : null;
       (parent || this.log).appendChild(li);
       return true;
+    }
+
+    /** An answer arrives through the outbox, usually within milliseconds of the response. */
+    pollSoon() {
+      this.poll();
+      window.setTimeout(() => this.poll(), 250);
     }
 
     async poll() {

@@ -1,0 +1,205 @@
+"""The one way in: every platform's events are journalled, answered once, and their replies
+queued in the transaction that marks them done.
+
+Slack over HTTP, Slack over Socket Mode, Teams and the web chat all call this the same way,
+after they have checked the request is authentic and translated it into a neutral
+`InboundEvent`:
+
+1. `accept` journals the event under (platform, event id) *before* the adapter acknowledges
+   it, and says whether it is new. A redelivery (Slack's retry, the Bot Framework sending an
+   activity again, a double-clicked web form) is acknowledged and skipped. If the journal
+   cannot be written the adapter must refuse the event (503), so the platform sends it again.
+2. `answer` runs the desk in one unit of work (bot/db/session.py): whatever the desk changes
+   (a ticket, a relay to a specialist), the replies and notifications it queues in the outbox
+   and the event marked done commit together or not at all. The outbox worker is woken by the
+   commit itself.
+3. A process that dies between 1 and 2 leaves the event journalled and unfinished; after its
+   lease a live process replays it from the journal (`replay_stale`), through the same
+   `answer`. The journal holds the neutral event, so replay needs nothing of the platform.
+
+A bug while answering is logged with its trace and the person gets the generic apology
+(queued like any answer), so the event is finished and not retried for ever. If even that
+cannot be written (the database went away), the event stays in the journal and is replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from bot.backpressure import AnswerGate
+from bot.db.session import Database
+from bot.inbound import AlreadyFinished, InboundJournal
+from bot.messages import IncomingMessage, Intent, Reply, UserAction
+from bot.outbox import Destination, Outbox
+from handlers.desk import GENERIC_APOLOGY, EvidenceDesk
+from handlers.requests import Outcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """A platform event once translated: what was said (or pressed) and where answers go.
+
+    `reply_to` is where a shared answer goes (the thread the question was asked in); a
+    private one (a warning about patient details, an answer only the sender should see) goes
+    to the same place made `visible_to` the sender. `overheard`: a channel message not
+    addressed to the bot (listening mode, or a requester answering a specialist)."""
+
+    platform: str
+    event_id: str
+    reply_to: Destination
+    message: IncomingMessage | None = None
+    action: UserAction | None = None
+    overheard: bool = False
+    #: A fixed reply the platform calls for (Teams' welcome when the bot is added).
+    greeting: Reply | None = None
+
+    @property
+    def sender(self) -> str:
+        if self.message is not None:
+            return self.message.user_id
+        return self.action.user_id if self.action is not None else ""
+
+
+_EVENT: TypeAdapter[InboundEvent] = TypeAdapter(InboundEvent)
+
+
+def deliveries(reply: Reply, reply_to: Destination, sender: str) -> list[tuple[Destination, Reply]]:
+    """Where each part of a reply goes: the warning and an ephemeral reply to the sender
+    alone, the rest to everyone in the conversation."""
+    private = replace(reply_to, visible_to=sender or None)
+    out: list[tuple[Destination, Reply]] = []
+    if reply.warning:
+        out.append(
+            (
+                private,
+                Reply(
+                    text=f"\u26a0\ufe0f {reply.warning}", intent=Intent.SMALLTALK, ephemeral=True
+                ),
+            )
+        )
+    shared = replace(reply, warning=None)
+    out.append((private if reply.ephemeral else reply_to, shared))
+    return out
+
+
+class Inbox:
+    """Journal, de-duplicate, answer in one transaction, replay: for every platform."""
+
+    def __init__(
+        self,
+        db: Database,
+        journal: InboundJournal,
+        outbox: Outbox,
+        desk: EvidenceDesk,
+        gate: AnswerGate,
+    ) -> None:
+        self._db = db
+        self.journal = journal
+        self._outbox = outbox
+        self._desk = desk
+        self.gate = gate
+
+    async def accept(self, event: InboundEvent) -> int | None:
+        """Journal the event; its journal id, or None when this event id was seen before.
+        Raises what the database raised: the adapter must then refuse the event (503)."""
+        payload: dict[str, Any] = _EVENT.dump_python(event, mode="json")
+        return await self.journal.record(event.platform, event.event_id, payload)
+
+    async def answer(self, journal_id: int, event: InboundEvent) -> None:
+        """Answer a journalled message: the desk's work, its replies and the event marked
+        done in one transaction (see the module docstring for failures)."""
+        async with self.gate.answering():
+            try:
+                await self._answer(journal_id, event)
+            except AlreadyFinished:
+                log.info("inbound event %s was finished elsewhere; not answered again", journal_id)
+            except Exception:
+                log.exception("answering inbound event %s failed", journal_id)
+                await self._apologise(journal_id, event)
+
+    async def _answer(self, journal_id: int, event: InboundEvent) -> None:
+        async with self._db.unit_of_work() as session:
+            reply, target = await self._reply(event)
+            if reply is not None:
+                for destination, part in deliveries(reply, target, event.sender):
+                    self._outbox.add(session, destination, part)
+            await self.journal.finish_in(session, journal_id)
+
+    async def _reply(self, event: InboundEvent) -> tuple[Reply | None, Destination]:
+        if event.message is not None:
+            if event.overheard:
+                return await self._desk.on_overheard(event.message), event.reply_to
+            return await self._desk.on_message(event.message), event.reply_to
+        if event.action is not None:
+            # A click replayed after a crash: a form can no longer be shown, a reply can.
+            outcome = await self._desk.on_action(event.action)
+            return outcome.reply, outcome.reply_to or event.reply_to
+        return event.greeting, event.reply_to
+
+    async def _apologise(self, journal_id: int, event: InboundEvent) -> None:
+        if event.overheard:  # never an apology for a post that was not addressed to the bot
+            await self._finish_quietly(journal_id)
+            return
+        apology = Reply(text=GENERIC_APOLOGY, intent=Intent.UNKNOWN)
+        try:
+            async with self._db.unit_of_work() as session:
+                self._outbox.add(session, event.reply_to, apology)
+                await self.journal.finish_in(session, journal_id)
+        except AlreadyFinished:
+            pass
+        except Exception:
+            # The database is gone too: the event stays journalled and is replayed later.
+            log.exception("could not finish inbound event %s; it will be replayed", journal_id)
+
+    async def _finish_quietly(self, journal_id: int) -> None:
+        try:
+            await self.journal.finish(journal_id)
+        except Exception:
+            log.exception("could not finish inbound event %s; it will be replayed", journal_id)
+
+    async def act(
+        self, action: UserAction, reply_to: Destination | None, journal_id: int | None = None
+    ) -> Outcome:
+        """Do what a button or form means, in one unit of work. A shared reply (a ticket's
+        confirmation in the requester's thread) is queued with the state change when
+        `reply_to` is given, and left out of the returned outcome; what is returned is only
+        for the person who acted (a form again, a private note), shown by the adapter at once.
+        With `journal_id` (the click was journalled, as Teams' are) it is marked done in the
+        same transaction."""
+        async with self.gate.answering(), self._db.unit_of_work() as session:
+            outcome = await self._desk.on_action(action)
+            reply, target = outcome.reply, outcome.reply_to or reply_to
+            if target is not None and reply is not None and not reply.ephemeral:
+                for destination, part in deliveries(reply, target, action.user_id):
+                    self._outbox.add(session, destination, part)
+                outcome = replace(outcome, reply=None, queued=True)
+            if journal_id is not None:
+                await self.journal.finish_in(session, journal_id)
+            return outcome
+
+    async def tell(self, reply: Reply, reply_to: Destination, sender: str) -> None:
+        """Queue a reply that changes nothing else (an answer to a slash command that has no
+        response URL): through the outbox, so an outage delays it and loses nothing."""
+        async with self._db.transaction() as session:
+            for destination, part in deliveries(reply, reply_to, sender):
+                self._outbox.add(session, destination, part)
+
+    async def replay_stale(self) -> int:
+        """Answer the events a dead process acknowledged but never finished."""
+        replayed = 0
+        for journal_id, _platform, payload in await self.journal.claim_stale():
+            try:
+                event = _EVENT.validate_python(payload)
+            except ValueError:
+                log.warning("inbound event %s is not a journalled event; dropped", journal_id)
+                await self._finish_quietly(journal_id)
+                continue
+            await self.answer(journal_id, event)
+            replayed += 1
+        return replayed

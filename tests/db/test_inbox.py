@@ -1,0 +1,220 @@
+"""The core inbox and the unit of work, on SQLite and PostgreSQL: an event is answered once,
+and a state change is never committed without the messages it causes (or the reverse).
+
+A crash at the worst moment is made real at the database's wire: a SQLAlchemy
+`before_cursor_execute` hook raises when the statement that writes the outbox is about to be
+sent, exactly as a process dying there would leave the transaction uncommitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from bot.backpressure import AnswerGate
+from bot.config import Settings
+from bot.db.models import InboundEvent as JournalRow
+from bot.db.models import OutboxMessage, Ticket
+from bot.db.session import Database
+from bot.feedback import FeedbackStore
+from bot.inbound import InboundJournal
+from bot.inbox import InboundEvent, Inbox
+from bot.messages import IncomingMessage, Platform, UserAction
+from bot.outbox import Destination, Outbox
+from bot.privacy import PrivacyScanner
+from bot.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.tickets.service import TicketService
+from handlers.desk import GENERIC_APOLOGY, EvidenceDesk
+from handlers.requests import CLAIM, RequestDesk
+from handlers.router import Router
+from knowledge import SHIPPED_KB_DIR
+from knowledge.store import KnowledgeStore
+from tests.db.conftest import DRAFT, FakeClock
+
+WARD, THREAD, QUEUE = "C_WARD", "1700000000.000100", "C_LIBRARY"
+
+
+class CrashBeforeOutboxWrite(Exception):
+    """Stands for the process dying just before the outbox row reaches the database."""
+
+
+@contextmanager
+def crash_when_the_outbox_is_written(database: Database) -> Iterator[None]:
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            raise CrashBeforeOutboxWrite(statement[:40])
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+async def world(database: Database, clock: FakeClock) -> dict[str, Any]:
+    scanner = PrivacyScanner()
+    routing = RoutingService(database, clock)
+    specialist = await routing.add_specialist(
+        NewSpecialist("Sam Librarian", identities=(Identity("slack", "U_SPEC"),))
+    )
+    route = await routing.add_route(
+        "slack", WARD, "Elderly care", notify_platform="slack", notify_channel_id=QUEUE
+    )
+    await routing.link(route.id, specialist.id)
+    tickets = TicketService(database, scanner, clock)
+    outbox = Outbox(database, clock)
+    desk = EvidenceDesk(
+        router=Router(KnowledgeStore.from_directory(SHIPPED_KB_DIR), Settings(kb_dir=SHIPPED_KB_DIR)),
+        requests=RequestDesk(tickets, routing, outbox, scanner, clock=clock),
+        feedback=FeedbackStore(database, scanner, "salt", clock),
+        db=database,
+    )  # fmt: skip
+    journal = InboundJournal(database, scanner, clock, lease=timedelta(seconds=60))
+    inbox = Inbox(database, journal, outbox, desk, AnswerGate(4))
+    return {"inbox": inbox, "tickets": tickets, "clock": clock, "outbox": outbox}
+
+
+def question(event_id: str, text: str = "forgot my athens password") -> InboundEvent:
+    message = IncomingMessage(Platform.SLACK, "U_REQ", text, conversation_id=WARD, thread_id=THREAD)
+    return InboundEvent("slack", event_id, Destination("slack", WARD, THREAD), message)
+
+
+async def outbox_rows(database: Database) -> list[OutboxMessage]:
+    async with database.read() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def unfinished(database: Database) -> int:
+    async with database.read() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(JournalRow).where(JournalRow.done_at.is_(None))
+        )
+    return int(count or 0)
+
+
+async def test_a_message_is_answered_into_its_thread_and_marked_done(
+    database: Database, world: dict[str, Any]
+) -> None:
+    inbox: Inbox = world["inbox"]
+    journal_id = await inbox.accept(question("Ev1"))
+    assert journal_id is not None
+    await inbox.answer(journal_id, question("Ev1"))
+    (row,) = await outbox_rows(database)
+    assert (row.platform, row.channel_id, row.thread_id) == ("slack", WARD, THREAD)
+    assert "OpenAthens" in row.payload
+    assert await unfinished(database) == 0
+
+
+async def test_a_redelivered_event_is_not_accepted_twice(world: dict[str, Any]) -> None:
+    inbox: Inbox = world["inbox"]
+    assert await inbox.accept(question("Ev2")) is not None
+    assert await inbox.accept(question("Ev2")) is None
+
+
+async def test_an_unfinished_event_of_a_dead_process_is_replayed_once_from_the_journal(
+    database: Database, world: dict[str, Any]
+) -> None:
+    inbox: Inbox = world["inbox"]
+    assert await inbox.accept(question("Ev4")) is not None  # ... and then the process died
+    world["clock"].advance(seconds=61)  # its lease ran out
+    assert await inbox.replay_stale() == 1
+    assert await inbox.replay_stale() == 0
+    (row,) = await outbox_rows(database)
+    assert row.thread_id == THREAD and "OpenAthens" in row.payload
+    assert await unfinished(database) == 0
+
+
+async def test_an_answer_that_fails_in_the_database_is_neither_queued_nor_finished(
+    database: Database, world: dict[str, Any]
+) -> None:
+    inbox: Inbox = world["inbox"]
+    journal_id = await inbox.accept(question("Ev5"))
+    assert journal_id is not None
+    with crash_when_the_outbox_is_written(database):
+        await inbox.answer(journal_id, question("Ev5"))  # answer and apology both fail
+    assert await outbox_rows(database) == []
+    assert await unfinished(database) == 1  # so it is replayed, not lost
+    world["clock"].advance(seconds=61)
+    assert await inbox.replay_stale() == 1
+    assert len(await outbox_rows(database)) == 1
+
+
+async def test_a_bug_while_answering_gets_the_apology_and_finishes_the_event(
+    database: Database, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox: Inbox = world["inbox"]
+
+    async def broken(message: IncomingMessage) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(inbox._desk, "on_message", broken)
+    journal_id = await inbox.accept(question("Ev6"))
+    assert journal_id is not None
+    await inbox.answer(journal_id, question("Ev6"))
+    (row,) = await outbox_rows(database)
+    assert GENERIC_APOLOGY[:40] in row.payload
+    assert await unfinished(database) == 0
+
+
+async def test_a_claim_whose_notifications_cannot_be_written_is_not_committed(
+    database: Database, world: dict[str, Any]
+) -> None:
+    ticket = await world["tickets"].create(DRAFT)
+    claim = UserAction(Platform.SLACK, "U_SPEC", CLAIM, value=ticket.reference)
+    with crash_when_the_outbox_is_written(database):
+        await world["inbox"].act(claim, Destination("slack", QUEUE))
+    async with database.read() as session:
+        status = await session.scalar(select(Ticket.status).where(Ticket.id == ticket.id))
+    assert status == "new"  # the claim went with its card update and the requester's message
+    assert await outbox_rows(database) == []
+
+
+async def test_a_claim_commits_with_its_card_update_and_the_requesters_message(
+    database: Database, world: dict[str, Any]
+) -> None:
+    ticket = await world["tickets"].create(DRAFT)
+    claim = UserAction(Platform.SLACK, "U_SPEC", CLAIM, value=ticket.reference)
+    outcome = await world["inbox"].act(claim, Destination("slack", QUEUE))
+    assert outcome.reply is not None and outcome.reply.ephemeral  # "You have claimed ..."
+    rows = await outbox_rows(database)
+    assert [r.card_key is not None for r in rows] == [True, False]
+    assert "picked up your request" in rows[1].payload
+    async with database.read() as session:
+        status = await session.scalar(select(Ticket.status).where(Ticket.id == ticket.id))
+    assert status == "claimed"
+
+
+async def test_nested_transactions_join_the_unit_of_work_and_roll_back_alone(
+    database: Database,
+) -> None:
+    async with database.unit_of_work():
+        async with database.transaction() as session:
+            session.add(JournalRow(platform="t", event_id="kept", payload="{}",
+                                   received_at=FakeClock().now, attempts=1))  # fmt: skip
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as session:
+                session.add(JournalRow(platform="t", event_id="undone", payload="{}",
+                                       received_at=FakeClock().now, attempts=1))  # fmt: skip
+                await session.flush()
+                raise RuntimeError("this part fails")
+    async with database.read() as session:
+        ids = set(await session.scalars(select(JournalRow.event_id)))
+    assert ids == {"kept"}
+
+
+async def test_nothing_of_a_unit_of_work_is_committed_when_it_fails(database: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with database.unit_of_work():
+            async with database.transaction() as session:
+                session.add(JournalRow(platform="t", event_id="gone", payload="{}",
+                                       received_at=FakeClock().now, attempts=1))  # fmt: skip
+            raise RuntimeError("the work failed after a part of it was done")
+    async with database.read() as session:
+        assert await session.scalar(select(func.count()).select_from(JournalRow)) == 0
