@@ -50,10 +50,10 @@ MAX_ANSWER_WORDS = 80
 #: The key in site.yaml that holds the signposting search links (a list, not a placeholder).
 SEARCH_LINKS_KEY = "search_links"
 #: Values shipped in the example site.yaml that a library must replace before going live:
-#: reserved example domains, and the made-up phone number. Only that exact number is matched,
-#: because 01234 is also a real dialling code (Bedford).
+#: reserved example domains, the made-up phone number and the "Example ..." names. Only that
+#: exact number is matched, because 01234 is also a real dialling code (Bedford).
 EXAMPLE_VALUE = re.compile(
-    r"(?:^|[@./\s])example\.(?:nhs\.uk|org|com|net)\b|\b01234\s*567\s*890\b", re.IGNORECASE
+    r"(?i:(?:^|[@./\s])example\.(?:nhs\.uk|org|com|net)\b)|\b01234\s*567\s*890\b|\bExample\b"
 )
 _WORD = re.compile(r"\S*[A-Za-z0-9]\S*")
 _DOUBLED_THE = re.compile(r"\bthe\s+(?:\*\*)?the\b", re.IGNORECASE)

@@ -130,6 +130,14 @@ async def test_files_round_trip_through_the_database(versions: KbVersions, tmp_p
     assert again.build(TODAY)[0] is not None
 
 
+def test_a_stored_version_keeps_the_search_links_and_site_warnings_of_its_site_yaml() -> None:
+    kb, problems = KbContent.from_directory(SHIPPED_KB_DIR).build(TODAY)
+    assert kb is not None
+    from_folder = KnowledgeStore.from_directory(SHIPPED_KB_DIR).current.kb
+    assert kb.search_links == from_folder.search_links != ()
+    assert any("still has the example value" in p.message for p in problems)
+
+
 async def test_the_editor_round_trip_keeps_every_shipped_entry_the_same(
     versions: KbVersions,
 ) -> None:

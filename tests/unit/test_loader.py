@@ -232,6 +232,18 @@ def test_example_phone_number_left_in_site_profile_is_a_warning(kb_folder: KbFol
     assert "'library_phone' still has the example value" in warning.message
 
 
+def test_example_name_left_in_site_profile_is_a_warning(kb_folder: KbFolder) -> None:
+    kb_folder.write("site.yaml", SITE_YAML.replace("Test Library", "Example Trust Library"))
+    (warning,) = warnings_of(kb_folder)
+    assert warning.line == 1
+    assert "'library_name' still has the example value" in warning.message
+
+
+def test_for_example_in_a_site_value_is_not_an_example_value(kb_folder: KbFolder) -> None:
+    kb_folder.write("site.yaml", SITE_YAML.replace("9 to 5", "9 to 5 (for example, on weekdays)"))
+    assert warnings_of(kb_folder) == []
+
+
 def test_example_search_link_address_is_a_warning(kb_folder: KbFolder) -> None:
     links = "search_links:\n  - name: Hub\n    url: https://hub.example.nhs.uk/s?q={topic}\n"
     kb_folder.write("site.yaml", SITE_YAML + links)
