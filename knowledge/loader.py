@@ -328,42 +328,51 @@ def parse_site(data: Any, name: str, problems: list[Problem]) -> dict[str, str]:
     return values
 
 
-def parse_search_links(data: Any, name: str, problems: list[Problem]) -> tuple[SearchLink, ...]:
+def parse_search_links(
+    data: Any, name: str, problems: list[Problem], text: str = ""
+) -> tuple[SearchLink, ...]:
     """The places offered to a requester while they wait, each a name and a URL template.
 
     A template must be a well-formed https URL with `{topic}` in it and no spaces or
-    parentheses, so the filled link survives every platform's Markdown.
+    parentheses, and a name must have no brackets or '|', so the filled link survives every
+    platform's link markup.
     """
     if not isinstance(data, dict) or data.get(SEARCH_LINKS_KEY) is None:
         return ()
+    line = _site_key_line(text, SEARCH_LINKS_KEY)
     raw = data[SEARCH_LINKS_KEY]
     if not isinstance(raw, list):
-        problems.append(Problem(name, 1, f"'{SEARCH_LINKS_KEY}' must be a list of name and url"))
+        problems.append(Problem(name, line, f"'{SEARCH_LINKS_KEY}' must be a list of name and url"))
         return ()
     links: list[SearchLink] = []
     for item in raw:
         if not isinstance(item, dict) or not item.get("name") or not item.get("url"):
             problems.append(
-                Problem(name, 1, f"every {SEARCH_LINKS_KEY} item needs a name and a url")
+                Problem(name, line, f"every {SEARCH_LINKS_KEY} item needs a name and a url")
             )
             continue
+        label = str(item["name"]).strip()
         template = str(item["url"]).strip()
-        if (
+        if re.search(r"[\[\]<>|]", label):
+            problems.append(
+                Problem(name, line, f"search link name has a bracket or '|': {label!r}")
+            )
+        elif (
             TOPIC_SLOT not in template
             or urlparse(template).scheme != "https"
             or not urlparse(template).netloc
-            or re.search(r"[\s()]", template)
+            or re.search(r"[\s()<>|]", template)
         ):
             problems.append(
                 Problem(
                     name,
-                    1,
+                    line,
                     f"search link url must be an https address containing {TOPIC_SLOT} "
                     f"and no spaces or brackets: {template!r}",
                 )
             )
-            continue
-        links.append(SearchLink(str(item["name"]).strip(), template))
+        else:
+            links.append(SearchLink(label, template))
     return tuple(links)
 
 
@@ -411,7 +420,7 @@ def read_site(
 ) -> tuple[dict[str, str], tuple[SearchLink, ...]]:
     """Everything site.yaml holds, checked: placeholder values and search links."""
     site = parse_site(data, name, problems)
-    links = parse_search_links(data, name, problems)
+    links = parse_search_links(data, name, problems, text)
     warn_example_values(site, links, name, text, problems)
     return site, links
 

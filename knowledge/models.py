@@ -123,4 +123,5 @@ class KnowledgeBase:
             digest.update(repr((entry.id, entry.questions, entry.answer, entry.links)).encode())
         digest.update(repr(sorted(self.synonyms.items())).encode())
         digest.update(repr([(t.id, t.questions) for t in self.out_of_scope]).encode())
+        digest.update(repr(self.search_links).encode())
         return digest.hexdigest()[:12]

@@ -285,7 +285,15 @@ def test_search_links_are_read_from_the_site_profile(kb_folder: KbFolder) -> Non
     assert "search_links" not in kb.site
 
 
-def test_search_link_without_a_topic_slot_is_rejected(kb_folder: KbFolder) -> None:
+def test_search_link_without_a_topic_slot_is_rejected_at_its_line(kb_folder: KbFolder) -> None:
     links = "search_links:\n  - name: Hub\n    url: https://hub.nhs.uk/search\n"
     kb_folder.write("site.yaml", SITE_YAML + links)
-    assert "must be an https address containing {topic}" in only_error(kb_folder).message
+    error = only_error(kb_folder)
+    assert "must be an https address containing {topic}" in error.message
+    assert error.line == 5
+
+
+def test_search_link_name_that_would_break_link_markup_is_rejected(kb_folder: KbFolder) -> None:
+    links = "search_links:\n  - name: Hub [beta]\n    url: https://hub.nhs.uk/s?q={topic}\n"
+    kb_folder.write("site.yaml", SITE_YAML + links)
+    assert "search link name has a bracket" in only_error(kb_folder).message
