@@ -44,6 +44,7 @@ from handlers.desk import EvidenceDesk
 from handlers.listening import Listener
 from handlers.requests import RequestDesk
 from handlers.router import Router
+from handlers.signposts import Signposts
 from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,12 @@ def create_app(settings: Settings) -> web.Application:
         platform, _, channel = settings.general_queue.partition(":")
         general_queue = Destination(platform, channel)
     requests = RequestDesk(
-        tickets, RoutingService(db), outbox, router.scanner, general_queue=general_queue
+        tickets,
+        RoutingService(db),
+        outbox,
+        router.scanner,
+        general_queue=general_queue,
+        signposts=Signposts(lambda: store.current.kb),
     )
     salt = settings.feedback_salt or secrets.token_hex(16)
     if settings.feedback_salt is None:

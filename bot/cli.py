@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import ValidationError
 
 from bot.cli_admin import register as register_admin
 from bot.cli_admin import run_admin
 from bot.config import Settings
+from bot.messages import Intent
 from bot.observability import configure_logging
 from bot.render_text import render_text
 from bot.teams.cli import register_cli as register_teams_cli
@@ -45,6 +47,9 @@ def _router(settings: Settings) -> Router:
     return Router(store, settings)
 
 
+ASK_JSON_KEYS = ("intent", "faq_id", "score", "answer", "suggestions", "topic")
+
+
 def _as_json(answer: Answer) -> dict[str, object]:
     result = answer.classification
     reply = answer.reply
@@ -73,12 +78,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    for line in sys.stdin:
-        question = line.rstrip("\n")
-        if not question.strip():
-            continue
-        print(json.dumps(_as_json(router.answer(question))), flush=True)
+    for question in _input_lines(sys.stdin.buffer):
+        if question.strip():
+            row = _as_json(router.answer(question))
+        else:
+            row = dict.fromkeys(ASK_JSON_KEYS) | {"intent": str(Intent.UNKNOWN)}
+        print(json.dumps(row), flush=True)
     return 0
+
+
+def _input_lines(stream: BinaryIO) -> Iterator[str]:
+    """One question per input line, so output row N always answers input line N.
+
+    Lines are split at newline bytes only (a stray carriage return or Unicode line separator
+    must not make two rows of one line), and bytes that are not UTF-8 are replaced rather than
+    ending the run with the remaining questions unanswered.
+    """
+    for raw in stream:
+        yield raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
 
 
 def cmd_chat(args: argparse.Namespace) -> int:

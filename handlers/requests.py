@@ -109,6 +109,7 @@ class RequestDesk:
         scanner: PrivacyScanner,
         general_queue: Destination | None = None,
         clock: Callable[[], datetime] = utc_now,
+        signposts: Callable[[str], str | None] = lambda question: None,
     ) -> None:
         self.tickets = tickets
         self.routing = routing
@@ -116,6 +117,7 @@ class RequestDesk:
         self.scanner = scanner
         self.general_queue = general_queue
         self._clock = clock
+        self._signposts = signposts  # search links offered while waiting (handlers/signposts.py)
 
     # ---- intake ---------------------------------------------------------------------------
 
@@ -194,6 +196,8 @@ class RequestDesk:
         if ticket.privacy_redacted:
             lines.append("Patient-identifiable details were removed before it was saved.")
         lines.append("Replies about it will come to this conversation.")
+        if signpost := self._signposts(ticket.question):  # the stored, redacted question
+            lines.append(signpost)
         return Reply(text="\n".join(lines), intent=Intent.SEARCH_REQUEST, title=ticket.reference)
 
     # ---- the specialist's card --------------------------------------------------------------

@@ -18,11 +18,13 @@ import yaml
 
 from knowledge.models import (
     CATEGORIES,
+    TOPIC_SLOT,
     FaqEntry,
     KnowledgeBase,
     Link,
     OutOfScopeTopic,
     Problem,
+    SearchLink,
     Severity,
 )
 
@@ -42,6 +44,19 @@ REQUIRED_FIELDS = (
 )
 KNOWN_FIELDS = frozenset(REQUIRED_FIELDS)
 MAX_QUESTION_CHARS = 300
+#: A chat answer is read in a thread between other messages: past this it should be shortened
+#: and point to its source for the rest (a warning, not an error).
+MAX_ANSWER_WORDS = 80
+#: The key in site.yaml that holds the signposting search links (a list, not a placeholder).
+SEARCH_LINKS_KEY = "search_links"
+#: Values shipped in the example site.yaml that a library must replace before going live:
+#: reserved example domains, the made-up phone number and the "Example ..." names. Only that
+#: exact number is matched, because 01234 is also a real dialling code (Bedford).
+EXAMPLE_VALUE = re.compile(
+    r"(?i:(?:^|[@./\s])example\.(?:nhs\.uk|org|com|net)\b)|\b01234\s*567\s*890\b|\bExample\b"
+)
+_WORD = re.compile(r"\S*[A-Za-z0-9]\S*")
+_DOUBLED_THE = re.compile(r"\bthe\s+(?:\*\*)?the\b", re.IGNORECASE)
 
 
 class KnowledgeBaseInvalid(Exception):
@@ -237,6 +252,27 @@ def parse_entry(
                 f"answer is {len(answer)} characters once filled; the limit is {MAX_ANSWER_CHARS}",
             )
         )
+    words = answer_words(answer)
+    if words > MAX_ANSWER_WORDS:
+        problems.append(
+            Problem(
+                source.name,
+                body_line,
+                f"answer is {words} words once filled; chat answers should stay under "
+                f"{MAX_ANSWER_WORDS} and link to the source for more",
+                Severity.WARNING,
+            )
+        )
+    if _DOUBLED_THE.search(answer) and not _DOUBLED_THE.search(template):
+        problems.append(
+            Problem(
+                source.name,
+                body_line,
+                "'the the' once placeholders are filled: a site.yaml value starts with 'the' "
+                "and the answer puts 'the' before it; keep the article in one place",
+                Severity.WARNING,
+            )
+        )
 
     if sum(p.severity is Severity.ERROR for p in problems) > start_errors:
         return None
@@ -269,13 +305,124 @@ def _load_yaml_file(path: Path, problems: list[Problem]) -> Any:
         return None
 
 
+def answer_words(answer: str) -> int:
+    """Words as a reader counts them: Markdown bullets and lone symbols are not words."""
+    return len(_WORD.findall(answer))
+
+
 def parse_site(data: Any, name: str, problems: list[Problem]) -> dict[str, str]:
+    """The placeholder values; the search links are read by `parse_search_links`."""
     if data is None:
         return {}
     if not isinstance(data, dict):
         problems.append(Problem(name, 1, "site profile must be a mapping of key: value"))
         return {}
-    return {str(k): str(v).strip() for k, v in data.items() if v is not None}
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if value is None or key == SEARCH_LINKS_KEY:
+            continue
+        if isinstance(value, (dict, list)):
+            problems.append(Problem(name, 1, f"'{key}' must be text, not a list or mapping"))
+            continue
+        values[str(key)] = str(value).strip()
+    return values
+
+
+def parse_search_links(
+    data: Any, name: str, problems: list[Problem], text: str = ""
+) -> tuple[SearchLink, ...]:
+    """The places offered to a requester while they wait, each a name and a URL template.
+
+    A template must be a well-formed https URL with `{topic}` in it and no spaces or
+    parentheses, and a name must have no brackets or '|', so the filled link survives every
+    platform's link markup.
+    """
+    if not isinstance(data, dict) or data.get(SEARCH_LINKS_KEY) is None:
+        return ()
+    line = _site_key_line(text, SEARCH_LINKS_KEY)
+    raw = data[SEARCH_LINKS_KEY]
+    if not isinstance(raw, list):
+        problems.append(Problem(name, line, f"'{SEARCH_LINKS_KEY}' must be a list of name and url"))
+        return ()
+    links: list[SearchLink] = []
+    for item in raw:
+        if not isinstance(item, dict) or not item.get("name") or not item.get("url"):
+            problems.append(
+                Problem(name, line, f"every {SEARCH_LINKS_KEY} item needs a name and a url")
+            )
+            continue
+        label = str(item["name"]).strip()
+        template = str(item["url"]).strip()
+        if re.search(r"[\[\]<>|]", label):
+            problems.append(
+                Problem(name, line, f"search link name has a bracket or '|': {label!r}")
+            )
+        elif (
+            TOPIC_SLOT not in template
+            or urlparse(template).scheme != "https"
+            or not urlparse(template).netloc
+            or re.search(r"[\s()<>|]", template)
+        ):
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"search link url must be an https address containing {TOPIC_SLOT} "
+                    f"and no spaces or brackets: {template!r}",
+                )
+            )
+        else:
+            links.append(SearchLink(label, template))
+    return tuple(links)
+
+
+def _site_key_line(text: str, key: str) -> int:
+    match = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def warn_example_values(
+    site: Mapping[str, str],
+    links: Iterable[SearchLink],
+    name: str,
+    text: str,
+    problems: list[Problem],
+) -> None:
+    """Warn, at its line, about every value still holding the shipped example's details.
+
+    Answers would otherwise send staff to library@example.nhs.uk and a made-up phone number.
+    """
+    for key, value in site.items():
+        if EXAMPLE_VALUE.search(value):
+            problems.append(
+                Problem(
+                    name,
+                    _site_key_line(text, key),
+                    f"'{key}' still has the example value {value!r}; put in your library's own",
+                    Severity.WARNING,
+                )
+            )
+    for link in links:
+        if EXAMPLE_VALUE.search(link.url_template):
+            problems.append(
+                Problem(
+                    name,
+                    _site_key_line(text, SEARCH_LINKS_KEY),
+                    f"search link '{link.name}' still has the example address "
+                    f"{link.url_template!r}; put in your library's own",
+                    Severity.WARNING,
+                )
+            )
+
+
+def read_site(
+    data: Any, text: str, name: str, problems: list[Problem]
+) -> tuple[dict[str, str], tuple[SearchLink, ...]]:
+    """Everything site.yaml holds, checked: placeholder values and search links."""
+    site = parse_site(data, name, problems)
+    links = parse_search_links(data, name, problems, text)
+    warn_example_values(site, links, name, text, problems)
+    return site, links
 
 
 def parse_synonyms(data: Any, name: str, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
@@ -340,6 +487,7 @@ def build_knowledge_base(
     problems: list[Problem],
     today: date,
     source_dir: Path | None = None,
+    search_links: tuple[SearchLink, ...] = (),
 ) -> KnowledgeBase | None:
     """Check entries against each other (unique ids) and assemble the KB, or None on any error."""
     entries: list[FaqEntry] = []
@@ -367,6 +515,7 @@ def build_knowledge_base(
         synonyms=dict(synonyms),
         out_of_scope=out_of_scope,
         source_dir=source_dir,
+        search_links=search_links,
     )
 
 
@@ -379,9 +528,10 @@ def read_directory(
     directory = Path(directory)
     if not directory.is_dir():
         return None, [Problem(str(directory), 1, "knowledge base folder does not exist")]
-    site = parse_site(
-        _load_yaml_file(directory / "site.yaml", problems), str(directory / "site.yaml"), problems
-    )
+    site_path = directory / "site.yaml"
+    site_data = _load_yaml_file(site_path, problems)
+    site_text = site_path.read_text(encoding="utf-8", errors="replace") if site_data else ""
+    site, search_links = read_site(site_data, site_text, str(site_path), problems)
     synonyms_path = directory / "synonyms.yaml"
     synonyms = parse_synonyms(
         _load_yaml_file(synonyms_path, problems) if synonyms_path.exists() else None,
@@ -401,7 +551,9 @@ def read_directory(
             sources.append(SourceFile(str(path), path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(path), 1, f"cannot read file: {exc.__class__.__name__}"))
-    kb = build_knowledge_base(sources, site, synonyms, out_of_scope, problems, today, directory)
+    kb = build_knowledge_base(
+        sources, site, synonyms, out_of_scope, problems, today, directory, search_links
+    )
     return kb, problems
 
 

@@ -46,6 +46,25 @@ class FaqEntry:
         return self.review_by < today
 
 
+#: Where a search link's template takes the topic.
+TOPIC_SLOT = "{topic}"
+
+
+@dataclass(frozen=True)
+class SearchLink:
+    """A place a requester can search for themselves while a specialist works on the request.
+
+    `url_template` holds `{topic}` where the URL-encoded topic goes; it is read from site.yaml
+    because each library points at its own instance of the Knowledge and Library Hub.
+    """
+
+    name: str
+    url_template: str
+
+    def url_for(self, encoded_topic: str) -> str:
+        return self.url_template.replace(TOPIC_SLOT, encoded_topic)
+
+
 @dataclass(frozen=True)
 class OutOfScopeTopic:
     """Something people ask a library bot that belongs to another service (IT, rotas, parking).
@@ -87,6 +106,7 @@ class KnowledgeBase:
     synonyms: Mapping[str, tuple[str, ...]]
     out_of_scope: tuple[OutOfScopeTopic, ...] = ()
     source_dir: Path | None = None
+    search_links: tuple[SearchLink, ...] = ()
     _by_id: dict[str, FaqEntry] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -103,4 +123,5 @@ class KnowledgeBase:
             digest.update(repr((entry.id, entry.questions, entry.answer, entry.links)).encode())
         digest.update(repr(sorted(self.synonyms.items())).encode())
         digest.update(repr([(t.id, t.questions) for t in self.out_of_scope]).encode())
+        digest.update(repr(self.search_links).encode())
         return digest.hexdigest()[:12]

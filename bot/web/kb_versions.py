@@ -27,8 +27,8 @@ from knowledge.loader import (
     SourceFile,
     build_knowledge_base,
     parse_out_of_scope,
-    parse_site,
     parse_synonyms,
+    read_site,
 )
 from knowledge.models import KnowledgeBase, Problem, Severity
 from knowledge.store import KnowledgeStore
@@ -118,7 +118,9 @@ class KbContent:
         problems: list[Problem] = []
         if not self.site.strip():
             problems.append(Problem(SITE_FILE, 1, "file is missing"))
-        site = parse_site(_load_yaml(self.site, SITE_FILE, problems), SITE_FILE, problems)
+        site, search_links = read_site(
+            _load_yaml(self.site, SITE_FILE, problems), self.site, SITE_FILE, problems
+        )
         synonyms = parse_synonyms(
             _load_yaml(self.synonyms, SYNONYMS_FILE, problems), SYNONYMS_FILE, problems
         )
@@ -126,7 +128,9 @@ class KbContent:
             _load_yaml(self.out_of_scope, OUT_OF_SCOPE_FILE, problems), OUT_OF_SCOPE_FILE, problems
         )
         sources = [SourceFile(entry_file(k), self.entries[k]) for k in sorted(self.entries)]
-        kb = build_knowledge_base(sources, site, synonyms, out_of_scope, problems, today)
+        kb = build_knowledge_base(
+            sources, site, synonyms, out_of_scope, problems, today, search_links=search_links
+        )
         return kb, problems
 
     @classmethod

@@ -14,7 +14,9 @@ from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
 from tests.conftest import SITE_YAML, entry_text
 
-TODAY = date(2026, 11, 22)
+# On or after the shipped KB's last review date, which these tests build (a later 'reviewed'
+# would be an error: reviewed in the future).
+TODAY = date(2026, 12, 2)
 
 
 def small_kb() -> KbContent:
@@ -126,6 +128,14 @@ async def test_files_round_trip_through_the_database(versions: KbVersions, tmp_p
     again = KbContent.from_directory(tmp_path / "out")
     assert again == found[1]
     assert again.build(TODAY)[0] is not None
+
+
+def test_a_stored_version_keeps_the_search_links_and_site_warnings_of_its_site_yaml() -> None:
+    kb, problems = KbContent.from_directory(SHIPPED_KB_DIR).build(TODAY)
+    assert kb is not None
+    from_folder = KnowledgeStore.from_directory(SHIPPED_KB_DIR).current.kb
+    assert kb.search_links == from_folder.search_links != ()
+    assert any("still has the example value" in p.message for p in problems)
 
 
 async def test_the_editor_round_trip_keeps_every_shipped_entry_the_same(

@@ -33,15 +33,39 @@ def test_ask_json_reads_one_question_a_line_and_writes_one_object_a_line() -> No
     )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert all(set(row) == ASK_JSON_KEYS for row in rows)
     assert rows[0]["intent"] == "faq"
     assert rows[0]["faq_id"] == "openathens-forgotten-password"
     assert rows[0]["answer"]
-    assert rows[1] == {"intent": "smalltalk", "faq_id": None, "score": 0.0, "answer": None,
+    assert rows[1] == {"intent": "unknown", "faq_id": None, "score": None, "answer": None,
                        "suggestions": None, "topic": None}  # fmt: skip
-    assert rows[2]["intent"] == "search_request"
-    assert rows[2]["topic"] == "sepsis"
+    assert rows[2] == {"intent": "smalltalk", "faq_id": None, "score": 0.0, "answer": None,
+                       "suggestions": None, "topic": None}  # fmt: skip
+    assert rows[3]["intent"] == "search_request"
+    assert rows[3]["topic"] == "sepsis"
+
+
+def test_ask_json_writes_exactly_one_row_for_every_input_line() -> None:
+    lines = [
+        "forgot my athens password",
+        "",
+        "   ",
+        "hello\r",  # a Windows line ending
+        "one line \u2028 with a Unicode line separator",
+        "not UTF-8: \udcff",  # written as the raw byte 0xff below
+        "find papers on sepsis",  # no newline after the last line
+    ]
+    raw = "\n".join(lines).encode("utf-8", errors="surrogateescape")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"], input=raw, capture_output=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(rows) == len(lines)
+    assert [row["intent"] for row in rows[:4]] == ["faq", "unknown", "unknown", "smalltalk"]
+    assert rows[-1]["topic"] == "sepsis"
 
 
 def test_ask_prints_the_answer_with_its_source() -> None:

@@ -15,7 +15,7 @@ from knowledge.loader import (
 )
 from knowledge.models import Problem, Severity
 from knowledge.store import KnowledgeStore
-from tests.conftest import TODAY, KbFolder, entry_text
+from tests.conftest import SITE_YAML, TODAY, KbFolder, entry_text
 
 
 def errors_of(folder: KbFolder) -> list[Problem]:
@@ -200,3 +200,100 @@ def test_shipped_knowledge_base_is_valid() -> None:
     kb, problems = read_directory(SHIPPED_KB_DIR)
     assert kb is not None, [str(p) for p in problems]
     assert [p for p in problems if p.severity is Severity.ERROR] == []
+
+
+def test_shipped_knowledge_base_warns_only_about_its_example_site_values() -> None:
+    from knowledge import SHIPPED_KB_DIR
+
+    _, problems = read_directory(SHIPPED_KB_DIR)
+    others = [str(p) for p in problems if "example" not in p.message]
+    assert others == []
+    assert all(p.file.endswith("site.yaml") for p in problems)
+
+
+def warnings_of(folder: KbFolder) -> list[Problem]:
+    kb, problems = read_directory(folder.path, TODAY)
+    assert kb is not None, [str(p) for p in problems]
+    return [p for p in problems if p.severity is Severity.WARNING]
+
+
+def test_example_value_left_in_site_profile_is_a_warning_at_its_line(kb_folder: KbFolder) -> None:
+    kb_folder.write("site.yaml", SITE_YAML.replace("library@test.nhs.uk", "library@example.nhs.uk"))
+    (warning,) = warnings_of(kb_folder)
+    assert warning.file.endswith("site.yaml")
+    assert warning.line == 2
+    assert "'library_email' still has the example value" in warning.message
+
+
+def test_example_phone_number_left_in_site_profile_is_a_warning(kb_folder: KbFolder) -> None:
+    kb_folder.write("site.yaml", SITE_YAML.replace("01234 000000", "01234 567890 (ext 1)"))
+    (warning,) = warnings_of(kb_folder)
+    assert warning.line == 3
+    assert "'library_phone' still has the example value" in warning.message
+
+
+def test_example_name_left_in_site_profile_is_a_warning(kb_folder: KbFolder) -> None:
+    kb_folder.write("site.yaml", SITE_YAML.replace("Test Library", "Example Trust Library"))
+    (warning,) = warnings_of(kb_folder)
+    assert warning.line == 1
+    assert "'library_name' still has the example value" in warning.message
+
+
+def test_for_example_in_a_site_value_is_not_an_example_value(kb_folder: KbFolder) -> None:
+    kb_folder.write("site.yaml", SITE_YAML.replace("9 to 5", "9 to 5 (for example, on weekdays)"))
+    assert warnings_of(kb_folder) == []
+
+
+def test_example_search_link_address_is_a_warning(kb_folder: KbFolder) -> None:
+    links = "search_links:\n  - name: Hub\n    url: https://hub.example.nhs.uk/s?q={topic}\n"
+    kb_folder.write("site.yaml", SITE_YAML + links)
+    (warning,) = warnings_of(kb_folder)
+    assert warning.line == 5
+    assert "search link 'Hub' still has the example address" in warning.message
+
+
+def test_answer_longer_than_80_words_is_a_warning(kb_folder: KbFolder) -> None:
+    kb_folder.write("faqs/sample-entry.md", entry_text(body="- **word**\n" * 81))
+    (warning,) = warnings_of(kb_folder)
+    assert warning.line == 15
+    assert "answer is 81 words once filled" in warning.message
+
+
+def test_answer_of_80_words_with_bullets_is_not_a_warning(kb_folder: KbFolder) -> None:
+    kb_folder.write("faqs/sample-entry.md", entry_text(body="- **word** -\n" * 80))
+    assert warnings_of(kb_folder) == []
+
+
+def test_the_before_a_name_that_starts_with_the_is_a_warning(kb_folder: KbFolder) -> None:
+    kb_folder.write("site.yaml", SITE_YAML.replace("Test Library", "the Test Library"))
+    kb_folder.write("faqs/sample-entry.md", entry_text(body="Ask the **{{library_name}}**."))
+    (warning,) = warnings_of(kb_folder)
+    assert "'the the' once placeholders are filled" in warning.message
+
+
+def test_search_links_are_read_from_the_site_profile(kb_folder: KbFolder) -> None:
+    links = (
+        "search_links:\n  - name: PubMed\n    url: https://pubmed.ncbi.nlm.nih.gov/?term={topic}\n"
+    )
+    kb_folder.write("site.yaml", SITE_YAML + links)
+    kb = load_knowledge_base(kb_folder.path, TODAY)
+    (link,) = kb.search_links
+    assert link.name == "PubMed"
+    assert link.url_for("falls%20prevention") == (
+        "https://pubmed.ncbi.nlm.nih.gov/?term=falls%20prevention"
+    )
+    assert "search_links" not in kb.site
+
+
+def test_search_link_without_a_topic_slot_is_rejected_at_its_line(kb_folder: KbFolder) -> None:
+    links = "search_links:\n  - name: Hub\n    url: https://hub.nhs.uk/search\n"
+    kb_folder.write("site.yaml", SITE_YAML + links)
+    error = only_error(kb_folder)
+    assert "must be an https address containing {topic}" in error.message
+    assert error.line == 5
+
+
+def test_search_link_name_that_would_break_link_markup_is_rejected(kb_folder: KbFolder) -> None:
+    links = "search_links:\n  - name: Hub [beta]\n    url: https://hub.nhs.uk/s?q={topic}\n"
+    kb_folder.write("site.yaml", SITE_YAML + links)
+    assert "search link name has a bracket" in only_error(kb_folder).message

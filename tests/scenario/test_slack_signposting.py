@@ -1,0 +1,39 @@
+"""Signposting while waiting, at the Slack wire: the app built by `create_app` posts the request
+confirmation with links to search the configured sources (shipped site.yaml) for the topic."""
+
+from __future__ import annotations
+
+import json
+
+from tests.scenario.conftest import WARD, SlackWorld
+from tests.scenario.test_slack import all_text, select_value, text_value, view_submission
+
+VALID_NHS = "943 476 5919"
+
+
+async def confirmation_text(slack: SlackWorld, question: str) -> str:
+    state = json.dumps({"c": WARD, "t": "1700000000.000100"})
+    values = {"question": text_value(question), "purpose": select_value("service_development"),
+              "privacy_ack": {"input": {"type": "checkboxes", "selected_options": [
+                  {"value": "remove_and_send"}]}}}  # fmt: skip
+    status, _ = await slack.post_interaction(view_submission("request_submit", values, state))
+    assert status == 200
+    posts = await slack.api.wait_for("chat.postMessage", 2)
+    confirmation = next(p for p in posts if p["channel"] == WARD)
+    return f"{confirmation.get('text', '')} {all_text(confirmation.get('blocks', []))}"
+
+
+async def test_confirmation_posted_to_slack_links_to_searches_for_the_topic(
+    slack: SlackWorld,
+) -> None:
+    text = await confirmation_text(slack, "falls prevention in older inpatients")
+    assert "While you wait, you can search for this topic yourself" in text
+    pubmed = "https://pubmed.ncbi.nlm.nih.gov/?term=falls%20prevention%20in%20older%20inpatients"
+    assert f"<{pubmed}|PubMed>" in text  # a Slack link, not Markdown left as it was
+    assert "|NHS Knowledge and Library Hub>" in text
+
+
+async def test_slack_search_links_never_carry_the_nhs_number(slack: SlackWorld) -> None:
+    text = await confirmation_text(slack, f"falls for {VALID_NHS} on ward 3")
+    assert "?term=falls%20for%20on%20ward%203" in text
+    assert "943" not in text
