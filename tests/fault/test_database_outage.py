@@ -260,6 +260,7 @@ async def test_requests_get_503_while_the_database_is_gone_and_each_is_answered_
         assert (await desk.event(event_id, event))[0] == 200
     await until(desk.settled, 10, "the answers before the outage")
     assert (await desk.teams(teams_message(desk, "t-before", "library opening hours")))[0] == 200
+    await until(desk.settled, 10, "the Teams answer before the outage")  # via the outbox
     assert len(desk.connector.posts) == 1
 
     await desk.proxy.cut(mode)  # type: ignore[arg-type]
@@ -302,7 +303,7 @@ async def test_requests_get_503_while_the_database_is_gone_and_each_is_answered_
     assert tickets == 1
     assert desk.answers("1700000100.000001") == 1  # the request's confirmation
     journal = await scalar(desk.direct_url, "SELECT count(*) FROM inbound_events")
-    assert journal == len(before) + len(during)
+    assert journal == len(before) + len(during) + 2  # and the two Teams activities, once each
     assert desk.proxy.forwarded > 0
 
 
@@ -311,21 +312,36 @@ async def test_an_event_acknowledged_just_before_the_outage_is_answered_once_aft
     desk: Desk, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The event is journalled and acknowledged; the database goes while it is being answered
-    (the listener is held on its private NHS-number warning); the journal replays it once the
-    database is back, and it is answered exactly once."""
-    caplog.set_level(logging.WARNING, logger="bot.slack")
-    desk.api.hold("chat.postEphemeral")
-    event_id, event, thread = mention(20, f"library opening hours for patient {NHS_NUMBER}")
-    assert (await desk.event(event_id, event))[0] == 200
-    await desk.api.wait_for("chat.postEphemeral")
+    (the answer is held at the database: the test locks the outbox table against writes from
+    a connection of its own, so the answer's transaction waits to queue its reply); the
+    journal replays it once the database is back, and it is answered exactly once."""
+    caplog.set_level(logging.INFO, logger="bot.inbox")
+    holder = Database.from_url(desk.direct_url)
+    try:
+        async with holder.engine.connect() as lock:
+            await lock.begin()
+            await lock.execute(text("LOCK TABLE outbox IN SHARE MODE"))  # no INSERT until released
+            event_id, event, thread = mention(20, "library opening hours")
+            assert (await desk.event(event_id, event))[0] == 200  # journalled: acknowledged
 
-    await desk.proxy.cut()
-    desk.api.release("chat.postEphemeral")
+            async def answer_waiting() -> bool:
+                waiting = await scalar(
+                    desk.direct_url,
+                    "SELECT count(*) FROM pg_locks WHERE relation = 'outbox'::regclass "
+                    "AND NOT granted",
+                )
+                return int(waiting) > 0
 
-    async def listener_failed() -> bool:
-        return any("acknowledged Slack event" in r.getMessage() for r in caplog.records)
+            await until(answer_waiting, 10, "the answer to wait for the outbox")
+            await desk.proxy.cut()
+            await lock.rollback()
+    finally:
+        await holder.dispose()
 
-    await until(listener_failed, 10, "the held listener to meet the outage")
+    async def answer_failed() -> bool:
+        return any("will be replayed" in r.getMessage() for r in caplog.records)
+
+    await until(answer_failed, 10, "the held answer to meet the outage")
     assert desk.answers(thread) == 0
 
     await desk.proxy.restore()
