@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.db.models import ConversationRef, OutboxMessage
 from bot.messages import Intent, Reply
 from bot.outbox import Destination
-from bot.teams import MESSAGES_PATH, setup_teams
+from bot.teams import MESSAGES_PATH
 from bot.tickets.clock import utc_now
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 
@@ -133,12 +133,7 @@ def build_app(tmp_path: Path) -> web.Application:
         escalation_interval_seconds=3600,
         feedback_salt="salt",
     )
-    app = create_app(settings)
-    if not any(
-        getattr(route.resource, "canonical", None) == MESSAGES_PATH for route in app.router.routes()
-    ):
-        setup_teams(app)
-    return app
+    return create_app(settings)
 
 
 @pytest.fixture
