@@ -108,10 +108,12 @@ class TeamsWorld:
         return response.status
 
     async def say(self, activity: dict[str, Any]) -> list[ConnectorCall]:
-        """Post an activity; the calls the bot made to the connector while handling it."""
+        """Post an activity; every call the bot made to the connector for it, once the bot
+        has nothing pending (so whether it answers in the turn or from the outbox, a second
+        answer would be counted too)."""
         before = len(self.connector.calls)
         assert await self.post(activity) == 200
-        return self.connector.calls[before:]
+        return (await self.connector.drained(self.app[DATABASE]))[before:]
 
     async def tickets(self) -> int:
         async with self.app[DATABASE].transaction() as session:
