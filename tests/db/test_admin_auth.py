@@ -84,7 +84,9 @@ async def test_unknown_email_and_wrong_password_get_the_same_answer(
     assert unknown.error == wrong.error
 
 
-async def test_sessions_store_only_a_hash_of_the_token(database: Database, clock: FakeClock) -> None:
+async def test_sessions_store_only_a_hash_of_the_token(
+    database: Database, clock: FakeClock
+) -> None:
     admin = await AdminAccounts(database, clock).add(EMAIL, PASSWORD)
     token, started = await SessionStore(database, clock=clock).start(admin)
     assert len(token) >= 40 and len(started.csrf_token) >= 40
