@@ -36,10 +36,6 @@ async def client(
         feedback_salt="salt",
     )
     app = create_app(settings)
-    if not any(r.canonical == "/" for r in app.router.resources()):
-        from bot.web import setup_web
-
-        setup_web(app)
     await AdminAccounts(database).add(EMAIL, PASSWORD)
     yield await aiohttp_client(app)
 
@@ -219,10 +215,6 @@ async def test_outside_demo_mode_the_chat_identity_comes_from_a_cookie(
         feedback_salt="salt",
     )
     app = create_app(settings)
-    if not any(r.canonical == "/" for r in app.router.resources()):
-        from bot.web import setup_web
-
-        setup_web(app)
     client = await aiohttp_client(app)
     await RoutingService(database).add_specialist(
         NewSpecialist("Real specialist", identities=(Identity("web", "specialist"),))

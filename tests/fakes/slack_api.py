@@ -1,8 +1,10 @@
 """A local stand-in for the Slack Web API: records every call, answers like Slack does.
 
 It runs on a random loopback port; the bot's AsyncWebClient is pointed at it with
-SLACK_API_URL. Tests wait for calls with `wait_for` (an asyncio condition, no sleeps), and can
-make the next calls fail with 429 + Retry-After or 500 to test the outbox's retries.
+SLACK_API_URL. Tests wait for one call with `wait_for` (an asyncio condition, no sleeps); to
+count calls they use `drained`, which first waits until the bot has nothing pending, so a call
+that would come later is counted too. They can make the next calls fail with 429 + Retry-After
+or 500 to test the outbox's retries (the refusals are counted in `refused`).
 
 It also keeps the messages posted with chat.postMessage (with their metadata) and answers
 conversations.history, conversations.replies and conversations.open from them, as the outbox
@@ -24,6 +26,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.db.session import Database
+from tests.fakes.drain import drain
+
 BOT_USER = "UBOTUSER"
 
 
@@ -44,7 +49,7 @@ class FakeSlackApi:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Methods in an outage: until when (loop time), whether 500s took the call, statuses.
     outages: dict[str, tuple[float, bool, Iterator[int]]] = field(default_factory=dict)
-    #: Calls answered with an error during an outage, by method.
+    #: Calls answered with an error (an outage or `fail_next`), by method.
     refused: dict[str, int] = field(default_factory=dict)
     #: Methods whose calls are accepted but not answered yet, each with its gate.
     held: dict[str, asyncio.Event] = field(default_factory=dict)
@@ -98,8 +103,22 @@ class FakeSlackApi:
     def of(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
+    async def drained(
+        self, database: Database, method: str = "chat.postMessage", at_least: int = 0
+    ) -> list[dict[str, Any]]:
+        """Every call of `method`, once the bot using `database` has nothing pending.
+
+        Events are journalled before they are acknowledged, so draining covers them; a button
+        or a form is worked on after its acknowledgement, unjournalled, so a test of one says
+        how many calls it expects `at_least` before the bot is drained and all are counted."""
+        if at_least:
+            await self.wait_for(method, at_least)
+        await drain(database)
+        return self.of(method)
+
     async def wait_for(self, method: str, count: int = 1) -> list[dict[str, Any]]:
-        """Until `count` calls of `method` have arrived (bounded: 10 s, then the test fails)."""
+        """Until `count` calls of `method` have arrived (bounded: 10 s, then the test fails).
+        For "exactly N" use `drained`: this returns at N and cannot see an N+1th."""
         async with asyncio.timeout(10), self._changed:
             await self._changed.wait_for(lambda: len(self.of(method)) >= count)
         return self.of(method)
@@ -140,6 +159,7 @@ class FakeSlackApi:
         pending = self.failures.get(method)
         if pending:
             status, retry_after = pending.pop(0)
+            self.refused[method] = self.refused.get(method, 0) + 1
             headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
             error = "ratelimited" if status == 429 else "internal_error"
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)

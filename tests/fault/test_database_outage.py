@@ -379,7 +379,7 @@ async def test_an_unreachable_host_is_a_503_after_the_connect_timeout_not_a_hang
 
 @pytest.mark.postgres
 async def test_only_unreachable_database_errors_count_as_an_outage(
-    proxy: TcpProxy, direct_url: str, tmp_path: Path
+    proxy: TcpProxy, direct_url: str
 ) -> None:
     proxied = make_url(direct_url).set(host="127.0.0.1", port=proxy.port)
     db = Database.from_url(proxied.render_as_string(hide_password=False))
@@ -431,7 +431,9 @@ async def test_only_unreachable_database_errors_count_as_an_outage(
     assert any(isinstance(e, DBAPIError) and e.connection_invalidated for e in outages)
     assert is_database_unavailable(DatabaseUnavailable("ping timed out"))
 
-    # The same kind of network error from an HTTP client is not the database's.
+
+async def test_a_network_error_from_outside_the_database_is_not_an_outage() -> None:
+    # The same kind of error as a lost database connection, from an HTTP client.
     with socket.socket() as spare:
         spare.bind(("127.0.0.1", 0))
         closed_port = spare.getsockname()[1]
@@ -445,7 +447,10 @@ async def test_only_unreachable_database_errors_count_as_an_outage(
             raise AssertionError("nothing should listen there")
     assert not is_database_unavailable(ConnectionRefusedError(111, "raised by our own code"))
 
-    # SQLite: a file that cannot be opened is an outage; a missing table is a bug.
+
+def test_on_sqlite_an_unopenable_file_is_an_outage_and_a_missing_table_is_a_bug(
+    tmp_path: Path,
+) -> None:
     with pytest.raises(sqlite3.OperationalError) as unopenable:
         sqlite3.connect(tmp_path / "missing-folder" / "desk.sqlite3")
     assert is_database_unavailable(unopenable.value)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import DESK, KNOWLEDGE, create_app
 from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
 from bot.messages import IncomingMessage, Platform
+from bot.teams import MESSAGES_PATH
 from bot.web.keys import KB_SYNC
 from tests.conftest import KbFolder, entry_text
 
@@ -134,3 +138,30 @@ def test_json_log_lines_carry_the_request_id_and_no_extras() -> None:
     assert line["request_id"] == "abc123"
     assert line["message"] == "ticket KLS-2026-00001 claimed"
     assert set(line) == {"at", "level", "logger", "message", "request_id"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/slack/events"),
+        ("POST", MESSAGES_PATH),
+        ("GET", "/"),
+        ("POST", "/chat/api/message"),
+        ("GET", "/chat/api/messages"),
+        ("GET", "/admin/login"),
+    ],
+)
+def test_create_app_itself_mounts_every_platforms_routes(
+    method: str, path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scenario, web and browser fixtures use create_app as it is: nothing mounts for it.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}"))
+    mounted = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None
+    }
+    assert (method, path) in mounted

@@ -177,10 +177,11 @@ def test_pubmed_central_and_trial_registry_ids_are_not_hospital_numbers() -> Non
     assert _kinds("See PMC7123456 and NCT01234567 for the trial results") == []
 
 
-def test_default_hospital_number_pattern_is_exposed() -> None:
-    assert PrivacyScanner(DEFAULT_HOSPITAL_NUMBER_PATTERN).scan("RTX123456") == (
-        PrivacyScanner().scan("RTX123456")
-    )
+def test_default_hospital_number_pattern_is_exposed_and_finds_bare_hospital_numbers() -> None:
+    text = "Seen as RTX123456 and AB1234567"
+    assert _found_text(text, FindingKind.HOSPITAL_NUMBER) == ["RTX123456", "AB1234567"]
+    exposed = PrivacyScanner(DEFAULT_HOSPITAL_NUMBER_PATTERN)
+    assert [text[f.start : f.end] for f in exposed.scan(text)] == ["RTX123456", "AB1234567"]
 
 
 def test_custom_hospital_number_pattern() -> None:

@@ -15,7 +15,6 @@ from bot.messages import (
     Suggestion,
 )
 from bot.teams.cards import (
-    CONTENT_TYPE,
     attachment,
     form_card,
     markdown_blocks,
@@ -119,7 +118,10 @@ def test_reply_without_controls_has_no_actions() -> None:
 
 def test_attachment_wraps_the_card_with_the_adaptive_content_type() -> None:
     card = reply_card(FAQ)
-    assert attachment(card) == {"contentType": CONTENT_TYPE, "content": card}
+    assert attachment(card) == {
+        "contentType": "application/vnd.microsoft.card.adaptive",
+        "content": card,
+    }
 
 
 FORM = Form(
