@@ -32,7 +32,7 @@ from bot.outbox import Destination, Outbox
 from bot.teams import MESSAGES_PATH
 from bot.tickets.clock import utc_now
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
-from tests.fakes.drain import drain, pending, until
+from tests.fakes.drain import pending, until
 
 BOT = {"id": "28:evidence-desk-bot", "name": "Evidence Desk"}
 ALEX = {"id": "29:alex-teams-id", "name": "Alex Nurse", "aadObjectId": "aad-alex"}
