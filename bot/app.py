@@ -35,6 +35,7 @@ from bot.inbound import InboundJournal, ReplayerRegistry
 from bot.listening import ListeningStore
 from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
 from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
+from bot.signing import Signer
 from bot.tickets.clock import utc_now
 from bot.tickets.escalation import due_escalations
 from bot.tickets.routing import RoutingService
@@ -59,6 +60,7 @@ JOURNAL = web.AppKey("inbound_journal", InboundJournal)
 REPLAYERS = web.AppKey("replayers", ReplayerRegistry)
 ANSWER_GATE = web.AppKey("answer_gate", AnswerGate)
 SCHEMA_HEAD = web.AppKey("schema_head", str)
+SIGNER = web.AppKey("signer", Signer)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -183,9 +185,12 @@ def create_app(settings: Settings) -> web.Application:
     if settings.general_queue:
         platform, _, channel = settings.general_queue.partition(":")
         general_queue = Destination(platform, channel)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    signer = Signer.from_secret(secret)  # signs web chat identities and request forms' state
     requests = RequestDesk(
-        tickets, RoutingService(db), outbox, router.scanner, general_queue=general_queue
-    )
+        tickets, RoutingService(db), outbox, router.scanner, general_queue=general_queue,
+        signer=signer,
+    )  # fmt: skip
     salt = settings.feedback_salt or secrets.token_hex(16)
     if settings.feedback_salt is None:
         log.warning("EVIDENCE_DESK_FEEDBACK_SALT is not set; using a random one for this process")
@@ -200,6 +205,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = metrics
     app[SETTINGS] = settings
     app[SCHEMA_HEAD] = head_revision()
+    app[SIGNER] = signer
     app[KNOWLEDGE] = store
     app[ROUTER] = router
     app[DATABASE] = db
