@@ -42,9 +42,11 @@ def setup_web(app: web.Application, settings: WebSettings | None = None) -> None
         )
     if settings.demo:
         log.warning(
-            "DEMO MODE: anyone who can open http://%s/ can act as any person in the web chat, "
-            "including the demo knowledge specialist. For trying Evidence Desk on this machine.",
+            "DEMO MODE: anyone who can open http://%s:%s/ can act as any person in the web "
+            "chat, including the demo knowledge specialist. For trying Evidence Desk on this "
+            "machine only.",
             host,
+            app[SETTINGS].port,
         )
     db = app[DATABASE]
     app[WEB_SETTINGS] = settings

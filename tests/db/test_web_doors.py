@@ -119,11 +119,11 @@ async def test_the_page_replaces_a_forged_cookie_with_a_signed_identity(
 # ---- request-form state ----------------------------------------------------------------------
 
 
-async def _open_request_form(client: Client) -> str:
+async def _open_request_form(client: Client, **identity: str) -> str:
     await client.get("/")
     opened = await client.post(
         "/chat/api/action",
-        json={"action": "request_open", "value": "falls prevention in older inpatients"},
+        json={"action": "request_open", "value": "falls prevention in older inpatients"} | identity,
     )
     assert opened.status == 200
     form = (await opened.json())["form"]
@@ -154,6 +154,18 @@ async def test_request_form_state_redirected_to_another_thread_is_refused(
     assert "changed after I sent it" in reply["reply"]["text"]
     unsigned = json.dumps({"c": state["c"], "t": state["t"]})
     response = await client.post("/chat/api/action", json=_request(unsigned, "s2"))
+    assert "changed after I sent it" in (await response.json())["reply"]["reply"]["text"]
+    assert await _tickets(database) == 0
+
+
+async def test_in_demo_mode_too_a_redirected_form_state_is_refused(
+    make_client: MakeClient, database: Database
+) -> None:
+    client = await make_client(demo="true")
+    me = {"user": "web-demo-requester", "thread": "web-demo-requester"}
+    state = json.loads(await _open_request_form(client, **me))
+    redirected = json.dumps(state | {"c": "C0SOMEONE-ELSES-CHANNEL"})
+    response = await client.post("/chat/api/action", json=_request(redirected, "d1") | me)
     assert "changed after I sent it" in (await response.json())["reply"]["reply"]["text"]
     assert await _tickets(database) == 0
 
