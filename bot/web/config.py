@@ -65,7 +65,12 @@ class WebSettings(BaseSettings):
         60.0, gt=0, description="An admin session ends after this long unused."
     )
     login_max_failures: int = Field(
-        5, ge=1, description="Failed sign-ins allowed per email and address in the window."
+        5,
+        ge=1,
+        description=(
+            "Password checks allowed per email and client address in the window, counted "
+            "atomically before each check (a right password clears the count)."
+        ),
     )
     login_window_minutes: float = Field(
         15.0, gt=0, description="The window for `login_max_failures`."
