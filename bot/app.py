@@ -36,6 +36,7 @@ from bot.inbox import Inbox
 from bot.listening import ListeningStore
 from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
 from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
+from bot.signing import Signer
 from bot.tickets.clock import utc_now
 from bot.tickets.escalation import due_escalations
 from bot.tickets.routing import RoutingService
@@ -61,6 +62,7 @@ JOURNAL = web.AppKey("inbound_journal", InboundJournal)
 INBOX = web.AppKey("inbox", Inbox)
 ANSWER_GATE = web.AppKey("answer_gate", AnswerGate)
 SCHEMA_HEAD = web.AppKey("schema_head", str)
+SIGNER = web.AppKey("signer", Signer)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -185,6 +187,8 @@ def create_app(settings: Settings) -> web.Application:
     if settings.general_queue:
         platform, _, channel = settings.general_queue.partition(":")
         general_queue = Destination(platform, channel)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    signer = Signer.from_secret(secret)  # signs web chat identities and request forms' state
     requests = RequestDesk(
         tickets,
         RoutingService(db),
@@ -192,6 +196,7 @@ def create_app(settings: Settings) -> web.Application:
         router.scanner,
         general_queue=general_queue,
         signposts=Signposts(lambda: store.current.kb),
+        signer=signer,
     )
     salt = settings.feedback_salt or secrets.token_hex(16)
     if settings.feedback_salt is None:
@@ -207,6 +212,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = metrics
     app[SETTINGS] = settings
     app[SCHEMA_HEAD] = head_revision()
+    app[SIGNER] = signer
     app[KNOWLEDGE] = store
     app[ROUTER] = router
     app[DATABASE] = db

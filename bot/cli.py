@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from aiohttp import web
 from pydantic import ValidationError
 
 from bot.cli_admin import register as register_admin
@@ -151,11 +153,14 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
+def serve_app(args: argparse.Namespace) -> tuple[Settings, web.Application] | int:
+    """What `serve` would run with these arguments: its settings and app, or an exit code
+    after printing why it cannot start."""
     from bot.app import create_app
 
+    if args.demo:
+        # The same as EVIDENCE_DESK_WEB_DEMO=true, which the web settings read at start.
+        os.environ["EVIDENCE_DESK_WEB_DEMO"] = "true"
     settings = _settings()
     if args.host or args.port:
         settings = settings.model_copy(
@@ -163,7 +168,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     configure_logging(settings.log_level, settings.log_format == "json")
     try:
-        app = create_app(settings)
+        return settings, create_app(settings)
     except KnowledgeBaseInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -171,6 +176,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:  # an adapter's settings do not fit together
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    built = serve_app(args)
+    if isinstance(built, int):
+        return built
+    settings, app = built
     print(f"Evidence Desk is listening on http://{settings.host}:{settings.port}/", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0
@@ -183,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web server (health check; adapters mount here)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="web chat demo mode: anyone can act as anyone; loopback host only",
+    )
     serve.set_defaults(func=cmd_serve)
 
     ask = sub.add_parser("ask", help="answer one question, or many as JSON lines from stdin")

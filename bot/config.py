@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.db.url import normalize_database_url
@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         description=(
             "PLATFORM:CHANNEL_ID where requests with no routed channel or specialist go, and "
             "unclaimed ones escalate (e.g. slack:C0LIBRARY)."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "Secret that signs web chat identities and request forms' state (HMAC), so a "
+            "client cannot forge either. Set the same value on every replica. Unset: a random "
+            "one per process (open forms and web chat identities then end at a restart)."
         ),
     )
     feedback_salt: str | None = Field(

@@ -18,6 +18,7 @@ from bot.errors import UserFacingError
 from bot.messages import Button, Choice, Form, FormField, Intent, Reply, RequestPrefill
 from bot.outbox import CARD_THREAD, Destination, Outbox
 from bot.privacy import PrivacyScanner
+from bot.signing import Signer
 from bot.tickets.calendar import OFFICE_HOURS, is_working_time, next_working_start
 from bot.tickets.clock import utc_now
 from bot.tickets.escalation import Audience, Escalation, EscalationKind
@@ -110,7 +111,9 @@ class RequestDesk:
         general_queue: Destination | None = None,
         clock: Callable[[], datetime] = utc_now,
         signposts: Callable[[str], str | None] = lambda question: None,
+        signer: Signer | None = None,
     ) -> None:
+        self.signer = signer or Signer.random()  # signs the request form's state
         self.tickets = tickets
         self.routing = routing
         self.outbox = outbox
@@ -127,7 +130,8 @@ class RequestDesk:
             safe = RequestPrefill(
                 self.scanner.redact(prefill.topic), prefill.deadline_text, prefill.deadline
             )
-        return request_form(safe, state=FormState(origin.channel_id, origin.thread_id))
+        state = FormState(origin.channel_id, origin.thread_id).encode(self.signer)
+        return request_form(safe, state=state)
 
     async def submit(
         self,
@@ -139,11 +143,11 @@ class RequestDesk:
     ) -> Outcome:
         """Check, privacy-gate, store, route and notify. Nothing is stored unless it is clean
         or the person chose to send it with the identifiers removed."""
-        state = FormState.decode(form_state)
+        state = FormState.decode(form_state, self.signer)  # TamperedForm if not ours
         origin = Origin(person.platform, state.channel_id, state.thread_id)
         checked, errors = check_values(values, today or self._clock().date())
         if checked is None:
-            return Outcome(form=request_form(values=values, errors=errors, state=state))
+            return Outcome(form=request_form(values=values, errors=errors, state=form_state))
         found = privacy_errors(values, self.scanner)
         if found and values.get(PRIVACY_ACK) != PRIVACY_ACK_VALUE:
             return Outcome(
@@ -154,7 +158,7 @@ class RequestDesk:
                         "Some answers look like patient-identifiable details. Please remove "
                         "them, or choose to send the request with them taken out."
                     ),
-                    state=state,
+                    state=form_state,
                     ask_privacy_ack=True,
                 )
             )

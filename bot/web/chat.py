@@ -9,14 +9,14 @@ the outbox and the `WebMessenger`, and the page polls GET /chat/api/messages for
 
 Identities: in demo mode the page chooses its user id (a random one per browser, or the demo
 specialist's in the specialist view). Outside demo mode the id comes from an HttpOnly cookie
-the server sets, so nobody can speak as someone else.
+the server issues and signs (bot/web/identity.py); one it did not sign is refused with 403,
+so nobody can speak as someone else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 from datetime import datetime
 from typing import Any, Final
 from uuid import uuid4
@@ -24,16 +24,17 @@ from uuid import uuid4
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from bot.app import DESK, INBOX
+from bot.app import DESK, INBOX, SIGNER
 from bot.inbox import InboundEvent
 from bot.messages import IncomingMessage, Platform, Reply, UserAction
 from bot.outbox import Destination
+from bot.web.clients import secure_cookies
+from bot.web.identity import CHAT_COOKIE, identity, issue, set_identity_cookie
 from bot.web.keys import WEB_MESSENGER, WEB_SETTINGS
 from bot.web.messenger import StoredMessage, WebMessenger
 from bot.web.pages import render
 from bot.web.render import form_html, reply_html
 
-CHAT_COOKIE: Final = "ed_chat"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _ACTION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _REPLY = TypeAdapter(Reply)
@@ -76,13 +77,16 @@ async def _json(request: web.Request) -> dict[str, Any]:
 
 
 def _user(request: web.Request, claimed: Any) -> str:
-    """The person speaking: as the page says in demo mode, from the cookie otherwise."""
+    """The person speaking: as the page says in demo mode, from the signed cookie otherwise."""
     if request.app[WEB_SETTINGS].demo:
         return _identifier(claimed, "user") or ""
-    cookie = request.cookies.get(CHAT_COOKIE, "")
-    if not _ID.match(cookie):
-        raise web.HTTPForbidden(text="open the chat page first")
-    return cookie
+    user = identity(request.app[SIGNER], request.cookies.get(CHAT_COOKIE))
+    if user is None:
+        raise web.HTTPForbidden(
+            text='{"error": "no chat identity this server issued: open the chat page first"}',
+            content_type="application/json",
+        )
+    return user
 
 
 def _conversation(request: web.Request, body: dict[str, Any]) -> str:
@@ -123,16 +127,9 @@ async def chat_page(request: web.Request) -> web.Response:
         specialist=settings.specialist_user,
         poll_ms=settings.chat_poll_ms,
     )
-    if not settings.demo and not _ID.match(request.cookies.get(CHAT_COOKIE, "")):
-        response.set_cookie(
-            CHAT_COOKIE,
-            f"web-{secrets.token_hex(8)}",
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Strict",
-            secure=request.secure,
-            path="/",
-        )
+    signer = request.app[SIGNER]
+    if not settings.demo and identity(signer, request.cookies.get(CHAT_COOKIE)) is None:
+        set_identity_cookie(response, issue(signer)[1], secure_cookies(request))
     return response
 
 

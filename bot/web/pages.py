@@ -13,6 +13,9 @@ from typing import Any, Final
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from bot.web.clients import client
+from bot.web.keys import WEB_SETTINGS
+
 WEB_DIR: Final = Path(__file__).resolve().parent
 STATIC_DIR: Final = WEB_DIR / "static"
 TEMPLATES_DIR: Final = WEB_DIR / "templates"
@@ -66,3 +69,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
             response.headers.setdefault(name, value)
         if path.startswith("/admin"):
             response.headers.setdefault("Cache-Control", "no-store")
+        max_age = request.app[WEB_SETTINGS].hsts_seconds
+        if max_age and client(request).secure:
+            # Only over HTTPS (RFC 6797): the browser then refuses plain http for this host.
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")

@@ -33,7 +33,7 @@ async def submit_with_identifiers(desk: EvidenceDesk) -> str:
             Platform.SLACK, "U_REQ", "request_submit", user_name="Dr Requester",
             values=(("question", f"falls in patient NHS {NHS} DOB {DOB}"), ("purpose", "direct_patient_care"),
                     ("notes", f"call 07700 900123 re {NHS}"), ("privacy_ack", "remove_and_send")),
-            form_state=FormState(WARD, THREAD).encode(), event_id="ev-privacy",
+            form_state=FormState(WARD, THREAD).encode(desk.requests.signer), event_id="ev-privacy",
         )
     )  # fmt: skip
     assert outcome.reply is not None and outcome.reply.title

@@ -25,6 +25,7 @@ from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
 from tests.db.conftest import FakeClock
 from tests.db.test_outbox import RecordingMessenger
+from tests.signed import TEST_SIGNER, form_state
 
 WARD, THREAD, QUEUE = "C_WARD", "1700000000.000100", "C_LIBRARY"
 VALID_NHS = "943 476 5919"
@@ -46,7 +47,7 @@ async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
         router=Router(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
         requests=RequestDesk(
             TicketService(database, scanner, clock), routing, Outbox(database, clock), scanner,
-            clock=clock,
+            clock=clock, signer=TEST_SIGNER,
         ),
         feedback=FeedbackStore(database, scanner, "salt", clock),
         db=database,
@@ -63,7 +64,7 @@ def act(
     )  # fmt: skip
 
 
-REQUEST_STATE = FormState(WARD, THREAD).encode()
+REQUEST_STATE = form_state(WARD, THREAD)
 
 
 async def deliver(desk: EvidenceDesk) -> RecordingMessenger:
@@ -91,7 +92,7 @@ async def test_request_form_opens_prefilled_from_the_button(desk: EvidenceDesk) 
     outcome = await desk.on_action(act("request_open", value="delirium screening"))
     assert outcome.form is not None
     assert outcome.form.fields[0].value == "delirium screening"
-    assert FormState.decode(outcome.form.state) == FormState(WARD, THREAD)
+    assert FormState.decode(outcome.form.state, TEST_SIGNER) == FormState(WARD, THREAD)
 
 
 async def test_request_with_an_nhs_number_is_sent_back_and_nothing_is_stored(

@@ -28,6 +28,7 @@ async def client(
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
+    monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")  # these tests use the demo's identities
     settings = Settings(
         database_url=database.engine.url.render_as_string(hide_password=False),
         auto_migrate=False,

@@ -53,6 +53,8 @@ class FakeSlackApi:
     refused: dict[str, int] = field(default_factory=dict)
     #: Methods whose calls are accepted but not answered yet, each with its gate.
     held: dict[str, asyncio.Event] = field(default_factory=dict)
+    #: Open Socket Mode connections.
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -93,12 +95,26 @@ class FakeSlackApi:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
 
     async def close(self) -> None:
+        for socket in list(self.sockets):
+            await socket.close()
         if self.server is not None:
             await self.server.close()
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode's WebSocket (what apps.connections.open points at): says hello, then
+        keeps the connection open until either side closes it."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        async for _ in socket:
+            pass
+        return socket
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
@@ -201,6 +217,11 @@ class FakeSlackApi:
                 message["metadata"] = params["metadata"]
             self.messages.setdefault(channel, []).append(message)
             return web.json_response({"ok": True, "channel": channel, "ts": ts})
+        if method == "apps.connections.open":
+            assert self.server is not None
+            return web.json_response(
+                {"ok": True, "url": str(self.server.make_url("/socket")).replace("http", "ws", 1)}
+            )
         if method == "conversations.open":
             user = str(params.get("users", ""))
             return web.json_response({"ok": True, "channel": {"id": "D" + user[1:]}})

@@ -44,6 +44,7 @@ from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.fault.conftest import fresh_postgres
 from tests.scenario.conftest import SIGNING_SECRET, signed_headers
+from tests.signed import TEST_SECRET_KEY, form_state
 
 WARD, LIBRARY = "C0WARD", "C0LIBRARY"
 BOT = {"id": "28:evidence-desk-bot", "name": "Evidence Desk"}
@@ -188,6 +189,7 @@ async def desk(
         unclaimed_escalation_working_hours=100000,
         general_queue=f"slack:{LIBRARY}",
         feedback_salt="salt",
+        secret_key=TEST_SECRET_KEY,
     )
     app = create_app(settings)
     try:
@@ -225,7 +227,7 @@ def request_submission(marker: str) -> dict[str, str]:
         "type": "view_submission", "team": {"id": "T0TEAM"}, "api_app_id": "A0APP",
         "user": {"id": "U0REQUESTER", "name": "someone"}, "trigger_id": "trig-sub",
         "view": {"id": "V0OUTAGE", "type": "modal", "callback_id": "request_submit",
-                 "private_metadata": json.dumps({"c": WARD, "t": "1700000100.000001"}),
+                 "private_metadata": form_state(WARD, "1700000100.000001"),
                  "state": {"values": values},
                  "blocks": [{"block_id": f.name} for f in request_form().fields]},
     }  # fmt: skip

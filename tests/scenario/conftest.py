@@ -20,6 +20,7 @@ from bot.app import DATABASE, create_app
 from bot.config import Settings
 from bot.tickets.routing import Identity, NewSpecialist, RoutingService
 from tests.fakes.slack_api import FakeSlackApi
+from tests.signed import TEST_SECRET_KEY
 
 SIGNING_SECRET = "test-signing-secret"
 WARD, LIBRARY = "C0WARD", "C0LIBRARY"
@@ -102,6 +103,7 @@ async def slack(
         outbox_interval_seconds=0.2,
         escalation_interval_seconds=3600,
         feedback_salt="salt",
+        secret_key=TEST_SECRET_KEY,
     )
     app = create_app(settings)
     client = await aiohttp_client(app)

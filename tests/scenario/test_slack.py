@@ -15,6 +15,7 @@ from bot.tickets.clock import utc_now
 from handlers.intake import request_form
 from tests.fakes.drain import until
 from tests.scenario.conftest import LIBRARY, REQUESTER, SPECIALIST, WARD, SlackWorld, signed_headers
+from tests.signed import form_state
 
 VALID_NHS = "943 476 5919"
 
@@ -178,7 +179,7 @@ async def test_search_request_in_a_channel_offers_the_form(slack: SlackWorld) ->
 async def test_form_with_an_nhs_number_comes_back_with_field_errors_and_nothing_is_stored(
     slack: SlackWorld,
 ) -> None:
-    state = json.dumps({"c": WARD, "t": "1700000000.000100"})
+    state = form_state(WARD, "1700000000.000100")
     status, body = await slack.post_interaction(
         view_submission("request_submit", {"question": text_value(f"falls for patient {VALID_NHS}"),
                                            "purpose": select_value("research")}, state)
@@ -193,7 +194,7 @@ async def test_form_with_an_nhs_number_comes_back_with_field_errors_and_nothing_
 
 
 async def test_missing_purpose_is_an_inline_field_error(slack: SlackWorld) -> None:
-    state = json.dumps({"c": WARD, "t": None})
+    state = form_state(WARD, None)
     values = {
         "question": text_value("falls"),
         "purpose": {"input": {"type": "static_select", "selected_option": None}},
@@ -206,7 +207,7 @@ async def test_missing_purpose_is_an_inline_field_error(slack: SlackWorld) -> No
 
 async def test_request_story_from_form_to_delivery(slack: SlackWorld) -> None:
     thread = "1700000000.000100"
-    state = json.dumps({"c": WARD, "t": thread})
+    state = form_state(WARD, thread)
     status, body = await slack.post_interaction(
         view_submission("request_submit", {"question": text_value("falls prevention in older inpatients"),
                                            "purpose": select_value("service_development")}, state)
@@ -340,7 +341,8 @@ async def test_message_shortcut_opens_a_request_prefilled_with_the_message(
     (opened,) = await slack.api.wait_for("views.open")
     question = next(b for b in opened["view"]["blocks"] if b.get("block_id") == "question")
     assert "music for agitation" in question["element"]["initial_value"]
-    assert json.loads(opened["view"]["private_metadata"]) == {"c": WARD, "t": "1700000005.000100"}
+    state = json.loads(opened["view"]["private_metadata"])
+    assert (state["c"], state["t"]) == (WARD, "1700000005.000100")
 
 
 async def test_global_shortcut_opens_an_empty_request_form(slack: SlackWorld) -> None:

@@ -14,7 +14,6 @@ from aiohttp import web
 
 from bot.web.auth import AdminAccounts, Authenticator, LoginLimiter, Session, SessionStore
 from bot.web.kb_versions import KbVersions
-from bot.web.keys import WEB_SETTINGS
 from bot.web.pages import render
 
 SESSION_COOKIE: Final = "ed_admin"
@@ -52,11 +51,6 @@ def check_origin(request: web.Request) -> None:
         host = urlsplit(origin).netloc
         if host != request.host:
             raise web.HTTPForbidden(text=CSRF_FAILED)
-
-
-def secure_cookies(request: web.Request) -> bool:
-    configured = request.app[WEB_SETTINGS].secure_cookies
-    return request.secure if configured is None else configured
 
 
 def protected(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
