@@ -26,6 +26,7 @@ from bot.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.web.auth import AdminAccounts
 from bot.web.demo import DEMO_SPECIALIST_NAME
 from tests.db.test_web_http import EMAIL, PASSWORD, csrf_of
+from tests.fakes.drain import drain
 
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what a container binds; the point of these tests
 _STATE = re.compile(r'data-state="([^"]*)"')
@@ -177,7 +178,10 @@ async def test_the_request_form_state_the_bot_signed_files_the_request(
     state = await _open_request_form(client)
     response = await client.post("/chat/api/action", json=_request(state, "s3"))
     assert response.status == 200
-    assert (await response.json())["reply"]["reply"]["title"]
+    assert (await response.json())["queued"]  # the confirmation, with its reference, follows
+    await drain(database)
+    messages = await client.get("/chat/api/messages")
+    assert any("KLS-" in m["html"] for m in (await messages.json())["messages"])
     assert await _tickets(database) == 1
 
 
