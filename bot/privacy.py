@@ -547,7 +547,7 @@ def _decode(text: str) -> _Decoded | None:
     Returns None when there is nothing to decode (plain ASCII, the usual case), so the common
     path costs one regular-expression search. Identifiers otherwise slip through written as
     ``943&nbsp;476&nbsp;5919`` (Teams), ``<tel:07700900123|07700 900123>`` (Slack),
-    full-width digits ( from an East Asian keyboard) or with zero-width
+    full-width digits (from an East Asian keyboard) or with zero-width
     spaces pasted from a web page.
     """
     if not _NEEDS_DECODING_RE.search(text):
