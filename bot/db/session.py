@@ -53,6 +53,10 @@ def create_engine_from_url(
 ) -> AsyncEngine:
     """Build an async engine for `url` (plain `sqlite:///` and `postgresql://` are accepted).
 
+    `hide_parameters`: SQLAlchemy otherwise puts a failed statement's parameters (message
+    text, names) into the exception, which is logged with its traceback, and into the
+    statement log.
+
     A SQLite file's folder is created if missing: the default URL points into `var/`, and a
     first run should not fail on an empty checkout.
     """
@@ -62,14 +66,22 @@ def create_engine_from_url(
         timeout = _connect_timeout(parsed.query.get("connect_timeout"))
         parsed = parsed.difference_update_query(["connect_timeout"])
         return _create_async_engine(
-            parsed, echo=echo, pool_pre_ping=True, connect_args={"timeout": timeout}, **(pool or {})
+            parsed,
+            echo=echo,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            connect_args={"timeout": timeout},
+            **(pool or {}),
         )
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = _create_async_engine(
-        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+        url,
+        echo=echo,
+        hide_parameters=True,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
     )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.db.session import Database
 from bot.messages import Platform, UserAction
@@ -91,3 +92,16 @@ async def test_identifiers_never_reach_an_error_message(desk: EvidenceDesk) -> N
     )  # fmt: skip
     assert outcome.reply is not None
     assert not leaks(outcome.reply.text)
+
+
+async def test_a_failed_statement_does_not_carry_its_parameters(database: Database) -> None:
+    # A DataError's traceback is logged; SQLAlchemy puts the statement's parameters in it
+    # unless the engine hides them.
+    with pytest.raises(DBAPIError) as caught:
+        async with database.engine.connect() as connection:
+            await connection.execute(
+                text("SELECT no_such_column FROM tickets WHERE requester_name = :name"),
+                {"name": f"NHS {NHS}"},
+            )
+    assert "hidden" in str(caught.value)
+    assert not leaks(str(caught.value))
