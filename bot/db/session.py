@@ -24,6 +24,7 @@ not asyncpg's 60), so a request meeting an unreachable server fails in seconds w
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,6 +47,25 @@ SQLITE_BUSY_TIMEOUT_SECONDS: Final = 30.0
 CONNECT_TIMEOUT_SECONDS: Final = 5.0
 # How long `Database.ping` waits for an answer, connecting included.
 PING_TIMEOUT_SECONDS: Final = 10.0
+
+
+class _WithoutStatementArguments(logging.Filter):
+    """aiosqlite logs every call it runs at DEBUG, statement and parameters included, and the
+    parameters are what people wrote. Keep the line ("executing ..."), drop its arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple("(a database call)" for _ in record.args)
+        return True
+
+
+_AIOSQLITE_FILTER: Final = _WithoutStatementArguments()
+
+
+def _quiet_aiosqlite() -> None:
+    logger = logging.getLogger("aiosqlite")
+    if _AIOSQLITE_FILTER not in logger.filters:
+        logger.addFilter(_AIOSQLITE_FILTER)
 
 
 def create_engine_from_url(
@@ -74,6 +94,7 @@ def create_engine_from_url(
             **(pool or {}),
         )
 
+    _quiet_aiosqlite()
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)

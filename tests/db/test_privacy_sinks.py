@@ -105,3 +105,50 @@ async def test_a_failed_statement_does_not_carry_its_parameters(database: Databa
             )
     assert "hidden" in str(caught.value)
     assert not leaks(str(caught.value))
+
+
+async def test_no_statement_parameters_in_the_driver_debug_log(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with database.transaction() as session:
+        await session.execute(text("SELECT :said"), {"said": f"NHS {NHS}"})
+    if database.dialect == "sqlite":
+        assert caplog.records  # aiosqlite logs every call at DEBUG (asyncpg logs none)
+    assert not leaks("\n".join(r.getMessage() for r in caplog.records))
+
+
+async def table_text(database: Database) -> str:
+    async with database.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+        rows = []
+        for table in tables:
+            result = await connection.execute(text(f'SELECT * FROM "{table}"'))  # noqa: S608
+            rows.extend(str(row) for row in result.all())
+    return "\n".join(rows)
+
+
+async def test_a_display_name_is_scanned_before_it_is_stored(
+    desk: EvidenceDesk, database: Database
+) -> None:
+    await desk.on_action(
+        UserAction(Platform.SLACK, "U_REQ", "request_submit", user_name=f"Ward 4 {NHS}",
+                   values=(("question", "falls prevention"), ("purpose", "research")),
+                   form_state=FormState(WARD, THREAD).encode(), event_id="ev-name")
+    )  # fmt: skip
+    stored = await table_text(database)
+    assert "Ward 4 [NHS number removed]" in stored
+    assert not leaks(stored)
+
+
+async def test_a_vote_value_is_scanned_before_it_is_stored(
+    desk: EvidenceDesk, database: Database
+) -> None:
+    await desk.on_action(
+        UserAction(
+            Platform.WEB, "web-1", "faq_helpful", value=f"about {NHS} 943&nbsp;476&nbsp;5919"
+        )
+    )
+    stored = await table_text(database)
+    assert "about [NHS number removed] [NHS number removed]" in stored
+    assert not leaks(stored)
