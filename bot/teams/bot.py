@@ -42,8 +42,9 @@ from bot.teams.activities import (
     text_activity,
     user_id_of,
 )
-from bot.teams.cards import Submission, parse_submission
+from bot.teams.cards import FORM_WARNING_NOTE, Submission, parse_submission, shared_form
 from bot.teams.conversations import ConversationStore, event_key
+from bot.teams.private import tell_privately
 from handlers.desk import EvidenceDesk
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,13 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
         self._kick()
         card_id = activity.reply_to_id if submission.from_form else None
         if outcome.form is not None:
-            await self._send(turn_context, form_activity(outcome.form), replace=card_id)
+            form = outcome.form
+            if not is_personal(activity):  # others can read it: no raw answers, warning apart
+                shared = shared_form(form, self._desk.router.scanner)
+                form = shared.form
+                if shared.warning:
+                    await self._tell(action.user_id, f"{shared.warning} {FORM_WARNING_NOTE}")
+            await self._send(turn_context, form_activity(form), replace=card_id)
         elif outcome.reply is not None:
             # An ephemeral reply is for the sender only: it never overwrites a shared card.
             await self._show(
@@ -193,11 +200,21 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
     async def _show(
         self, turn_context: TurnContext, reply: Reply, replace: str | None = None
     ) -> None:
-        if reply.warning:
+        if reply.warning and (
+            is_personal(turn_context.activity)
+            or not await self._tell(user_id_of(turn_context.activity), str(reply.warning))
+        ):
             await self._send(turn_context, text_activity(_warning_text(turn_context, reply)))
         await self._send(turn_context, reply_activity(reply), replace=replace)
         if reply.form is not None:
             await self._send(turn_context, form_activity(reply.form))
+
+    async def _tell(self, user_id: str, text: str) -> bool:
+        """To the person alone, in their chat with the bot (bot/teams/private.py)."""
+        told = await tell_privately(self._conversations, self._desk.requests.outbox, user_id, text)
+        if told:
+            self._kick()
+        return told
 
     async def _send(
         self, turn_context: TurnContext, activity: Any, replace: str | None = None
