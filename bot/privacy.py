@@ -255,6 +255,17 @@ _PHONE_RUN_RE: Final = re.compile(
     r"[\d\s\-\u2010-\u2015\u2212\u30fc\uff0d-\uff0f\u00ad\u200b\u2060()\uff08\uff09\[\]"
     r"\uff3b\uff3d./~\u2053\u223c\uff5e]*"
 )
+# Any UK-shaped number, whether or not libphonenumber calls it valid: "valid" there means "in
+# a range the regulator has allocated", and Ofcom's drama ranges (01632 960xxx, 07700 900xxx,
+# 020 7946 0xxx) and newly opened ranges fail it, yet a person who typed one meant a phone
+# number. UK-shaped: a trunk 0 (or +44 / 0044, with an optional "(0)") and then nine or ten
+# digits of a dialable kind (not 0, 4 or 6 first), spaces, hyphens or a closing bracket between
+# them. Bare ten-digit references (audit ids, wrong-check-digit NHS-shaped numbers) have no
+# trunk 0 and are not swept up. Bounded repetition keeps it linear.
+_UK_PHONE_RE: Final = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)44[ \-]?(?:\(0\)[ \-]?)?|\(?0)(?=[1-35789])"
+    r"(?:\d[ \-)]{0,2}){8,9}\d(?![\w])"
+)
 _DATE_SHAPE_RE: Final = re.compile(
     r"\d{1,2}[./\-]\d{1,2}[./\-](?:\d{4}|\d{2})|\d{4}[./\-]\d{1,2}[./\-]\d{1,2}"
 )
@@ -415,43 +426,18 @@ class PrivacyScanner:
 
     @staticmethod
     def _phone_numbers(text: str, found: Sequence[Finding]) -> Iterator[Finding]:
+        for uk_shaped in _UK_PHONE_RE.finditer(text):
+            yield Finding(FindingKind.PHONE_NUMBER, uk_shaped.start(), uk_shaped.end())
         for window_start, window_end in _phone_windows(text, found):
             window = text[window_start:window_end]
             # max_tries would otherwise cap the candidates examined; never stop early.
             matcher = phonenumbers.PhoneNumberMatcher(
-                window,
-                "GB",
-                leniency=phonenumbers.Leniency.POSSIBLE,
-                max_tries=max(len(window), 65535),
+                window, "GB", max_tries=max(len(window), 65535)
             )
             for match in matcher:
-                if not _is_phone_number(match):
-                    continue
                 yield Finding(
                     FindingKind.PHONE_NUMBER, window_start + match.start, window_start + match.end
                 )
-
-
-def _is_phone_number(match: phonenumbers.PhoneNumberMatch) -> bool:
-    """A number valid anywhere, or any UK-shaped number even if it is not allocated.
-
-    libphonenumber's "valid" means "in a range the regulator has allocated": Ofcom's drama
-    ranges (01632 960xxx, 07700 900xxx, 020 7946 0xxx) and newly opened ranges fail it, yet a
-    person who typed one meant a phone number. UK-shaped is a trunk "0" or "+44"/"0044" followed
-    by a nine- or ten-digit national number of a dialable kind, so bare ten-digit references
-    (audit ids, wrong-check-digit NHS-shaped numbers) are not swept up.
-    """
-    number = match.number
-    if phonenumbers.is_valid_number(number):
-        return True
-    national = str(number.national_number)
-    raw = match.raw_string.lstrip("([\uff08\uff3b")
-    return (
-        number.country_code == 44
-        and len(national) in (9, 10)
-        and national[0] in "1235789"
-        and raw[:1] in ("0", "+", "\uff0b")
-    )
 
 
 def _phone_windows(text: str, found: Sequence[Finding]) -> list[tuple[int, int]]:
