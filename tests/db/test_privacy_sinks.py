@@ -10,8 +10,10 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from bot.db.session import Database
+from bot.inbound import InboundJournal
 from bot.messages import Platform, UserAction
 from bot.outbox import DeliveryError
+from bot.privacy import PrivacyScanner
 from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
 from tests.db.test_outbox import RecordingMessenger
@@ -152,3 +154,18 @@ async def test_a_vote_value_is_scanned_before_it_is_stored(
     stored = await table_text(database)
     assert "about [NHS number removed] [NHS number removed]" in stored
     assert not leaks(stored)
+
+
+async def test_an_event_is_journalled_without_identifiers_however_they_are_encoded(
+    database: Database,
+) -> None:
+    # Until it is answered an event's payload waits in the journal, as the platform sent it:
+    # Teams writes pasted spaces as &nbsp;, Slack wraps phone numbers in <tel:...> links.
+    journal = InboundJournal(database, PrivacyScanner())
+    await journal.record("teams", "ev-encoded", {
+        "text": "NHS 943&nbsp;476&nbsp;5919", "from": {"name": "Ward\u00a0943\u200b476\u200b5919"},
+        "note": "ring <tel:07700900123|07700 900123>"})  # fmt: skip
+    stored = await table_text(database)
+    assert not leaks(stored)
+    assert "07700" not in stored
+    assert "[NHS number removed]" in stored and "[phone number removed]" in stored

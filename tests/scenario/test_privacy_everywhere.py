@@ -139,7 +139,7 @@ class Identifiers:
         }
         forms |= {self.phone, "".join(c for c in self.phone if c.isdigit() or c == "+")}
         forms |= {self.dob, self.postcode, self.postcode.replace(" ", "")}
-        return forms
+        return forms | {form.replace(" ", "&nbsp;") for form in forms}
 
 
 identifiers = st.builds(Identifiers, nhs_numbers(), phone_numbers(), dates_of_birth(), postcodes())
@@ -322,7 +322,8 @@ async def through_teams(world: World, ids: Identifiers) -> None:
         "channelId": "msteams", "serviceUrl": world.connector.url,
         "from": {"id": "29:alex", "name": f"Alex {ids.nhs[0]}", "aadObjectId": "aad-alex"},
         "recipient": BOT, "conversation": PERSONAL, "channelData": {"tenant": {"id": TENANT}},
-        "locale": "en-GB", "textFormat": "plain", "text": ids.sentence()})  # fmt: skip
+        # Teams sends what people paste with &nbsp; for its spaces.
+        "locale": "en-GB", "textFormat": "plain", "text": ids.sentence().replace(" ", "&nbsp;")})  # fmt: skip
 
 
 async def through_web(world: World, ids: Identifiers) -> None:
