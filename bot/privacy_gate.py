@@ -9,9 +9,11 @@ private warning, the form's field errors and "send with them removed" choice); t
 redacted where they are stored (tickets, unanswered questions, the inbound journal), the
 storage layer being the second line for everything.
 
-A form's state is not scanned: it holds platform ids (a channel, a Slack timestamp such as
-``1700000000.000100`` whose first ten digits pass the NHS check one time in eleven), which
-redaction would corrupt; it is the server's own value, returned by the platform.
+A form's state is not scanned: it holds platform ids, which redaction would corrupt (the first
+ten digits of a Slack timestamp such as ``1700000000.000100`` pass the NHS check one time in
+eleven; a Teams channel id, ``19:...@thread.tacv2``, is shaped like an email address). It is
+the server's own value, handed back by the platform; making it tamper-proof is what keeps a
+client from writing there.
 """
 
 from __future__ import annotations
