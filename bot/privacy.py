@@ -477,7 +477,7 @@ _DECODE_TOKEN_RE: Final = re.compile(
     r"(?P<entity>&(?:\#[0-9]{1,7}|\#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)"
     # Slack's links: <tel:...|label>, <mailto:...|label>, <https://...|label>.
     r"|(?P<link><(?:tel|mailto|sms|callto|https?):[^<>\n]{0,1000}>)"
-    r"|(?P<tag></?(?P<tag_name>[A-Za-z][A-Za-z0-9]{0,15})(?:\s[^<>]{0,1000})?/?>)"
+    r"|(?P<tag></?(?P<tag_name>[A-Za-z][A-Za-z0-9]{0,15})(?P<attrs>\s[^<>]{0,1000})?/?>)"
     r"|(?P<char>[^\t\n\r\x20-\x25\x27-\x3b\x3d-\x7e])"
 )
 # Tags that break a line: they stand for a space, so the words either side stay apart. Other
@@ -566,6 +566,12 @@ def _decode(text: str) -> _Decoded | None:
         elif token.group("tag"):
             if token.group("tag_name").lower() in _BLOCK_TAGS:
                 _emit_folded(" ", start, end, chars, starts, ends)
+            if token.group("attrs"):
+                # Attributes are read too (an href="tel:..."), and "<x 943 476 5919>" must
+                # not hide a number by looking like a tag.
+                attrs_start, attrs_end = token.span("attrs")
+                for index in range(attrs_start, attrs_end):
+                    _emit_folded(text[index], index, index + 1, chars, starts, ends)
         else:
             _emit_folded(token.group(), start, end, chars, starts, ends)
     _emit_plain(text, position, len(text), chars, starts, ends)

@@ -676,6 +676,20 @@ def test_identifiers_are_found_in_the_text_as_a_person_reads_it(text: str, redac
     assert PrivacyScanner().redact(text) == redacted
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<x 943 476 5919>",
+        '<a href="tel:07700900123">ring</a>',
+        "<span title='943-476-5919'>x</span>",
+    ],
+)
+def test_an_identifier_cannot_hide_inside_something_shaped_like_a_tag(text: str) -> None:
+    redacted = PrivacyScanner().redact(text)
+    assert "5919" not in redacted and "0123" not in redacted
+    assert "removed]" in redacted
+
+
 def test_markup_without_identifiers_is_left_exactly_as_sent() -> None:
     text = "a &amp; b <@U123> <https://nhs.uk|NHS> &lt;tag&gt; <b>bold</b> caf\u00e9"
     assert PrivacyScanner().redact(text) == text
