@@ -210,8 +210,15 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
             await self._send(turn_context, form_activity(reply.form))
 
     async def _tell(self, user_id: str, text: str) -> bool:
-        """To the person alone, in their chat with the bot (bot/teams/private.py)."""
-        told = await tell_privately(self._conversations, self._desk.requests.outbox, user_id, text)
+        """To the person alone, in their chat with the bot (bot/teams/private.py); False if
+        that cannot be done now (no such chat, or the database is down: answers go on)."""
+        try:
+            told = await tell_privately(
+                self._conversations, self._desk.requests.outbox, user_id, text
+            )
+        except Exception:
+            log.exception("could not queue a private Teams message")
+            return False
         if told:
             self._kick()
         return told
