@@ -17,7 +17,10 @@ from knowledge import SHIPPED_KB_DIR
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EVIDENCE_DESK_", extra="ignore")
+    # hide_input_in_errors: a bad database URL must not be printed back with its password.
+    model_config = SettingsConfigDict(
+        env_prefix="EVIDENCE_DESK_", extra="ignore", hide_input_in_errors=True
+    )
 
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(3978, ge=1, le=65535, description="Port the web server listens on.")

@@ -15,6 +15,7 @@ from bot.db.session import Database
 from bot.errors import UserFacingError
 from bot.feedback import FeedbackStore
 from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefill, UserAction
+from bot.privacy_gate import scrub_action, scrub_message
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.lookup import awaiting_reply_in, requests_of
 from bot.tickets.values import Origin, Person
@@ -62,6 +63,7 @@ class EvidenceDesk:
         "listen on|off|status" is a command to the bot, not a question, on every platform: in a
         channel it switches listening mode there (the sender named in the audit trail); in a
         direct chat there is no channel to switch, so the reply says where to say it."""
+        message = scrub_message(message, self.router.scanner)
         if self.listener is not None:
             word = listen_word(message.text)
             if word is not None:
@@ -97,6 +99,7 @@ class EvidenceDesk:
         """A channel message not addressed to the bot: relayed if it answers a specialist's
         question in a request's thread; in a channel that opted in to listening, perhaps
         answered unasked (see handlers/listening.py); otherwise ignored and not stored."""
+        message = scrub_message(message, self.router.scanner)
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         ticket = await awaiting_reply_in(self.db, origin, person)
@@ -147,6 +150,7 @@ class EvidenceDesk:
     async def on_action(self, action: UserAction) -> Outcome:
         """Do what a button or form means; a person's mistake gets a clear reply, a bug an
         apology (logged with its trace), and neither loses what they sent."""
+        action = scrub_action(action, self.router.scanner)
         try:
             # One unit of work (a savepoint of the caller's, if it has one): a ticket's change
             # and the messages it causes commit together, and a failure half-way undoes both.

@@ -37,6 +37,7 @@ from bot.db.session import Database
 from bot.slack.config import SlackSettings
 from bot.slack.listeners import SlackListeners
 from bot.slack.messenger import SlackMessenger
+from bot.slack.quiet_logs import bolt_logger
 from bot.slack.render import submission_problem
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def build_bolt(settings: SlackSettings, app: web.Application) -> AsyncApp:
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
         name="evidence-desk",
+        logger=bolt_logger(),  # no request body in the log (bot/slack/quiet_logs.py)
     )
     listeners = SlackListeners(app[DESK], app[INBOX])
     listeners.register(bolt)  # its journalling middleware runs first

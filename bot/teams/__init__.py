@@ -266,7 +266,7 @@ def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> 
     """Mount POST /api/messages and register the Teams messenger (settings from the
     environment unless given). A bad setting raises pydantic's ValidationError naming it."""
     # Imported here, not at module level, so bot.app may import this package at its top.
-    from bot.app import DATABASE, INBOX, MESSENGERS, SETTINGS
+    from bot.app import DATABASE, DESK, INBOX, MESSENGERS, SETTINGS
 
     if TEAMS in app:
         return
@@ -285,7 +285,7 @@ def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> 
     adapter.on_turn_error = _on_turn_error
     database = app[DATABASE]
     conversations = ConversationStore(database, PLATFORM)
-    bot = EvidenceDeskBot(app[INBOX], conversations)
+    bot = EvidenceDeskBot(app[INBOX], conversations, app[DESK].router.scanner)
     messenger = TeamsMessenger(adapter, settings.app_id, conversations)
     runtime = TeamsRuntime(settings, adapter, bot, messenger, database)
     app[TEAMS] = runtime

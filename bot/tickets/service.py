@@ -120,7 +120,7 @@ class TicketService:
         row = Ticket(
             requester_platform=draft.requester.platform,
             requester_user_id=draft.requester.user_id,
-            requester_name=draft.requester.display_name,
+            requester_name=self._scanner.redact(draft.requester.display_name or "") or None,
             origin_platform=draft.origin.platform,
             origin_channel_id=draft.origin.channel_id,
             origin_thread_id=draft.origin.thread_id,

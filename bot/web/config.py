@@ -11,7 +11,9 @@ _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
 
 
 class WebSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EVIDENCE_DESK_WEB_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="EVIDENCE_DESK_WEB_", extra="ignore", hide_input_in_errors=True
+    )
 
     demo: bool = Field(
         False,
