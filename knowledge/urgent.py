@@ -1,0 +1,135 @@
+"""The urgent-care signposting file (urgent.yaml): read and checked like the FAQs.
+
+Its wording is clinical content, so it is held as reviewable data with a clinical owner and a
+review date, and the loader refuses a file that would leave someone in danger without the numbers
+to call (999, NHS 111, 111 option 2, Samaritans 116 123) or without its NHS sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+from knowledge.models import Link, Problem, Severity
+
+#: What each reply must tell people, whoever edits the wording.
+REQUIRED_NUMBERS = {
+    "emergency": ("999", "111"),
+    "mental_health": ("999", "111", "option 2", "116 123"),
+}
+
+
+@dataclass(frozen=True)
+class UrgentGuide:
+    """The signs of an emergency or a risk to life, and what to say when one is described."""
+
+    owner: str
+    reviewed: date
+    review_by: date
+    sources: tuple[Link, ...]
+    emergency_reply: str
+    emergency_signs: tuple[str, ...]
+    mental_health_reply: str
+    first_person: tuple[str, ...]
+    mental_health_signs: tuple[str, ...]
+    library_words: tuple[str, ...]
+    danger_now: tuple[str, ...]
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _phrases(data: Any, key: str, name: str, problems: list[Problem]) -> tuple[str, ...]:
+    values = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(values, list) or not values:
+        problems.append(Problem(name, 1, f"'{key}' must be a non-empty list of phrases"))
+        return ()
+    phrases = tuple(str(v).strip() for v in values if v is not None and str(v).strip())
+    if len(phrases) != len(values):
+        problems.append(Problem(name, 1, f"'{key}' has an empty phrase"))
+    return phrases
+
+
+def parse_urgent(data: Any, name: str, problems: list[Problem], today: date) -> UrgentGuide | None:
+    """Check the file; None (with the problems recorded) when it cannot be used."""
+    before = sum(p.severity is Severity.ERROR for p in problems)
+    if not isinstance(data, dict):
+        problems.append(Problem(name, 1, "urgent-care file must be a mapping"))
+        return None
+    owner = str(data.get("owner") or "").strip()
+    if not owner:
+        problems.append(Problem(name, 1, "'owner' (the clinical owner) is required"))
+    reviewed, review_by = _date(data.get("reviewed")), _date(data.get("review_by"))
+    if reviewed is None or review_by is None:
+        problems.append(Problem(name, 1, "'reviewed' and 'review_by' must be dates (YYYY-MM-DD)"))
+    elif review_by <= reviewed:
+        problems.append(Problem(name, 1, "'review_by' must be after 'reviewed'"))
+    elif review_by < today:
+        problems.append(
+            Problem(name, 1, f"clinical review was due on {review_by}", Severity.WARNING)
+        )
+    sources: list[Link] = []
+    for source in data.get("sources") or []:
+        url = str(source.get("url", "")) if isinstance(source, dict) else ""
+        if urlparse(url).scheme != "https" or not source.get("title"):
+            problems.append(Problem(name, 1, "every source needs a title and an https url"))
+            continue
+        sources.append(Link(str(source["title"]), url))
+    if not sources:
+        problems.append(Problem(name, 1, "'sources' must cite the NHS pages the wording follows"))
+    replies: dict[str, str] = {}
+    for section, numbers in REQUIRED_NUMBERS.items():
+        block = data.get(section)
+        reply = str(block.get("reply") or "").strip() if isinstance(block, dict) else ""
+        if not reply:
+            problems.append(Problem(name, 1, f"'{section}' needs a 'reply'"))
+            continue
+        for number in numbers:
+            if number not in reply:
+                problems.append(Problem(name, 1, f"the {section} reply must give '{number}'"))
+        replies[section] = reply
+    emergency, mental = data.get("emergency"), data.get("mental_health")
+    guide = UrgentGuide(
+        owner=owner,
+        reviewed=reviewed or today,
+        review_by=review_by or today,
+        sources=tuple(sources),
+        emergency_reply=replies.get("emergency", ""),
+        emergency_signs=_phrases(emergency, "signs", name, problems),
+        mental_health_reply=replies.get("mental_health", ""),
+        first_person=_phrases(mental, "first_person", name, problems),
+        mental_health_signs=_phrases(mental, "signs", name, problems),
+        library_words=_phrases(data, "library_words", name, problems),
+        danger_now=_phrases(data, "danger_now", name, problems),
+    )
+    if sum(p.severity is Severity.ERROR for p in problems) > before:
+        return None
+    return guide
+
+
+def load_urgent(path: Path, today: date | None = None) -> UrgentGuide:
+    """Read the file at start; an unusable file stops the bot (it must never run without it)."""
+    from knowledge.loader import KnowledgeBaseInvalid  # the loader imports this module
+
+    problems: list[Problem] = []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise KnowledgeBaseInvalid(
+            [Problem(str(path), 1, f"cannot read urgent-care file: {exc.__class__.__name__}")]
+        ) from exc
+    guide = parse_urgent(data, str(path), problems, today or date.today())
+    if guide is None:
+        raise KnowledgeBaseInvalid(problems)
+    return guide
