@@ -54,12 +54,15 @@ CANT_ADVISE = "I can't advise on patient care"
 
 def urgent_reply(urgency: Urgency, guide: UrgentGuide) -> Reply:
     """Signposting only: no buttons, no form, no ticket; the NHS pages it follows as sources."""
-    text = guide.mental_health_reply if urgency is Urgency.MENTAL_HEALTH else guide.emergency_reply
+    if urgency is Urgency.MENTAL_HEALTH:
+        text, links = guide.mental_health_reply, guide.mental_health_sources
+    else:
+        text, links = guide.emergency_reply, guide.emergency_sources
     return Reply(
         text=text,
         intent=Intent.URGENT,
         title="Urgent help",
-        sources=tuple(SourceLink(link.title, link.url) for link in guide.sources),
+        sources=tuple(SourceLink(link.title, link.url) for link in links),
     )
 
 

@@ -31,9 +31,10 @@ class UrgentGuide:
     owner: str
     reviewed: date
     review_by: date
-    sources: tuple[Link, ...]
+    emergency_sources: tuple[Link, ...]
     emergency_reply: str
     emergency_signs: tuple[str, ...]
+    mental_health_sources: tuple[Link, ...]
     mental_health_reply: str
     first_person: tuple[str, ...]
     mental_health_signs: tuple[str, ...]
@@ -61,6 +62,22 @@ def _phrases(data: Any, key: str, name: str, problems: list[Problem]) -> tuple[s
     return phrases
 
 
+def _sources(block: Any, section: str, name: str, problems: list[Problem]) -> tuple[Link, ...]:
+    """The public NHS pages a reply follows: shown under it, so anyone can check the wording."""
+    found: list[Link] = []
+    for source in (block.get("sources") if isinstance(block, dict) else None) or []:
+        url = str(source.get("url", "")) if isinstance(source, dict) else ""
+        if urlparse(url).scheme != "https" or not source.get("title"):
+            problems.append(
+                Problem(name, 1, f"every {section} source needs a title and an https url")
+            )
+            continue
+        found.append(Link(str(source["title"]), url))
+    if not found:
+        problems.append(Problem(name, 1, f"'{section}' must cite the NHS page its wording follows"))
+    return tuple(found)
+
+
 def parse_urgent(data: Any, name: str, problems: list[Problem], today: date) -> UrgentGuide | None:
     """Check the file; None (with the problems recorded) when it cannot be used."""
     before = sum(p.severity is Severity.ERROR for p in problems)
@@ -79,18 +96,11 @@ def parse_urgent(data: Any, name: str, problems: list[Problem], today: date) -> 
         problems.append(
             Problem(name, 1, f"clinical review was due on {review_by}", Severity.WARNING)
         )
-    sources: list[Link] = []
-    for source in data.get("sources") or []:
-        url = str(source.get("url", "")) if isinstance(source, dict) else ""
-        if urlparse(url).scheme != "https" or not source.get("title"):
-            problems.append(Problem(name, 1, "every source needs a title and an https url"))
-            continue
-        sources.append(Link(str(source["title"]), url))
-    if not sources:
-        problems.append(Problem(name, 1, "'sources' must cite the NHS pages the wording follows"))
     replies: dict[str, str] = {}
+    sources: dict[str, tuple[Link, ...]] = {}
     for section, numbers in REQUIRED_NUMBERS.items():
         block = data.get(section)
+        sources[section] = _sources(block, section, name, problems)
         reply = str(block.get("reply") or "").strip() if isinstance(block, dict) else ""
         if not reply:
             problems.append(Problem(name, 1, f"'{section}' needs a 'reply'"))
@@ -104,9 +114,10 @@ def parse_urgent(data: Any, name: str, problems: list[Problem], today: date) -> 
         owner=owner,
         reviewed=reviewed or today,
         review_by=review_by or today,
-        sources=tuple(sources),
+        emergency_sources=sources["emergency"],
         emergency_reply=replies.get("emergency", ""),
         emergency_signs=_phrases(emergency, "signs", name, problems),
+        mental_health_sources=sources["mental_health"],
         mental_health_reply=replies.get("mental_health", ""),
         first_person=_phrases(mental, "first_person", name, problems),
         mental_health_signs=_phrases(mental, "signs", name, problems),
