@@ -46,6 +46,12 @@ def assert_emergency_signposting(reply: Reply) -> None:
 @pytest.mark.parametrize(
     "question",
     [
+        # Each of these matches an FAQ well enough to be answered, were it not clinical.
+        "gentamicin level alert came back, what now",
+        "new research alerts for my specialty - K+ 6.2, do we give insulin dextrose",
+        "critical appraisal training: can I give 2 units of blood with Hb 75",
+        "my openathens expired, should I give gentamicin 5mg/kg or 7mg/kg",
+        "do we have UpToDate, need to know if I can give ketorolac with eGFR 25",
         "vancomycin level alert came back high, do we skip the next dose?",
         "need to renew the flucloxacillin prescription for bed 4, how long should it run?",
         "do we follow the training guidance and stop apixaban 48 hours before surgery?",
@@ -224,3 +230,11 @@ def test_the_loader_refuses_urgent_wording_without_owner_review_date_or_numbers(
     kb, problems = read_directory(Path(kb_folder.path), TODAY)
     assert kb is None
     assert any(problem in p.message and p.file.endswith("urgent.yaml") for p in problems)
+
+
+def test_an_emergency_carrying_an_nhs_number_is_signposted_and_echoes_nothing(
+    bot: Conversation,
+) -> None:
+    reply = bot.say("my patient 943 476 5919 has collapsed and is not breathing")
+    assert_emergency_signposting(reply)
+    assert "5919" not in reply.text and reply.warning and "NHS number" in reply.warning
