@@ -173,6 +173,22 @@ def test_a_library_question_about_an_emergency_topic_is_not_signposted(
     assert bot.say(question).intent is not Intent.URGENT
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the library catalogue is not responding",
+        "my laptop won't wake up",
+        "who does the fitting of anti-embolism stockings",
+        "I hurt myself lifting a patient, who do I report it to",
+        "patients who want to die at home - end of life evidence",
+    ],
+)
+def test_everyday_words_shared_with_the_signs_are_not_signposted(
+    bot: Conversation, message: str
+) -> None:
+    assert bot.say(message).intent is not Intent.URGENT
+
+
 def test_a_person_in_danger_now_is_signposted_even_in_a_request_for_evidence(
     bot: Conversation,
 ) -> None:
