@@ -20,6 +20,7 @@ from handlers.intents import ClinicalVocabulary
 from handlers.replies import build_reply, faq_reply, too_long_reply, urgent_reply
 from handlers.urgent import UrgentSigns
 from knowledge import SHIPPED_KB_DIR
+from knowledge.markup import clean_markup
 from knowledge.store import KnowledgeStore
 from knowledge.urgent import load_urgent
 
@@ -81,6 +82,12 @@ class Router:
         if findings:
             reply = replace(reply, warning=self.scanner.describe(findings))
         return Answer(reply, result)
+
+    def signposting(self, text: str) -> Reply | None:
+        """The urgent-care reply if the text describes an emergency or a risk to life: for the
+        paths that do not classify (a requester's reply relayed to a specialist)."""
+        urgency = self.urgent.detect(clean_markup(text))
+        return urgent_reply(urgency, self.urgent.guide) if urgency is not None else None
 
     async def handle(self, message: IncomingMessage) -> Reply:
         return self.answer(message.text).reply
