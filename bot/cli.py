@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from bot.cli_admin import register as register_admin
 from bot.cli_admin import run_admin
 from bot.config import Settings
+from bot.messages import Intent
 from bot.observability import configure_logging
 from bot.render_text import render_text
 from bot.teams.cli import register_cli as register_teams_cli
@@ -52,7 +53,8 @@ def _as_json(answer: Answer) -> dict[str, object]:
         "intent": str(reply.intent),
         "faq_id": reply.faq_id,
         "score": round(result.score, 4) if result is not None else None,
-        "answer": reply.text if reply.faq_id else None,
+        # An FAQ's answer, or the urgent-care signposting (which a caller must show as it is).
+        "answer": reply.text if reply.faq_id or reply.intent is Intent.URGENT else None,
         "suggestions": [s.faq_id for s in reply.suggestions] or None,
         "topic": reply.prefill.topic if reply.prefill else None,
     }
