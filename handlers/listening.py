@@ -9,8 +9,8 @@ here". It never opens a ticket on its own: a search request gets the offer of th
 One exception: a message describing an emergency or a risk to life gets the urgent-care
 signposting unasked, even as a thread reply and past the hourly limit (but once a thread), unless
 it is a ward colleague's note about a patient already in the team's care ("bed 9 c/o chest
-pain"), where the team is the response and a 999 line is noise. A crisis of someone's own mental
-health is always answered.
+pain", "bed 4 says he wants to kill himself"), where the team is the response and a 999 line is
+noise. Someone speaking of ending or harming their own life is always answered.
 
 Switching it is part of the core, not of an adapter: "listen on", "listen off", "listen status"
 (or just "listen") said to the bot in a channel, however the platform delivered it (a Slack
@@ -27,7 +27,6 @@ from bot.listening import ListeningStore
 from bot.messages import Button, IncomingMessage, Intent, Reply
 from handlers.replies import ACTION_OPEN_REQUEST
 from handlers.router import Router
-from handlers.urgent import Urgency
 from knowledge.markup import clean_markup
 
 LISTEN_NOT_NOW = "listen_not_now"
@@ -102,9 +101,8 @@ class Listener:
         answer = self.router.answer(text)
         result, reply = answer.classification, answer.reply
         if reply.intent is Intent.URGENT:
-            if self.router.urgent.detect(text) is Urgency.EMERGENCY and (
-                self.router.urgent.about_patient_in_care(text)
-            ):
+            signs = self.router.urgent
+            if signs.about_patient_in_care(text) and not signs.own_crisis(text):
                 return None
             # No private warning here: signposting matters more than drawing eyes to a detail.
             return replace(reply, warning=None, buttons=_CONTROLS)

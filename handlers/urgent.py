@@ -73,6 +73,10 @@ class UrgentSigns:
             return None
         return Urgency.MENTAL_HEALTH if mental else Urgency.EMERGENCY
 
+    def own_crisis(self, text: str) -> bool:
+        """Someone speaking of ending or harming their own life ("I want to end it all")."""
+        return self._first_person.search(normalise(text)) is not None
+
     @staticmethod
     def about_patient_in_care(text: str) -> bool:
         """A ward colleague's message about a patient ("bed 9 c/o chest pain"): the team is the

@@ -217,6 +217,11 @@ def test_listening_mode_leaves_a_ward_note_about_a_patient_in_care_to_the_team(
 ) -> None:
     listener = Listener(bot.router, store=None, unasked_threshold=0.24, per_hour=5)  # type: ignore[arg-type]
     assert listener.verdict("can someone review bed 9, c/o chest pain") is None
+    assert (
+        listener.verdict("bed 4 says he wants to kill himself, can the psych liaison come") is None
+    )
+    own = listener.verdict("after that shift on the ward I want to end it all")
+    assert own is not None and "116 123" in own.text
     # Asked directly, the same words are signposted.
     assert_emergency_signposting(bot.say("can someone review bed 9, c/o chest pain"))
 
