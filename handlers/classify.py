@@ -62,6 +62,8 @@ class Classification:
     redirect: str | None = None
     #: A search request inferred from a clinical question rather than asked for in words.
     inferred: bool = False
+    #: About treating a patient (a dose, a lab value, a drug ...), even when asked as a request.
+    patient_care: bool = False
     #: An emergency or a risk to life: the reply is urgent-care signposting, nothing else.
     urgency: Urgency | None = None
     matches: tuple[Match, ...] = field(default=(), repr=False)
@@ -112,9 +114,11 @@ class Classifier:
 
         signal = find_search_request(body)
         if signal is not None:
-            return self._search_request(text, signal.topic, signal.deadline_text)
+            # Asked for in words, but about one patient: still "I can't advise" first.
+            request = self._search_request(text, signal.topic, signal.deadline_text)
+            return replace(request, patient_care=self._clinical.about_one_patient(body))
         if self._clinical.patient_care(body) is not None:
-            return self._clinical_question(text, body)
+            return replace(self._clinical_question(text, body), patient_care=True)
 
         matches = self._best_matches(snapshot, body)
         in_scope = [m for m in matches if m.target.in_scope]

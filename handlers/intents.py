@@ -348,6 +348,14 @@ class ClinicalVocabulary:
             return "care question"
         return None
 
+    def about_one_patient(self, text: str) -> bool:
+        """Patient care about someone in particular (a dose, a result, "should I give ..."),
+        not a drug compared across a population ("apixaban vs rivaroxaban in elderly patients")."""
+        reason = self.patient_care(text)
+        return reason in {"dose", "lab value", "care question"} or (
+            reason == "drug" and _CARE_QUESTION.search(text) is not None
+        )
+
     def is_clinical_question(self, text: str) -> bool:
         """A question (by form) about a clinical subject (by vocabulary)."""
         lowered = text.lower().strip()

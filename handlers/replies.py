@@ -48,7 +48,8 @@ def faq_reply(entry: FaqEntry, score: float) -> Reply:
     )
 
 
-#: The first words of the reply to any clinical question the bot was not asked to search for.
+#: The first words of the reply to a clinical question not asked as a request for evidence, and
+#: to any question about treating a patient.
 CANT_ADVISE = "I can't advise on patient care"
 
 
@@ -88,7 +89,7 @@ def clinical_reply(result: Classification) -> Reply:
 
 
 def search_request_reply(result: Classification, site: Mapping[str, str]) -> Reply:
-    if result.inferred:
+    if result.inferred or result.patient_care:
         return clinical_reply(result)
     topic = result.topic or ""
     when = f" (needed {result.deadline_text})" if result.deadline_text else ""

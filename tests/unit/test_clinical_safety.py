@@ -111,6 +111,7 @@ def test_should_i_or_do_we_give_a_drug_marks_a_question_as_patient_care(
         "should I give gentamicin to a patient with an eGFR of 25?",  # was a bare "can't help"
         "Hb 70 post op, can I transfuse 2 units?",
         "is melatonin effective for sleep in ICU patients",
+        "any guidance on whether I should give gentamicin to bed 4?",  # worded as a request
     ],
 )
 def test_a_clinical_question_gets_no_advice_and_always_the_offer_of_a_search(
