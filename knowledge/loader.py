@@ -25,7 +25,7 @@ from knowledge.models import (
     Problem,
     Severity,
 )
-from knowledge.urgent import parse_urgent
+from knowledge.urgent import key_lines, parse_urgent
 
 #: Slack refuses a section block whose text is longer than this.
 MAX_ANSWER_CHARS = 3000
@@ -400,7 +400,8 @@ def read_directory(
     if urgent_path.exists():
         urgent_data = _load_yaml_file(urgent_path, problems)
         if urgent_data is not None:
-            parse_urgent(urgent_data, str(urgent_path), problems, today)
+            lines = key_lines(urgent_path.read_text(encoding="utf-8"))
+            parse_urgent(urgent_data, str(urgent_path), problems, today, lines)
     faq_dir = directory / "faqs"
     sources = []
     for path in sorted(faq_dir.glob("*.md")):

@@ -260,3 +260,14 @@ def test_an_emergency_carrying_an_nhs_number_is_signposted_and_echoes_nothing(
     reply = bot.say("my patient 943 476 5919 has collapsed and is not breathing")
     assert_emergency_signposting(reply)
     assert "5919" not in reply.text and reply.warning and "NHS number" in reply.warning
+
+
+def test_a_problem_in_the_urgent_wording_points_at_its_line(kb_folder: KbFolder) -> None:
+    shipped = (SHIPPED_KB_DIR / "urgent.yaml").read_text()
+    kb_folder.write("urgent.yaml", shipped.replace("on **116 123**", "on the phone"))
+    _, problems = read_directory(Path(kb_folder.path), TODAY)
+    (problem,) = [p for p in problems if p.file.endswith("urgent.yaml")]
+    lines = shipped.splitlines()
+    mental = lines.index("mental_health:")
+    reply_line = next(n for n in range(mental, len(lines)) if lines[n].strip().startswith("reply:"))
+    assert problem.line == reply_line + 1
