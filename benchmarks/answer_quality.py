@@ -26,7 +26,7 @@ from knowledge.store import KnowledgeStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LABELS = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-INTENTS = ("faq", "search_request", "smalltalk", "unknown")
+INTENTS = ("faq", "search_request", "smalltalk", "unknown", "urgent")
 
 
 @dataclass(frozen=True)

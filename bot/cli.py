@@ -59,7 +59,8 @@ def _as_json(answer: Answer) -> dict[str, object]:
         "intent": str(reply.intent),
         "faq_id": reply.faq_id,
         "score": round(result.score, 4) if result is not None else None,
-        "answer": reply.text if reply.faq_id else None,
+        # An FAQ's answer, or the urgent-care signposting (which a caller must show as it is).
+        "answer": reply.text if reply.faq_id or reply.intent is Intent.URGENT else None,
         "suggestions": [s.faq_id for s in reply.suggestions] or None,
         "topic": reply.prefill.topic if reply.prefill else None,
     }

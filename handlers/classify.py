@@ -1,8 +1,12 @@
 """Decide what a message is: an FAQ (and which), a search request, smalltalk or unknown.
 
-The order matters and is the whole policy: smalltalk first (cheap, unambiguous), then explicit
-requests for evidence, then the FAQ index, then clinical questions (which must never be answered
-from the KB), then "did you mean" suggestions, then unknown.
+The order matters and is the whole policy: urgent-care signs first (an emergency or a risk to
+life is signposted before anything else), smalltalk (cheap, unambiguous), explicit requests for
+evidence, questions about treating a patient (a dose, a lab value, a drug, "should I give": never
+answered from the KB, whatever library words they use), then the FAQ index, then other clinical
+questions (which must never be answered from the KB either), then "did you mean" suggestions,
+then unknown. A clinical question always ends as the offer of a search request, never a bare
+"can't help".
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from handlers.intents import (
     is_smalltalk,
     strip_greeting,
 )
+from handlers.urgent import Urgency, UrgentSigns
 from knowledge.index import Match
 from knowledge.markup import clean_markup
 from knowledge.store import KnowledgeSnapshot
@@ -57,6 +62,10 @@ class Classification:
     redirect: str | None = None
     #: A search request inferred from a clinical question rather than asked for in words.
     inferred: bool = False
+    #: About treating a patient (a dose, a lab value, a drug ...), even when asked as a request.
+    patient_care: bool = False
+    #: An emergency or a risk to life: the reply is urgent-care signposting, nothing else.
+    urgency: Urgency | None = None
     matches: tuple[Match, ...] = field(default=(), repr=False)
 
 
@@ -67,9 +76,11 @@ class Classifier:
         clinical: ClinicalVocabulary,
         thresholds: Thresholds,
         today: Callable[[], date] = date.today,
+        urgent: UrgentSigns | None = None,
     ) -> None:
         self._snapshot = snapshot
         self._clinical = clinical
+        self._urgent = urgent
         self.thresholds = thresholds
         self._today = today
 
@@ -88,6 +99,9 @@ class Classifier:
 
     def classify(self, raw_text: str) -> Classification:
         text = clean_markup(raw_text)
+        urgency = self._urgent.detect(text) if self._urgent is not None else None
+        if urgency is not None:
+            return Classification(Intent.URGENT, text, urgency=urgency)
         body = strip_greeting(text)
         if not body:
             intent = Intent.SMALLTALK if text else Intent.UNKNOWN
@@ -100,7 +114,11 @@ class Classifier:
 
         signal = find_search_request(body)
         if signal is not None:
-            return self._search_request(text, signal.topic, signal.deadline_text)
+            # Asked for in words, but about one patient: still "I can't advise" first.
+            request = self._search_request(text, signal.topic, signal.deadline_text)
+            return replace(request, patient_care=self._clinical.about_one_patient(body))
+        if self._clinical.patient_care(body) is not None:
+            return replace(self._clinical_question(text, body), patient_care=True)
 
         matches = self._best_matches(snapshot, body)
         in_scope = [m for m in matches if m.target.in_scope]
@@ -127,16 +145,20 @@ class Classifier:
                     Intent.FAQ, text, best.target.id, best.score, matches=tuple(matches)
                 )
         if self._clinical.is_clinical_question(body):
-            deadline_text, rest = find_deadline(body)
-            return replace(
-                self._search_request(text, rest.rstrip(" ?.!"), deadline_text), inferred=True
-            )
+            return self._clinical_question(text, body)
         suggestions = tuple(
             m.target.id for m in in_scope[:MAX_SUGGESTIONS] if m.score >= self.thresholds.suggest
         )
         score = best.score if best is not None else 0.0
         return Classification(
             Intent.UNKNOWN, text, score=score, suggestions=suggestions, matches=tuple(matches)
+        )
+
+    def _clinical_question(self, text: str, body: str) -> Classification:
+        """Not answered: offered as a search request, the question itself as the topic."""
+        deadline_text, rest = find_deadline(body)
+        return replace(
+            self._search_request(text, rest.rstrip(" ?.!"), deadline_text), inferred=True
         )
 
     def _search_request(self, text: str, topic: str, deadline_text: str | None) -> Classification:

@@ -82,7 +82,8 @@ class EvidenceDesk:
             log.exception("could not check for a ticket awaiting this reply")
             ticket = None
         if ticket is not None:
-            return await self.requests.requester_replied(ticket, message.text)
+            relayed = await self.requests.requester_replied(ticket, message.text)
+            return self.router.signposting(message.text) or relayed
         answer = self.router.answer(message.text)
         reply = answer.reply
         self.answered(str(reply.intent))
@@ -104,7 +105,8 @@ class EvidenceDesk:
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         ticket = await awaiting_reply_in(self.db, origin, person)
         if ticket is not None:
-            return await self.requests.requester_replied(ticket, message.text)
+            relayed = await self.requests.requester_replied(ticket, message.text)
+            return self.router.signposting(message.text) or relayed
         if self.listener is not None:
             return await self.listener.overheard(message)
         return None

@@ -27,6 +27,7 @@ from knowledge.models import (
     SearchLink,
     Severity,
 )
+from knowledge.urgent import key_lines, parse_urgent
 
 #: Slack refuses a section block whose text is longer than this.
 MAX_ANSWER_CHARS = 3000
@@ -544,6 +545,13 @@ def read_directory(
         str(scope_path),
         problems,
     )
+    # Checked with the rest so that `kb validate` and a reload report it; the router reads it.
+    urgent_path = directory / "urgent.yaml"
+    if urgent_path.exists():
+        urgent_data = _load_yaml_file(urgent_path, problems)
+        if urgent_data is not None:
+            lines = key_lines(urgent_path.read_text(encoding="utf-8"))
+            parse_urgent(urgent_data, str(urgent_path), problems, today, lines)
     faq_dir = directory / "faqs"
     sources = []
     for path in sorted(faq_dir.glob("*.md")):

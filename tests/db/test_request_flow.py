@@ -236,3 +236,21 @@ async def test_unanswered_question_is_counted_without_identifiers(desk: Evidence
 async def test_unknown_button_gets_a_clear_reply(desk: EvidenceDesk) -> None:
     outcome = await desk.on_action(act("no_such_action"))
     assert outcome.reply is not None and "don't recognise" in outcome.reply.text
+
+
+async def test_an_emergency_in_a_reply_to_the_specialist_is_relayed_and_signposted(
+    desk: EvidenceDesk,
+) -> None:
+    reference = await submit_clean(desk)
+    await desk.on_action(act("ticket_claim", user="U_SPEC", value=reference))
+    await desk.on_action(
+        act("ticket_ask_submit", user="U_SPEC", state=reference, question="Adults only?")
+    )
+    await deliver(desk)
+    answer = "Sorry, can't talk, my colleague has collapsed and is not breathing"
+    reply = await desk.on_message(
+        IncomingMessage(Platform.SLACK, "U_REQ", answer, conversation_id=WARD, thread_id=THREAD)
+    )
+    assert "call 999 now" in reply.text
+    slack = await deliver(desk)
+    assert any(answer in t for d, t in slack.posts if d.channel_id == QUEUE)

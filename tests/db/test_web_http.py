@@ -231,3 +231,14 @@ async def test_outside_demo_mode_the_chat_identity_comes_from_a_cookie(
     home = await client.get("/chat/api/home?user=specialist")
     sections = (await home.json())["sections"]
     assert not any("Your queue" in s["html"] for s in sections)  # spoke as the cookie's id
+
+
+async def test_a_mental_health_crisis_in_the_web_chat_gets_111_option_2_and_samaritans(
+    client: TestClient[Any, Any],
+) -> None:
+    response = await client.post(
+        "/chat/api/message", json={"text": "I don't want to be alive any more", "user": "u1"}
+    )
+    html = (await response.json())["replies"][0]["html"]
+    assert "NHS 111 and choose option 2" in html and "116 123" in html and "999" in html
+    assert "where-to-get-urgent-help-for-mental-health" in html

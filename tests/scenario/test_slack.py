@@ -358,3 +358,16 @@ async def test_global_shortcut_opens_an_empty_request_form(slack: SlackWorld) ->
 async def test_unknown_payload_type_is_a_client_error(slack: SlackWorld) -> None:
     status, _ = await slack.post_interaction({"type": "no_such_thing", "team": {"id": "T0TEAM"}})
     assert 400 <= status < 500
+
+
+async def test_an_emergency_mentioned_in_a_channel_gets_999_signposting_and_no_ticket(
+    slack: SlackWorld,
+) -> None:
+    await slack.mention("my colleague has collapsed and isn't breathing, what do I do", "Ev090")
+    (post,) = await slack.api.wait_for("chat.postMessage")
+    shown = all_text(post["blocks"])
+    assert "call 999 now" in shown and "NHS 111" in shown and "A&amp;E" in shown
+    assert "when-to-call-999" in shown
+    assert "request_open" not in shown
+    async with slack.app[DATABASE].engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM tickets"))).scalar() == 0

@@ -581,3 +581,12 @@ async def test_outbox_message_to_an_unknown_conversation_fails_permanently(
     assert failed == 1
     assert row.last_error is not None and "no Teams conversation reference" in row.last_error
     assert teams.connector.calls == []
+
+
+async def test_an_emergency_in_a_personal_chat_gets_999_signposting_and_no_buttons(
+    teams: TeamsWorld,
+) -> None:
+    (reply,) = await teams.say(teams.activity(text="my son is having a fit and it won't stop"))
+    assert "call 999 now" in reply.text and "NHS 111" in reply.text and "A&E" in reply.text
+    assert "when-to-call-999" in reply.text
+    assert not reply.card.get("actions")

@@ -68,6 +68,14 @@ def test_ask_json_writes_exactly_one_row_for_every_input_line() -> None:
     assert rows[-1]["topic"] == "sepsis"
 
 
+def test_ask_json_carries_the_urgent_signposting_text() -> None:
+    result = run("ask", "--json", stdin="my dad has collapsed and is not breathing\n")
+    assert result.returncode == 0, result.stderr
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["intent"] == "urgent"
+    assert "call 999 now" in row["answer"] and "NHS 111" in row["answer"]
+
+
 def test_ask_prints_the_answer_with_its_source() -> None:
     result = run("ask", "how", "do", "I", "register", "for", "openathens")
     assert result.returncode == 0, result.stderr
