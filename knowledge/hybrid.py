@@ -38,16 +38,18 @@ class Fusion:
 
     kind: str = "weighted"
     rrf_k: float = 60.0
-    semantic_weight: float = 0.5
-    floor: float = 0.45
-    ceiling: float = 0.85
+    semantic_weight: float = 0.45
+    floor: float = 0.3
+    ceiling: float = 1.0
 
     def confidence(self, lexical: FloatArray, semantic: FloatArray) -> FloatArray:
         lifted = np.clip((semantic - self.floor) / (self.ceiling - self.floor), 0.0, 1.0)
         result: FloatArray = (1.0 - self.semantic_weight) * lexical + self.semantic_weight * lifted
         return result
 
-    def order(self, lexical: FloatArray, semantic: FloatArray, confidence: FloatArray) -> FloatArray:
+    def order(
+        self, lexical: FloatArray, semantic: FloatArray, confidence: FloatArray
+    ) -> FloatArray:
         """A key to sort targets by, highest first."""
         if self.kind != "rrf":
             return confidence
