@@ -19,9 +19,9 @@ from bot.teams.cli import register_cli as register_teams_cli
 from bot.web.cli import extend_kb_parser
 from bot.web.cli import register_cli as register_web_cli
 from handlers.router import Answer, Router
+from knowledge.embeddings import load_embedder
 from knowledge.loader import KnowledgeBaseInvalid, read_directory
 from knowledge.models import Severity
-from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
 
 

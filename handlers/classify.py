@@ -128,11 +128,15 @@ class Classifier:
             )  # fmt: skip
         # ... and a request without "find" or "search" is one, when it names a subject ("what's
         # known about X for our meeting") and no FAQ matches it strongly.
-        if signal is None and kind is Kind.REQUEST and (best is None or best.score < MEANING_OVER_FAQ):
+        if (
+            signal is None
+            and kind is Kind.REQUEST
+            and (best is None or best.score < MEANING_OVER_FAQ)
+        ):
             deadline_text, rest = find_deadline(body)
-            topic = request_topic(rest)
-            if topic is not None:
-                return self._search_request(text, topic, deadline_text)
+            subject = request_topic(rest)
+            if subject is not None:
+                return self._search_request(text, subject, deadline_text)
         clinical = self._clinical.clinical_strength(body)
         if best is not None and best.score >= self.thresholds.answer:
             # A clearly clinical question that only brushes an FAQ ("...improve outcomes?")

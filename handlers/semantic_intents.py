@@ -52,8 +52,8 @@ SERVICE_EXAMPLES = (
 #: costs the asker a form they did not want.
 MIN_REQUEST_SIMILARITY = 0.53
 REQUEST_MARGIN = 0.15
-MIN_SERVICE_SIMILARITY = 0.6
-SERVICE_MARGIN = 0.1
+MIN_SERVICE_SIMILARITY = 0.55
+SERVICE_MARGIN = 0.05
 _TOPIC = re.compile(
     r"\b(?:about|on|into|regarding|around|re|for)\s+(?P<topic>.+?)"
     r"(?:\s+(?:for|by|before|ahead\s+of)\s+(?:our|the|my|a|next|this|tomorrow|monday|tuesday|"

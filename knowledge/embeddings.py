@@ -99,8 +99,7 @@ class Embedder:
     def __init__(self, files: ModelFiles, threads: int = 1) -> None:
         _offline()
         import onnxruntime
-        from tokenizers import Tokenizer
-        from tokenizers.implementations import BertWordPieceTokenizer
+        from tokenizers import BertWordPieceTokenizer, Tokenizer
 
         self.files = files
         tokenizer: Any
