@@ -80,16 +80,16 @@ class Classifier:
 
     def _best_matches(self, snapshot: KnowledgeSnapshot, text: str) -> list[Match]:
         """Match the whole message and each sentence; a question after a preamble still wins."""
-        matches = snapshot.index.search(text, limit=6)
         parts = [p for p in _SENTENCES.split(text) if len(p.split()) >= 2]
-        if len(parts) > 1:
-            best: dict[str, Match] = {m.target.id: m for m in matches}
-            for part in parts:
-                for m in snapshot.index.search(part, limit=6):
-                    if m.target.id not in best or best[m.target.id].score < m.score:
-                        best[m.target.id] = m
-            matches = sorted(best.values(), key=lambda m: -m.score)
-        return matches
+        if len(parts) <= 1:
+            return snapshot.index.search(text, limit=6)
+        # One call for all of them: the hybrid index embeds them in one batch.
+        found = snapshot.index.search_many([text, *parts], limit=6)
+        best: dict[str, Match] = {}
+        for m in (m for group in found for m in group):
+            if m.target.id not in best or best[m.target.id].score < m.score:
+                best[m.target.id] = m
+        return sorted(best.values(), key=lambda m: -m.score)
 
     def classify(self, raw_text: str) -> Classification:
         text = clean_markup(raw_text)
@@ -106,8 +106,10 @@ class Classifier:
         signal = find_search_request(body)
         # Where the grammar is brittle, meaning decides (semantic_intents): a question about the
         # search service is not a request, even in a request's words ...
-        kind = self._meaning.judge(body).kind if self._meaning is not None else Kind.NEITHER
-        if signal is not None and kind is not Kind.SERVICE_QUESTION:
+        meaning = self._meaning
+        if signal is not None and (
+            meaning is None or meaning.judge(body).kind is not Kind.SERVICE_QUESTION
+        ):
             return self._search_request(text, signal.topic, signal.deadline_text)
 
         matches = self._best_matches(snapshot, body)
@@ -130,8 +132,9 @@ class Classifier:
         # known about X for our meeting") and no FAQ matches it strongly.
         if (
             signal is None
-            and kind is Kind.REQUEST
+            and meaning is not None
             and (best is None or best.score < MEANING_OVER_FAQ)
+            and meaning.judge(body).kind is Kind.REQUEST
         ):
             deadline_text, rest = find_deadline(body)
             subject = request_topic(rest)

@@ -115,6 +115,8 @@ class Embedder:
         # leaves the other core to the server.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Without the arena, memory for a batch is returned after it (~20 MB less resident).
+        options.enable_cpu_mem_arena = False
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(
             str(files.onnx), options, providers=["CPUExecutionProvider"]
@@ -165,6 +167,10 @@ class Embedder:
         """A message's vector, never cached (messages are not kept, not even as vectors)."""
         row: npt.NDArray[np.float32] = self._run([text])[0]
         return row
+
+    def encode_fresh(self, texts: Sequence[str]) -> FloatMatrix:
+        """Messages' vectors in one batch, never cached."""
+        return self._run(texts)
 
     def describe(self) -> str:
         return f"{self.files.onnx.name} from {self.files.onnx.parent}"

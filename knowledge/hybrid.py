@@ -83,12 +83,16 @@ class SemanticIndex:
         self.size = len(targets)
 
     def scores(self, text: str) -> FloatArray:
+        return self.scores_many([text])[0]
+
+    def scores_many(self, texts: Sequence[str]) -> list[FloatArray]:
+        """One row of target scores a text; the texts are embedded in one batch."""
         if self.size == 0:
-            return np.zeros(0)
-        query = self._embedder.encode_one(text)
-        similarities = self._vectors @ query
-        result: FloatArray = np.maximum.reduceat(similarities, self._starts).astype(np.float64)
-        return result
+            return [np.zeros(0) for _ in texts]
+        queries = self._embedder.encode_fresh(texts)
+        similarities = self._vectors @ queries.T
+        best = np.maximum.reduceat(similarities, self._starts, axis=0).astype(np.float64)
+        return [best[:, i] for i in range(len(texts))]
 
 
 class HybridIndex:
@@ -119,10 +123,19 @@ class HybridIndex:
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
         """The best targets, ordered by the fusion, each with its fused confidence (0 to 1)."""
-        views = self.views(text)
-        if views is None:
-            return []
-        lexical, semantic = views
+        return self.search_many([text], limit)[0]
+
+    def search_many(self, texts: Sequence[str], limit: int = 5) -> list[list[Match]]:
+        """`search` for each text, with one embedding batch for all of them."""
+        lexical = [self.lexical.scores(text) for text in texts]
+        wanted = [t for t, scores in zip(texts, lexical, strict=True) if scores is not None]
+        semantic = iter(self.semantic.scores_many(wanted) if wanted else [])
+        return [
+            [] if scores is None else self._fuse(scores, next(semantic), limit)
+            for scores in lexical
+        ]
+
+    def _fuse(self, lexical: FloatArray, semantic: FloatArray, limit: int) -> list[Match]:
         confidence = self.fusion.confidence(lexical, semantic)
         order = self.fusion.order(lexical, semantic, confidence)
         return [

@@ -241,6 +241,10 @@ class FaqIndex:
             return []
         return top_matches(self.targets, total, limit)
 
+    def search_many(self, texts: Sequence[str], limit: int = 5) -> list[list[Match]]:
+        """`search` for each text (the hybrid index batches these; here they are just a loop)."""
+        return [self.search(text, limit) for text in texts]
+
     def scores(self, text: str) -> FloatArray | None:
         """Every target's score, in `targets` order; None when the message has no content word."""
         terms = self.normalizer.terms(text)
