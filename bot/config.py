@@ -34,7 +34,7 @@ class Settings(BaseSettings):
         0.11, gt=0, le=1, description="Score at or above which close entries are offered instead."
     )
     unasked_threshold: float = Field(
-        0.24,
+        0.32,
         gt=0,
         le=1,
         description="Listening mode: score an FAQ needs before the bot answers unasked.",
