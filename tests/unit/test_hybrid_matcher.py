@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bot.messages import Intent
+from handlers.semantic_intents import request_topic
 from knowledge.embeddings import Embedder, load_embedder
 from knowledge.hybrid import Fusion, HybridIndex
 from knowledge.index import FaqIndex
@@ -137,3 +138,34 @@ def test_a_question_about_the_search_service_in_a_requests_words_is_an_faq(
     reply = bot.say("what turnaround should I expect if I request a literature search on falls")
     assert reply.intent is Intent.FAQ
     assert reply.faq_id == "literature-search-service"
+
+
+def test_a_library_question_near_the_request_examples_stays_an_faq(bot: Conversation) -> None:
+    # Nearest the request examples by meaning (cosine 0.56), but it names no subject to search.
+    reply = bot.say("does the trust provide refworks or mendeley")
+    assert reply.intent is Intent.FAQ
+    assert reply.faq_id == "referencing"
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        (
+            "could someone pull together what's known about virtual wards for our board",
+            "virtual wards",
+        ),
+        (
+            "can the library gather the evidence on falls in care homes by friday",
+            "falls in care homes",
+        ),
+        ("I'd like a rundown regarding social prescribing", "social prescribing"),
+    ],
+)
+def test_the_subject_of_a_request_read_by_meaning_leaves_out_purpose_and_deadline(
+    text: str, subject: str
+) -> None:
+    assert request_topic(text) == subject
+
+
+def test_a_message_that_names_no_subject_has_none() -> None:
+    assert request_topic("can the library help with this") is None
