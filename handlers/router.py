@@ -18,6 +18,7 @@ from bot.privacy import PrivacyScanner
 from handlers.classify import Classification, Classifier, Thresholds
 from handlers.intents import ClinicalVocabulary
 from handlers.replies import build_reply, faq_reply, too_long_reply, urgent_reply
+from handlers.semantic_intents import examples_for
 from handlers.urgent import UrgentSigns
 from knowledge import SHIPPED_KB_DIR
 from knowledge.markup import clean_markup
@@ -54,6 +55,7 @@ class Router:
             Thresholds(settings.answer_threshold, settings.suggest_threshold, settings.help_entry),
             today,
             self.urgent,
+            examples_for(store.embedder) if store.embedder is not None else None,
         )
 
     @staticmethod

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.messages import Reply
 from handlers.router import Answer, Router
 from knowledge import SHIPPED_KB_DIR
+from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
 
 TODAY = date(2026, 11, 22)
@@ -89,7 +90,11 @@ class Conversation:
 
 @pytest.fixture(scope="session")
 def shipped_store() -> KnowledgeStore:
-    return KnowledgeStore.from_directory(SHIPPED_KB_DIR)
+    """The shipped KB with the matcher the bot runs by default: hybrid, with the packaged model
+    (loaded once per process and shared by every test that asks for it)."""
+    return KnowledgeStore.from_directory(
+        SHIPPED_KB_DIR, embedder=load_embedder(Settings().embedding_model)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -67,6 +67,32 @@ async def test_readyz_reports_the_schema_is_this_releases(
     assert body["checks"]["migrations"] == f"current ({head_revision()})"
 
 
+async def test_readyz_says_the_hybrid_matcher_is_on_by_default(
+    aiohttp_client, kb_folder: KbFolder
+) -> None:  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
+    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
+    client: TestClient = await aiohttp_client(app)
+    body = await (await client.get("/readyz")).json()
+    assert body["checks"]["matcher"] == "hybrid (lexical + semantic)"
+
+
+async def test_readyz_says_when_the_bot_answers_with_the_lexical_index_alone(
+    aiohttp_client, kb_folder: KbFolder
+) -> None:  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
+    settings = Settings(
+        kb_dir=kb_folder.path,
+        kb_reload_seconds=0,
+        database_url=db_url,
+        embedding_model=str(kb_folder.path / "no-model-here"),
+    )
+    client: TestClient = await aiohttp_client(create_app(settings))
+    response = await client.get("/readyz")
+    assert response.status == 200  # degraded, not down
+    assert (await response.json())["checks"]["matcher"] == "lexical only"
+
+
 async def test_readyz_is_503_on_a_schema_behind_this_release(
     aiohttp_client, kb_folder: KbFolder
 ) -> None:  # type: ignore[no-untyped-def]
