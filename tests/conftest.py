@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,6 +16,7 @@ from handlers.router import Answer, Router
 from knowledge import SHIPPED_KB_DIR
 from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
+from tests.fakes.bot_connector import FakeBotConnector
 
 TODAY = date(2026, 11, 22)
 
@@ -109,3 +110,15 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return Settings(**overrides)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeBotConnector]:
+    """A fake Bot Framework connector on a random loopback port (tests/fakes/bot_connector.py),
+    for every test that speaks Teams."""
+    fake = FakeBotConnector()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()

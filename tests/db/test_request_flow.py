@@ -5,53 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
-from bot.config import Settings
 from bot.db.session import Database
-from bot.feedback import FeedbackStore
 from bot.messages import IncomingMessage, Platform, UserAction
-from bot.outbox import Destination, Outbox
-from bot.privacy import PrivacyScanner
+from bot.outbox import Destination
 from bot.tickets.lifecycle import TicketStatus
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService
-from bot.tickets.service import TicketService
 from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
-from handlers.requests import RequestDesk
-from handlers.router import Router
-from knowledge import SHIPPED_KB_DIR
-from knowledge.store import KnowledgeStore
-from tests.db.conftest import FakeClock
+from tests.db.conftest import QUEUE, WARD
 from tests.db.test_outbox import RecordingMessenger
 from tests.signed import TEST_SIGNER, form_state
 
-WARD, THREAD, QUEUE = "C_WARD", "1700000000.000100", "C_LIBRARY"
+THREAD = "1700000000.000100"
 VALID_NHS = "943 476 5919"
-
-
-@pytest.fixture
-async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
-    scanner = PrivacyScanner()
-    routing = RoutingService(database, clock)
-    specialist = await routing.add_specialist(
-        NewSpecialist("Sam Librarian", identities=(Identity("slack", "U_SPEC"),))
-    )
-    route = await routing.add_route(
-        "slack", WARD, "Elderly care", notify_platform="slack", notify_channel_id=QUEUE
-    )
-    await routing.link(route.id, specialist.id)
-    settings = Settings(kb_dir=SHIPPED_KB_DIR)
-    return EvidenceDesk(
-        router=Router(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
-        requests=RequestDesk(
-            TicketService(database, scanner, clock), routing, Outbox(database, clock), scanner,
-            clock=clock, signer=TEST_SIGNER,
-        ),
-        feedback=FeedbackStore(database, scanner, "salt", clock),
-        db=database,
-    )  # fmt: skip
 
 
 def act(

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import pytest
 
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fault.conftest import Server, rows, settled, until
@@ -27,16 +26,6 @@ SHORT_LEASES = {
 }
 QUESTIONS = ["forgot my athens password", "library opening hours", "how do I renew my books"]
 BURST = 30
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeBotConnector]:
-    fake = FakeBotConnector()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
 
 
 def activity(n: int, connector: FakeBotConnector) -> dict[str, Any]:

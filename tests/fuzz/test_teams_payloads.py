@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -174,16 +173,6 @@ def activities(connector: FakeBotConnector) -> st.SearchStrategy[dict[str, Any]]
             "textFormat": texts,
         },
     )
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeBotConnector]:
-    fake = FakeBotConnector()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
 
 
 @pytest.fixture

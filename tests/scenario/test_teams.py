@@ -13,7 +13,7 @@ import itertools
 import json
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -137,16 +137,6 @@ def build_app(tmp_path: Path) -> web.Application:
         feedback_salt="salt",
     )
     return create_app(settings)
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeBotConnector]:
-    fake = FakeBotConnector()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
 
 
 @pytest.fixture
