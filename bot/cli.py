@@ -24,8 +24,8 @@ from bot.web.cli import extend_kb_parser
 from bot.web.cli import register_cli as register_web_cli
 from handlers.router import Answer, Router
 from knowledge.embeddings import load_embedder
-from knowledge.loader import KnowledgeBaseInvalid, read_directory
-from knowledge.models import Severity
+from knowledge.loader import read_directory
+from knowledge.models import KnowledgeBaseInvalid, Severity
 from knowledge.store import KnowledgeStore
 
 

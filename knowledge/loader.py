@@ -21,6 +21,7 @@ from knowledge.models import (
     TOPIC_SLOT,
     FaqEntry,
     KnowledgeBase,
+    KnowledgeBaseInvalid,
     Link,
     OutOfScopeTopic,
     Problem,
@@ -58,15 +59,6 @@ EXAMPLE_VALUE = re.compile(
 )
 _WORD = re.compile(r"\S*[A-Za-z0-9]\S*")
 _DOUBLED_THE = re.compile(r"\bthe\s+(?:\*\*)?the\b", re.IGNORECASE)
-
-
-class KnowledgeBaseInvalid(Exception):
-    """Raised when the KB has errors; carries them so the caller can print or show each one."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        errors = [p for p in problems if p.severity is Severity.ERROR]
-        super().__init__(f"knowledge base has {len(errors)} error(s); first: {errors[0]}")
 
 
 @dataclass(frozen=True)

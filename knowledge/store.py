@@ -14,8 +14,8 @@ from pathlib import Path
 from knowledge.embeddings import Embedder
 from knowledge.hybrid import HybridIndex
 from knowledge.index import FaqIndex
-from knowledge.loader import KnowledgeBaseInvalid, read_directory
-from knowledge.models import KnowledgeBase, Problem, Severity
+from knowledge.loader import read_directory
+from knowledge.models import KnowledgeBase, KnowledgeBaseInvalid, Problem, Severity
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from knowledge.models import Link, Problem, Severity
+from knowledge.models import KnowledgeBaseInvalid, Link, Problem, Severity
 
 #: What each reply must tell people, whoever edits the wording.
 REQUIRED_NUMBERS = {
@@ -180,8 +180,6 @@ def parse_urgent(
 
 def load_urgent(path: Path, today: date | None = None) -> UrgentGuide:
     """Read the file at start; an unusable file stops the bot (it must never run without it)."""
-    from knowledge.loader import KnowledgeBaseInvalid  # the loader imports this module
-
     problems: list[Problem] = []
     try:
         text = path.read_text(encoding="utf-8")
