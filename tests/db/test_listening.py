@@ -12,7 +12,6 @@ from bot.messages import IncomingMessage, Intent, Platform, UserAction
 from handlers.desk import EvidenceDesk
 from handlers.listening import LISTEN_STOP, Listener
 from tests.db.conftest import FakeClock
-from tests.db.test_request_flow import desk as desk
 
 CHANNEL = "C_TEAM"
 

@@ -18,7 +18,6 @@ from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
 from tests.db.test_outbox import RecordingMessenger
 from tests.db.test_request_flow import QUEUE, THREAD, WARD
-from tests.db.test_request_flow import desk as desk
 
 NHS = "943 476 5919"
 DIGITS = "9434765919"

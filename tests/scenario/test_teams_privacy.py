@@ -16,7 +16,6 @@ from tests.scenario.test_teams import (
     inputs,
     submit_data,
 )
-from tests.scenario.test_teams import connector as connector  # the fixtures, shared
 from tests.scenario.test_teams import teams as teams
 
 SPACED = "943 476 5919"
