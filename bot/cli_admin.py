@@ -10,8 +10,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, is_dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -30,11 +30,15 @@ Command = Callable[[argparse.Namespace, Settings, Database], Awaitable[int]]
 
 
 def _jsonable(value: Any) -> Any:
+    # Field by field, not dataclasses.asdict: asdict deep-copies every value, and an event's
+    # details are a read-only mapping (MappingProxyType), which cannot be copied.
     if is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
+        return sorted(_jsonable(v) for v in value)
+    if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -45,6 +49,14 @@ def _jsonable(value: Any) -> Any:
 
 def _print_json(value: Any) -> None:
     print(json.dumps(_jsonable(value), indent=2, default=str))
+
+
+_MESSAGE_LABELS = {
+    "to_requester": "question to requester",
+    "from_requester": "reply from requester",
+    "internal_note": "internal note",
+    "deliverable": "delivered",
+}
 
 
 def _identities(raw: list[str]) -> tuple[Identity, ...]:
@@ -155,8 +167,10 @@ async def tickets_show(args: argparse.Namespace, settings: Settings, db: Databas
     service = TicketService.from_settings(db, settings)
     ticket = await service.get(args.reference)
     events = await service.events(args.reference)
+    messages = await service.messages(args.reference)
+    impacts = await service.impacts(args.reference)
     if args.json:
-        _print_json({"ticket": ticket, "events": events})
+        _print_json({"ticket": ticket, "events": events, "messages": messages, "impact": impacts})
         return 0
     print(
         f"{ticket.reference}  {ticket.status.value}  due {ticket.due_date}  purpose {ticket.purpose.value}"
@@ -166,6 +180,19 @@ async def tickets_show(args: argparse.Namespace, settings: Settings, db: Databas
         f"requester: {ticket.requester.display_name or ticket.requester.user_id} ({ticket.requester.platform})"
     )
     print(f"assignee: {ticket.assignee_name or '-'}")
+    if messages:
+        print("messages:")
+        for m in messages:
+            label = _MESSAGE_LABELS.get(m.direction.value, m.direction.value)
+            print(f"  {m.at:%Y-%m-%d %H:%M}  {label:<22} {m.author:<24} {m.text}")
+    print("impact:" if impacts else "impact: no answers yet")
+    for i in impacts:
+        uses = ", ".join(sorted(use.value for use in i.how_used)) or "-"
+        hours = "-" if i.time_saved_hours is None else f"{i.time_saved_hours:g}"
+        print(
+            f"  {i.at:%Y-%m-%d %H:%M}  helped {'yes' if i.helped else 'no'}; used for: {uses}; "
+            f"hours saved: {hours}" + (f"; comment: {i.comment}" if i.comment else "")
+        )
     print("history:")
     for e in events:
         change = f" {e.from_status} -> {e.to_status}" if e.to_status else ""
