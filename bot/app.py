@@ -37,10 +37,10 @@ from bot.listening import ListeningStore
 from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
 from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
 from bot.tickets.clock import utc_now
-from bot.tickets.escalation import due_escalations
 from bot.tickets.routing import RoutingService
 from bot.tickets.service import TicketService
 from handlers.desk import EvidenceDesk
+from handlers.escalations import run_escalations
 from handlers.listening import Listener
 from handlers.requests import RequestDesk
 from handlers.router import Router
@@ -232,13 +232,9 @@ def create_app(settings: Settings) -> web.Application:
         await asyncio.to_thread(store.reload_if_changed)
 
     async def escalate() -> None:
-        # Recorded and queued in one transaction: an escalation is never raised unsent.
-        async with db.unit_of_work():
-            raised = await due_escalations(
-                db, utc_now(), settings.unclaimed_escalation_working_hours
-            )
-            for escalation in raised:
-                await requests.escalate(escalation)
+        raised = await run_escalations(
+            db, requests, utc_now(), settings.unclaimed_escalation_working_hours
+        )
         for escalation in raised:
             metrics.escalations.labels(escalation.kind.value).inc()
 

@@ -22,14 +22,24 @@ from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listene
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
 from handlers.requests import (
     ASK,
+    CANCEL,
     CLAIM,
     COMPLETE,
     IMPACT,
+    NOTE,
     OPEN_REQUEST,
+    REASSIGN,
+    REOPEN,
     SUBMIT_ASK,
+    SUBMIT_CANCEL,
     SUBMIT_COMPLETE,
     SUBMIT_IMPACT,
+    SUBMIT_NOTE,
+    SUBMIT_REASSIGN,
     SUBMIT_REQUEST,
+    SUBMIT_UPDATE,
+    UNCLAIM,
+    UPDATE,
     Outcome,
     RequestDesk,
 )
@@ -74,7 +84,7 @@ class EvidenceDesk:
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         try:
-            ticket = await awaiting_reply_in(self.db, origin, person)
+            ticket = await awaiting_reply_in(self.db, origin, person, direct=message.is_direct)
         except Exception:
             # The FAQ answer needs no database: keep answering while it is down.
             log.exception("could not check for a ticket awaiting this reply")
@@ -208,6 +218,26 @@ class EvidenceDesk:
             return Outcome(form=self.requests.complete_form(action.value))
         if name == SUBMIT_COMPLETE:
             return await self.requests.complete(action.form_state, person, answers)
+        if name == NOTE:
+            return Outcome(form=self.requests.note_form(action.value))
+        if name == SUBMIT_NOTE:
+            return await self.requests.add_note(action.form_state, person, answers)
+        if name == UPDATE:
+            return Outcome(form=self.requests.update_form(action.value))
+        if name == SUBMIT_UPDATE:
+            return await self.requests.send_update(action.form_state, person, answers)
+        if name == UNCLAIM:
+            return Outcome(reply=await self.requests.unclaim(action.value, person))
+        if name == REASSIGN:
+            return Outcome(form=await self.requests.reassign_form(action.value))
+        if name == SUBMIT_REASSIGN:
+            return await self.requests.reassign(action.form_state, person, answers)
+        if name == CANCEL:
+            return Outcome(form=self.requests.cancel_form(action.value))
+        if name == SUBMIT_CANCEL:
+            return await self.requests.cancel(action.form_state, person, answers)
+        if name == REOPEN:
+            return Outcome(reply=await self.requests.reopen(action.value, person))
         if name == IMPACT:
             return Outcome(form=self.requests.impact_form(action.value))
         if name == SUBMIT_IMPACT:
