@@ -74,7 +74,9 @@ async def _delivered_with_impact_and_a_note(
     ticket = await service.create(draft())  # type: ignore[operator]
     await service.claim(ticket.reference, specialist.id)
     await service.add_note(ticket.reference, Actor.specialist(specialist.id), "Try CINAHL first")
-    await service.complete(ticket.reference, specialist.id, "Three reviews", ["https://x.example/1"])
+    await service.complete(
+        ticket.reference, specialist.id, "Three reviews", ["https://x.example/1"]
+    )
     await service.record_impact(
         ticket.reference,
         ImpactAnswers(
@@ -115,6 +117,39 @@ async def test_tickets_show_prints_the_impact_answers_and_internal_notes(
     assert "helped yes; used for: service_change, teaching; hours saved: 3.5" in shown.stdout
     assert "Changed our falls bundle" in shown.stdout
     assert "internal note" in shown.stdout and "Try CINAHL first" in shown.stdout
+
+
+async def test_escalations_dry_run_lists_what_would_be_escalated_and_changes_nothing(
+    database: Database, service: TicketService, draft: object
+) -> None:
+    ticket = await service.create(draft())  # type: ignore[operator]
+    # Created Monday 2 March 2026 10:00; by Wednesday it has waited well over 8 working hours.
+    dry = run(database, "escalations", "run", "--now", "2026-03-04T10:00", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would escalate 1 request(s) at 2026-03-04 10:00 GMT" in dry.stdout
+    assert ticket.reference in dry.stdout and "unclaimed" in dry.stdout
+    assert "escalated:" not in run(database, "tickets", "show", ticket.reference).stdout
+    again = run(database, "escalations", "run", "--now", "2026-03-04T10:00", "--dry-run")
+    assert "would escalate 1 request(s)" in again.stdout
+
+
+async def test_escalations_run_at_a_given_time_raises_each_once(
+    database: Database, service: TicketService, draft: object
+) -> None:
+    ticket = await service.create(draft())  # type: ignore[operator]
+    early = run(database, "escalations", "run", "--now", "2026-03-02T11:00")
+    assert "escalated 0 request(s)" in early.stdout, early.stderr
+    first = run(database, "escalations", "run", "--now", "2026-03-04T10:00")
+    assert "escalated 1 request(s)" in first.stdout, first.stderr
+    assert "escalated:unclaimed" in run(database, "tickets", "show", ticket.reference).stdout
+    second = run(database, "escalations", "run", "--now", "2026-03-04T10:00")
+    assert "escalated 0 request(s)" in second.stdout
+
+
+def test_escalations_run_with_a_bad_time_is_a_clear_error(database: Database) -> None:
+    result = run(database, "escalations", "run", "--now", "tomorrow-ish")
+    assert result.returncode == 1
+    assert "2026-12-03T10:00" in result.stderr
 
 
 def test_showing_an_unknown_ticket_is_a_clear_error(database: Database) -> None:
