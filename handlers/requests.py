@@ -157,6 +157,11 @@ class RequestDesk:
             return Outcome(form=request_form(values=values, errors=errors, state=state))
         found = privacy_errors(values, self.scanner)
         if found and values.get(PRIVACY_ACK) != PRIVACY_ACK_VALUE:
+            # Errors beside each field with a finding, and on the choice to send them removed.
+            found[PRIVACY_ACK] = (
+                "Some answers look like patient-identifiable details. Remove them, or choose "
+                "this to send the request with them taken out."
+            )
             return Outcome(
                 form=request_form(
                     values=values,
@@ -166,7 +171,6 @@ class RequestDesk:
                         "them, or choose to send the request with them taken out."
                     ),
                     state=state,
-                    ask_privacy_ack=True,
                 )
             )
         draft = TicketDraft(
