@@ -176,17 +176,27 @@ async def test_search_request_in_a_channel_offers_the_form(slack: SlackWorld) ->
 async def test_form_with_an_nhs_number_comes_back_with_field_errors_and_nothing_is_stored(
     slack: SlackWorld,
 ) -> None:
-    state = json.dumps({"c": WARD, "t": "1700000000.000100"})
-    status, body = await slack.post_interaction(
-        view_submission("request_submit", {"question": text_value(f"falls for patient {VALID_NHS}"),
-                                           "purpose": select_value("research")}, state)
+    await slack.post_form(
+        {"command": "/evidence", "text": "request", "user_id": REQUESTER, "channel_id": WARD,
+         "trigger_id": "trig-5", "team_id": "T0TEAM", "response_url": slack.api.response_url()}
     )  # fmt: skip
+    (opened,) = await slack.api.wait_for("views.open")
+    submission = view_submission(
+        "request_submit",
+        {"question": text_value(f"falls for patient {VALID_NHS}"),
+         "purpose": select_value("research")},
+        opened["view"]["private_metadata"],
+    )  # fmt: skip
+    submission["view"]["blocks"] = opened["view"]["blocks"]  # the modal as Slack holds it
+    status, body = await slack.post_interaction(submission)
     assert status == 200
     answer = json.loads(body)
-    # Slack's own inline errors, beside the field and on the "remove them and send" choice.
+    # Slack's own inline errors, beside the field and on the "remove them and send" choice,
+    # each keyed by a block the open modal has (Slack refuses errors for any other).
     assert answer["response_action"] == "errors"
     assert "NHS number" in answer["errors"]["question"]
     assert "taken out" in answer["errors"]["privacy_ack"]
+    assert set(answer["errors"]) <= {b.get("block_id") for b in opened["view"]["blocks"]}
     assert "5919" not in json.dumps(answer)
     async with slack.app[DATABASE].engine.connect() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM tickets"))).scalar() == 0
