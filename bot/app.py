@@ -39,6 +39,7 @@ from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
 from bot.tickets.clock import utc_now
 from bot.tickets.routing import RoutingService
 from bot.tickets.service import TicketService
+from bot.tickets.stranded import routing_warning
 from handlers.desk import EvidenceDesk
 from handlers.escalations import run_escalations
 from handlers.listening import Listener
@@ -101,6 +102,11 @@ async def readyz(request: web.Request) -> web.Response:
             checks["migrations"] = (
                 f"{found}, this release needs {expected}: run `evidence-desk db upgrade`"
             )
+    if ok:
+        # A warning, not a failure: the process can serve, but some requests reach no one.
+        warning = await routing_warning(request.app[DATABASE], request.app[SETTINGS].general_queue)
+        if warning:
+            checks["routing"] = f"warning: {warning}"
     return web.json_response(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
     )
@@ -203,6 +209,7 @@ def create_app(settings: Settings) -> web.Application:
 
     metrics = Metrics()
     desk.answered = lambda intent: metrics.answers.labels(intent).inc()
+    requests.unrouted = lambda reference: metrics.unrouted.inc()
     app = web.Application(client_max_size=1024 * 1024, middlewares=[metrics_middleware(metrics)])
     app[METRICS] = metrics
     app[SETTINGS] = settings

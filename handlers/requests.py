@@ -129,6 +129,8 @@ class RequestDesk:
         self.general_queue = general_queue
         self._clock = clock
         self._signposts = signposts  # search links offered while waiting (handlers/signposts.py)
+        #: Told of each request that reached no one (the app counts them in a metric).
+        self.unrouted: Callable[[str], None] = lambda reference: None
 
     # ---- intake ---------------------------------------------------------------------------
 
@@ -188,12 +190,32 @@ class RequestDesk:
         )
         ticket = await self.tickets.create(draft, submission_id)
         assignee = await self.routing.choose_assignee(origin.platform, origin.channel_id)
-        await self._post_card(ticket, assignee)
+        if not await self._post_card(ticket, assignee):
+            self.unrouted(ticket.reference)
+            return Outcome(
+                reply=self._stranded_reply(ticket),
+                reply_to=Destination(
+                    person.platform, origin.channel_id or person.user_id, origin.thread_id
+                ),
+            )
         return Outcome(
             reply=self._created_reply(ticket, assignee),
             reply_to=Destination(
                 person.platform, origin.channel_id or person.user_id, origin.thread_id
             ),
+        )
+
+    def _stranded_reply(self, ticket: TicketView) -> Reply:
+        """The truth when no specialist could be told: saved, not yet seen by anyone."""
+        return Reply(
+            text=(
+                f"Your request **{ticket.reference}** is saved, but no knowledge specialist is "
+                "set up to receive requests from here yet, so nobody has seen it. The library's "
+                "admins have been alerted. If it is urgent, please contact the library directly "
+                f"and quote {ticket.reference}."
+            ),
+            intent=Intent.SEARCH_REQUEST,
+            title=ticket.reference,
         )
 
     def _created_reply(self, ticket: TicketView, assignee: SpecialistView | None) -> Reply:
@@ -285,16 +307,19 @@ class RequestDesk:
             return Destination(preferred.platform, preferred.user_id)
         return self.general_queue
 
-    async def _post_card(self, ticket: TicketView, assignee: SpecialistView | None) -> None:
+    async def _post_card(self, ticket: TicketView, assignee: SpecialistView | None) -> bool:
+        """Queue the card; False when it has nowhere to go (the admins are told: see
+        bot/tickets/stranded.py)."""
         destination = await self._queue_for(ticket, assignee)
         if destination is None:
             log.warning(
                 "ticket %s has no route, specialist or general queue to go to", ticket.reference
             )
-            return
+            return False
         await self.outbox.enqueue(
             destination, self.card(ticket), card_key=card_key(ticket.reference)
         )
+        return True
 
     async def _refresh_card(self, ticket: TicketView) -> None:
         """Re-render every message that carries the ticket's buttons: its card and each

@@ -12,7 +12,9 @@ import pytest
 from bot.app import DATABASE, DESK
 from bot.tickets.clock import utc_now
 from bot.tickets.service import TicketService
+from bot.web.auth import AdminAccounts
 from handlers.escalations import run_escalations
+from tests.db.test_web_http import EMAIL, PASSWORD, sign_in
 from tests.fakes.settle import settle
 from tests.scenario.conftest import LIBRARY, REQUESTER, SPECIALIST, WARD, SlackWorld
 from tests.scenario.test_slack import all_text, button, select_value, text_value, view_submission
@@ -245,3 +247,31 @@ async def test_unclaim_reassign_update_cancel_and_reopen_from_slack(slack: Slack
     assert (await service.get(reference)).status.value in {"in_progress", "new"}
     last_card = slack.api.of("chat.update")[-1]
     assert "ticket_reopen" not in all_text(last_card["blocks"])
+
+
+# ---- 4. a request with nowhere to go -------------------------------------------------------------
+
+
+async def test_a_request_with_nowhere_to_go_is_told_the_truth_and_the_admins_are_alerted(
+    slack: SlackWorld,
+) -> None:
+    reference = await make_request(slack, channel="C0UNROUTED", thread=None)
+
+    posts = slack.api.of("chat.postMessage")
+    assert not [p for p in posts if p["channel"] != "C0UNROUTED"]  # no card anywhere
+    (told,) = [p for p in posts if p["channel"] == "C0UNROUTED"]
+    assert "nobody has seen it" in said(told) and "admins have been alerted" in said(told)
+    assert "is with" not in said(told)
+
+    ready = await (await slack.client.get("/readyz")).json()
+    assert ready["status"] == "ok"
+    assert ready["checks"]["routing"].startswith("warning: 1 request(s) reached no specialist")
+    metrics = await (await slack.client.get("/metrics")).text()
+    assert "evidence_desk_requests_unrouted_total 1.0" in metrics
+
+    await AdminAccounts(slack.app[DATABASE]).add(EMAIL, PASSWORD)
+    signed_in = await sign_in(slack.client)
+    assert signed_in.status == 303
+    console = await (await slack.client.get("/admin")).text()
+    assert "Needs attention" in console and "1 request(s) reached no specialist" in console
+    assert reference  # the requester has the reference to quote
