@@ -94,7 +94,7 @@ async def test_a_note_added_in_teams_goes_under_the_card_and_never_to_the_reques
 async def test_claiming_in_teams_updates_the_escalation_message_as_well_as_the_card(
     library_queue: None, teams: TeamsWorld
 ) -> None:
-    reference, card = await request_with_a_card(teams)
+    _reference, card = await request_with_a_card(teams)
     desk = teams.app[DESK]
     await run_escalations(teams.app[DATABASE], desk.requests, utc_now() + timedelta(days=2), 8)
     await settle(teams.app)
