@@ -207,16 +207,18 @@ class RequestDesk:
 
     def _stranded_reply(self, ticket: TicketView) -> Reply:
         """The truth when no specialist could be told: saved, not yet seen by anyone."""
-        return Reply(
-            text=(
-                f"Your request **{ticket.reference}** is saved, but no knowledge specialist is "
-                "set up to receive requests from here yet, so nobody has seen it. The library's "
-                "admins have been alerted. If it is urgent, please contact the library directly "
-                f"and quote {ticket.reference}."
-            ),
-            intent=Intent.SEARCH_REQUEST,
-            title=ticket.reference,
-        )
+        lines = [
+            f"Your request **{ticket.reference}** is saved, but no knowledge specialist is set "
+            "up to receive requests from here yet, so nobody has been notified. The library's admins "
+            "have been alerted. If it is urgent, please contact the library directly and quote "
+            f"{ticket.reference}."
+        ]
+        if ticket.privacy_redacted:
+            lines.append("Patient-identifiable details were removed before it was saved.")
+        lines.append("Replies about it will come to this conversation.")
+        if signpost := self._signposts(ticket.question):  # the stored, redacted question
+            lines.append(signpost)
+        return Reply(text="\n".join(lines), intent=Intent.SEARCH_REQUEST, title=ticket.reference)
 
     def _created_reply(self, ticket: TicketView, assignee: SpecialistView | None) -> Reply:
         who = assignee.display_name if assignee else "the library's knowledge specialists"

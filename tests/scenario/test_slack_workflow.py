@@ -260,7 +260,7 @@ async def test_a_request_with_nowhere_to_go_is_told_the_truth_and_the_admins_are
     posts = slack.api.of("chat.postMessage")
     assert not [p for p in posts if p["channel"] != "C0UNROUTED"]  # no card anywhere
     (told,) = [p for p in posts if p["channel"] == "C0UNROUTED"]
-    assert "nobody has seen it" in said(told) and "admins have been alerted" in said(told)
+    assert "nobody has been notified" in said(told) and "admins have been alerted" in said(told)
     assert "is with" not in said(told)
 
     ready = await (await slack.client.get("/readyz")).json()
