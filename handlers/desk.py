@@ -17,6 +17,7 @@ from bot.feedback import FeedbackStore
 from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefill, UserAction
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.lookup import awaiting_reply_in, requests_of
+from bot.tickets.posts import card_in_thread
 from bot.tickets.values import Origin, Person
 from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
@@ -105,13 +106,17 @@ class EvidenceDesk:
 
     async def on_overheard(self, message: IncomingMessage) -> Reply | None:
         """A channel message not addressed to the bot: relayed if it answers a specialist's
-        question in a request's thread; in a channel that opted in to listening, perhaps
-        answered unasked (see handlers/listening.py); otherwise ignored and not stored."""
+        question in a request's thread; kept as an internal note if a specialist wrote it in
+        a ticket card's thread; in a channel that opted in to listening, perhaps answered
+        unasked (see handlers/listening.py); otherwise ignored and not stored."""
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         ticket = await awaiting_reply_in(self.db, origin, person)
         if ticket is not None:
             return await self.requests.requester_replied(ticket, message.text)
+        carded = await card_in_thread(self.db, origin.platform, origin.channel_id, origin.thread_id)
+        if carded is not None:
+            return await self.requests.note_from_thread(carded, person, message.text)
         if self.listener is not None:
             return await self.listener.overheard(message)
         return None

@@ -473,6 +473,19 @@ class RequestDesk:
         )
         return self._done(f"Note added to {ticket.reference}.")
 
+    async def note_from_thread(self, reference: str, person: Person, text: str) -> Reply | None:
+        """A specialist wrote in the card's thread: kept as an internal note (it is already
+        on show there, where only specialists are). Anyone else's words there are left be."""
+        specialist = await self.routing.specialist_for(person.platform, person.user_id)
+        if specialist is None or not specialist.is_active or not text.strip():
+            return None
+        await self.tickets.add_note(reference, Actor.specialist(specialist.id), text)
+        return Reply(
+            text=f"Saved as an internal note on {reference} (the requester does not see it).",
+            intent=Intent.SEARCH_REQUEST,
+            ephemeral=True,
+        )
+
     def update_form(self, reference: str) -> Form:
         return Form(
             form_id=SUBMIT_UPDATE,

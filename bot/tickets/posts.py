@@ -106,3 +106,25 @@ async def references_asked_in(
             .order_by(PostedMessage.id.desc())
         )
         return [key.removeprefix(_PREFIX).split(_ASKED, 1)[0] for key in keys]
+
+
+async def card_in_thread(
+    db: Database, platform: str, conversation_id: str, thread_id: str | None
+) -> str | None:
+    """The reference of the ticket whose card heads this thread, if one does."""
+    if not thread_id:
+        return None
+    async with db.read() as session:
+        key = await session.scalar(
+            select(PostedMessage.card_key)
+            .where(
+                PostedMessage.platform == platform,
+                or_(
+                    PostedMessage.message_id == f"{conversation_id}:{thread_id}",
+                    PostedMessage.message_id == thread_id,
+                ),
+                PostedMessage.card_key.like(_escape(_PREFIX) + "%" + _escape(_CARD), "\\"),
+            )
+            .limit(1)
+        )
+    return None if key is None else key.removeprefix(_PREFIX).removesuffix(_CARD)

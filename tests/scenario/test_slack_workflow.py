@@ -115,6 +115,24 @@ async def test_add_note_opens_a_form_and_the_note_goes_only_under_the_card(
     assert note.text == "Check the Cochrane review first"
 
 
+async def test_a_specialists_message_in_the_cards_thread_is_kept_as_an_internal_note(
+    slack: SlackWorld,
+) -> None:
+    reference = await make_request(slack)
+    card = slack.api.messages[LIBRARY][0]["ts"]
+    said_there = {"type": "message", "channel_type": "channel", "user": SPECIALIST,
+                  "channel": LIBRARY, "ts": "1800000200.000100", "thread_ts": card,
+                  "text": "Try CINAHL as well"}  # fmt: skip
+    assert await slack.post_event(said_there, "EvNote1") == 200
+    await settle(slack.app)
+
+    (note,) = [m for m in await (await tickets(slack)).messages(reference) if m.is_internal]
+    assert note.text == "Try CINAHL as well"
+    (told,) = slack.api.of("chat.postEphemeral")
+    assert told["user"] == SPECIALIST and "internal note" in told["text"]
+    assert not [c for c in slack.api.calls if "CINAHL" in json.dumps(c.params)]
+
+
 async def test_a_note_from_someone_who_is_not_a_specialist_is_refused_and_not_stored(
     slack: SlackWorld,
 ) -> None:
