@@ -104,7 +104,13 @@ async def readyz(request: web.Request) -> web.Response:
             )
     if ok:
         # A warning, not a failure: the process can serve, but some requests reach no one.
-        warning = await routing_warning(request.app[DATABASE], request.app[SETTINGS].general_queue)
+        try:
+            warning = await routing_warning(
+                request.app[DATABASE], request.app[SETTINGS].general_queue
+            )
+        except Exception:
+            log.exception("could not check where requests go")
+            warning = "could not be checked (see the log)"
         if warning:
             checks["routing"] = f"warning: {warning}"
     return web.json_response(
