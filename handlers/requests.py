@@ -82,6 +82,7 @@ _WORKING = frozenset(
     {TicketStatus.CLAIMED, TicketStatus.IN_PROGRESS, TicketStatus.AWAITING_REQUESTER}
 )
 _UNCLAIMABLE = frozenset({TicketStatus.CLAIMED, TicketStatus.IN_PROGRESS})
+_BACK_TO_QUEUE = "queue"
 IMPACT_USES: tuple[Choice, ...] = (
     Choice(ImpactUse.PATIENT_CARE_DECISION.value, "A decision about a patient's care"),
     Choice(ImpactUse.SERVICE_CHANGE.value, "A change to a service or pathway"),
@@ -284,9 +285,9 @@ class RequestDesk:
                 Button("Send update", UPDATE, ref),
                 Button("Complete", COMPLETE, ref, "primary"),
             ]
-        if status in _UNCLAIMABLE:
-            buttons.append(Button("Unclaim", UNCLAIM, ref))
         if status in OPEN_STATUSES:
+            # Unclaiming is one of its choices ("back to the queue"): a Teams card shows at
+            # most six actions, and a working ticket's card has six.
             buttons.append(Button("Reassign", REASSIGN, ref))
         buttons.append(Button("Add note", NOTE, ref))
         if status in OPEN_STATUSES:
@@ -542,6 +543,8 @@ class RequestDesk:
             for s in await self.routing.list_specialists()
             if s.is_active and s.id != ticket.assignee_id
         )
+        if ticket.status in _UNCLAIMABLE:
+            choices = (Choice(_BACK_TO_QUEUE, "Nobody: back to the queue (unclaim)"), *choices)
         if not choices:
             raise UserFacingError("There is no other active specialist to give it to.")
         return Form(
@@ -553,6 +556,8 @@ class RequestDesk:
         )
 
     async def reassign(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
+        if values.get("specialist") == _BACK_TO_QUEUE:
+            return Outcome(reply=await self.unclaim(reference, person))
         specialist = await self._specialist(person)
         chosen = next(
             (

@@ -76,7 +76,7 @@ async def test_every_step_from_the_specialist_view(client: TestClient[Any, Any])
                       form_state=reference, values=values)  # fmt: skip
 
     await press("ticket_claim")
-    await press("ticket_unclaim")
+    await press("ticket_reassign", "ticket_reassign_submit", specialist="queue")
     assert (await tickets.get(reference)).status.value == "new"
     await press("ticket_claim")
     await press("ticket_ask", "ticket_ask_submit", question="Adults over 65 only?")

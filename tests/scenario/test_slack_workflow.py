@@ -228,8 +228,19 @@ async def test_unclaim_reassign_update_cancel_and_reopen_from_slack(slack: Slack
     service = await tickets(slack)
     reference = await make_request(slack)
     await press(slack, "ticket_claim", reference)
-    await press(slack, "ticket_unclaim", reference)
+    await press(slack, "ticket_reassign", reference)  # unclaiming is one of its choices
+    form = slack.api.of("views.open")[-1]["view"]
+    options = next(b for b in form["blocks"] if b.get("block_id") == "specialist")["element"][
+        "options"
+    ]
+    assert options[0]["value"] == "queue"
+    values = {"specialist": select_value("queue")}
+    await slack.post_interaction(
+        view_submission("ticket_reassign_submit", values, reference, user=SPECIALIST)
+    )
+    await settle(slack.app)
     assert (await service.get(reference)).status.value == "new"
+    assert (await service.get(reference)).assignee_name is None
 
     await press(slack, "ticket_reassign", reference)
     form = slack.api.of("views.open")[-1]["view"]
