@@ -39,7 +39,6 @@ from handlers.requests import (
     SUBMIT_REASSIGN,
     SUBMIT_REQUEST,
     SUBMIT_UPDATE,
-    UNCLAIM,
     UPDATE,
     Outcome,
     RequestDesk,
@@ -231,8 +230,6 @@ class EvidenceDesk:
             return Outcome(form=self.requests.update_form(action.value))
         if name == SUBMIT_UPDATE:
             return await self.requests.send_update(action.form_state, person, answers)
-        if name == UNCLAIM:
-            return Outcome(reply=await self.requests.unclaim(action.value, person))
         if name == REASSIGN:
             return Outcome(form=await self.requests.reassign_form(action.value))
         if name == SUBMIT_REASSIGN:
