@@ -38,10 +38,11 @@ from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middle
 from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
 from bot.signing import Signer
 from bot.tickets.clock import utc_now
-from bot.tickets.escalation import due_escalations
 from bot.tickets.routing import RoutingService
 from bot.tickets.service import TicketService
+from bot.tickets.stranded import routing_warning
 from handlers.desk import EvidenceDesk
+from handlers.escalations import run_escalations
 from handlers.listening import Listener
 from handlers.requests import RequestDesk
 from handlers.router import Router
@@ -108,6 +109,17 @@ async def readyz(request: web.Request) -> web.Response:
             checks["migrations"] = (
                 f"{found}, this release needs {expected}: run `evidence-desk db upgrade`"
             )
+    if ok:
+        # A warning, not a failure: the process can serve, but some requests reach no one.
+        try:
+            warning = await routing_warning(
+                request.app[DATABASE], request.app[SETTINGS].general_queue
+            )
+        except Exception:
+            log.exception("could not check where requests go")
+            warning = "could not be checked (see the log)"
+        if warning:
+            checks["routing"] = f"warning: {warning}"
     return web.json_response(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
     )
@@ -215,6 +227,7 @@ def create_app(settings: Settings) -> web.Application:
 
     metrics = Metrics()
     desk.answered = lambda intent: metrics.answers.labels(intent).inc()
+    requests.unrouted = lambda reference: metrics.unrouted.inc()
     app = web.Application(client_max_size=1024 * 1024, middlewares=[metrics_middleware(metrics)])
     app[METRICS] = metrics
     app[SETTINGS] = settings
@@ -245,13 +258,9 @@ def create_app(settings: Settings) -> web.Application:
         await asyncio.to_thread(store.reload_if_changed)
 
     async def escalate() -> None:
-        # Recorded and queued in one transaction: an escalation is never raised unsent.
-        async with db.unit_of_work():
-            raised = await due_escalations(
-                db, utc_now(), settings.unclaimed_escalation_working_hours
-            )
-            for escalation in raised:
-                await requests.escalate(escalation)
+        raised = await run_escalations(
+            db, requests, utc_now(), settings.unclaimed_escalation_working_hours
+        )
         for escalation in raised:
             metrics.escalations.labels(escalation.kind.value).inc()
 

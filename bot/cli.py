@@ -157,6 +157,27 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nowhere_to_go(settings: Settings) -> str | None:
+    """In production (not the web demo), a desk with no general queue would leave requests
+    from unrouted channels with no one: refuse to start unless told that is intended."""
+    from bot.web.config import WebSettings
+
+    if settings.general_queue or settings.allow_no_general_queue:
+        return None
+    try:
+        if WebSettings().demo:
+            return None
+    except ValueError:
+        return None  # a bad web setting: create_app reports it, naming it
+
+    return (
+        "Configuration error: EVIDENCE_DESK_GENERAL_QUEUE is not set, so a request from a "
+        "channel with no route would reach no specialist. Set it (e.g. slack:C0LIBRARY), or "
+        "set EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE=true if every channel that takes requests "
+        "is routed."
+    )
+
+
 def serve_app(args: argparse.Namespace) -> tuple[Settings, web.Application] | int:
     """What `serve` would run with these arguments: its settings and app, or an exit code
     after printing why it cannot start."""
@@ -171,6 +192,9 @@ def serve_app(args: argparse.Namespace) -> tuple[Settings, web.Application] | in
             update={k: v for k, v in (("host", args.host), ("port", args.port)) if v}
         )
     configure_logging(settings.log_level, settings.log_format == "json")
+    if refusal := _nowhere_to_go(settings):
+        print(refusal, file=sys.stderr)
+        return 2
     try:
         return settings, create_app(settings)
     except KnowledgeBaseInvalid as exc:

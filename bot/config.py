@@ -122,6 +122,14 @@ class Settings(BaseSettings):
             "one per process (open forms and web chat identities then end at a restart)."
         ),
     )
+    allow_no_general_queue: bool = Field(
+        False,
+        description=(
+            "Start outside demo mode with no general queue all the same (every channel that "
+            "takes requests is routed). Without it the server refuses to start, since a "
+            "request from an unrouted channel would reach no specialist."
+        ),
+    )
     feedback_salt: str | None = Field(
         None,
         description=(

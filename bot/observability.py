@@ -50,6 +50,11 @@ class Metrics:
         self.tickets = Gauge(
             "evidence_desk_tickets", "Tickets by status", ["status"], registry=self.registry
         )
+        self.unrouted = Counter(
+            "evidence_desk_requests_unrouted",
+            "Requests that reached no specialist (no route, specialist or general queue)",
+            registry=self.registry,
+        )
         self.outbox_depth = Gauge(
             "evidence_desk_outbox_pending",
             "Messages waiting to be delivered",

@@ -18,19 +18,29 @@ from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefil
 from bot.privacy_gate import scrub_action, scrub_message
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.lookup import awaiting_reply_in, requests_of
+from bot.tickets.posts import card_in_thread
 from bot.tickets.values import Origin, Person
 from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
 from handlers.requests import (
     ASK,
+    CANCEL,
     CLAIM,
     COMPLETE,
     IMPACT,
+    NOTE,
     OPEN_REQUEST,
+    REASSIGN,
+    REOPEN,
     SUBMIT_ASK,
+    SUBMIT_CANCEL,
     SUBMIT_COMPLETE,
     SUBMIT_IMPACT,
+    SUBMIT_NOTE,
+    SUBMIT_REASSIGN,
     SUBMIT_REQUEST,
+    SUBMIT_UPDATE,
+    UPDATE,
     Outcome,
     RequestDesk,
 )
@@ -76,7 +86,7 @@ class EvidenceDesk:
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         try:
-            ticket = await awaiting_reply_in(self.db, origin, person)
+            ticket = await awaiting_reply_in(self.db, origin, person, direct=message.is_direct)
         except Exception:
             # The FAQ answer needs no database: keep answering while it is down.
             log.exception("could not check for a ticket awaiting this reply")
@@ -98,8 +108,9 @@ class EvidenceDesk:
 
     async def on_overheard(self, message: IncomingMessage) -> Reply | None:
         """A channel message not addressed to the bot: relayed if it answers a specialist's
-        question in a request's thread; in a channel that opted in to listening, perhaps
-        answered unasked (see handlers/listening.py); otherwise ignored and not stored."""
+        question in a request's thread; kept as an internal note if a specialist wrote it in
+        a ticket card's thread; in a channel that opted in to listening, perhaps answered
+        unasked (see handlers/listening.py); otherwise ignored and not stored."""
         message = scrub_message(message, self.router.scanner)
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
@@ -107,6 +118,9 @@ class EvidenceDesk:
         if ticket is not None:
             relayed = await self.requests.requester_replied(ticket, message.text)
             return self.router.signposting(message.text) or relayed
+        carded = await card_in_thread(self.db, origin.platform, origin.channel_id, origin.thread_id)
+        if carded is not None:
+            return await self.requests.note_from_thread(carded, person, message.text)
         if self.listener is not None:
             return await self.listener.overheard(message)
         return None
@@ -214,6 +228,24 @@ class EvidenceDesk:
             return Outcome(form=self.requests.complete_form(action.value))
         if name == SUBMIT_COMPLETE:
             return await self.requests.complete(action.form_state, person, answers)
+        if name == NOTE:
+            return Outcome(form=self.requests.note_form(action.value))
+        if name == SUBMIT_NOTE:
+            return await self.requests.add_note(action.form_state, person, answers)
+        if name == UPDATE:
+            return Outcome(form=self.requests.update_form(action.value))
+        if name == SUBMIT_UPDATE:
+            return await self.requests.send_update(action.form_state, person, answers)
+        if name == REASSIGN:
+            return Outcome(form=await self.requests.reassign_form(action.value))
+        if name == SUBMIT_REASSIGN:
+            return await self.requests.reassign(action.form_state, person, answers)
+        if name == CANCEL:
+            return Outcome(form=self.requests.cancel_form(action.value))
+        if name == SUBMIT_CANCEL:
+            return await self.requests.cancel(action.form_state, person, answers)
+        if name == REOPEN:
+            return Outcome(reply=await self.requests.reopen(action.value, person))
         if name == IMPACT:
             return Outcome(form=self.requests.impact_form(action.value))
         if name == SUBMIT_IMPACT:

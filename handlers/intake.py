@@ -111,9 +111,13 @@ def request_form(
     errors: Mapping[str, str] | None = None,
     notice: str | None = None,
     state: str = "",
-    ask_privacy_ack: bool = False,
+    ask_privacy_ack: bool = True,
 ) -> Form:
-    """The form, prefilled from the message or re-shown with the person's answers and errors."""
+    """The form, prefilled from the message or re-shown with the person's answers and errors.
+
+    The "remove them and send" choice is part of the form from the start, so that a privacy
+    finding can be shown as errors beside the fields it is about, with the choice already
+    there (Slack's native errors can only point at blocks the modal already has)."""
     values = dict(values or {})
     if prefill is not None:
         values.setdefault("question", prefill.topic)
@@ -145,12 +149,13 @@ def request_form(
         fields.append(
             FormField(
                 PRIVACY_ACK,
-                "Send anyway with those details removed?",
+                "If an answer looks like patient details",
                 "choice",
                 False,
                 "",
-                "Or edit the highlighted answers and send again.",
-                (Choice(PRIVACY_ACK_VALUE, "Yes, remove them and send"),),
+                "Every answer is checked before anything is saved. Edit what is highlighted, "
+                "or choose this to send with those details taken out.",
+                (Choice(PRIVACY_ACK_VALUE, "Remove them and send"),),
             )
         )
     return Form(

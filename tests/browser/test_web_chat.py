@@ -55,7 +55,8 @@ def test_a_request_with_an_nhs_number_is_held_back_with_a_warning(page: Any) -> 
     form = page.locator("#log-requester form.ed-form").last
     expect(form.locator(".ed-error-summary")).to_be_visible()
     expect(form).to_contain_text("patient-identifiable")
-    expect(form.locator(".ed-error-message")).to_contain_text("NHS number")
+    expect(form.locator("[id$='-question-error']")).to_contain_text("NHS number")
+    expect(form.locator("[id$='-privacy_ack-error']")).to_contain_text("taken out")
     expect(page.locator("#log-requester")).not_to_contain_text(REFERENCE)
 
 

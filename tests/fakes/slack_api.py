@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +138,11 @@ class FakeSlackApi:
         async with asyncio.timeout(10), self._changed:
             await self._changed.wait_for(lambda: len(self.of(method)) >= count)
         return self.of(method)
+
+    async def wait_until(self, done: Callable[[], bool]) -> None:
+        """Until `done()` holds, checked at every call received (bounded: 10 s)."""
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(done)
 
     async def _record(self, method: str, params: dict[str, Any]) -> None:
         async with self._changed:

@@ -179,18 +179,47 @@ async def test_search_request_in_a_channel_offers_the_form(slack: SlackWorld) ->
 async def test_form_with_an_nhs_number_comes_back_with_field_errors_and_nothing_is_stored(
     slack: SlackWorld,
 ) -> None:
-    state = form_state(WARD, "1700000000.000100")
-    status, body = await slack.post_interaction(
-        view_submission("request_submit", {"question": text_value(f"falls for patient {VALID_NHS}"),
-                                           "purpose": select_value("research")}, state)
+    await slack.post_form(
+        {"command": "/evidence", "text": "request", "user_id": REQUESTER, "channel_id": WARD,
+         "trigger_id": "trig-5", "team_id": "T0TEAM", "response_url": slack.api.response_url()}
     )  # fmt: skip
+    (opened,) = await slack.api.wait_for("views.open")
+    submission = view_submission(
+        "request_submit",
+        {"question": text_value(f"falls for patient {VALID_NHS}"),
+         "purpose": select_value("research")},
+        opened["view"]["private_metadata"],
+    )  # fmt: skip
+    submission["view"]["blocks"] = opened["view"]["blocks"]  # the modal as Slack holds it
+    status, body = await slack.post_interaction(submission)
     assert status == 200
     answer = json.loads(body)
-    assert answer["response_action"] == "update"
-    assert "NHS number" in json.dumps(answer["view"])
-    assert "5919" not in json.dumps(answer["view"]["blocks"][0])
+    # Slack's own inline errors, beside the field and on the "remove them and send" choice,
+    # each keyed by a block the open modal has (Slack refuses errors for any other).
+    assert answer["response_action"] == "errors"
+    assert "NHS number" in answer["errors"]["question"]
+    assert "taken out" in answer["errors"]["privacy_ack"]
+    assert set(answer["errors"]) <= {b.get("block_id") for b in opened["view"]["blocks"]}
+    assert "5919" not in json.dumps(answer)
     async with slack.app[DATABASE].engine.connect() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM tickets"))).scalar() == 0
+
+
+async def test_choosing_remove_them_and_send_stores_the_request_redacted(
+    slack: SlackWorld,
+) -> None:
+    state = json.dumps({"c": WARD, "t": "1700000000.000100"})
+    values = {
+        "question": text_value(f"falls for patient {VALID_NHS}"),
+        "purpose": select_value("research"),
+        "privacy_ack": {"input": {"type": "checkboxes",
+                                  "selected_options": [{"value": "remove_and_send"}]}},
+    }  # fmt: skip
+    status, body = await slack.post_interaction(view_submission("request_submit", values, state))
+    assert status == 200 and body in ("", "{}")
+    async with slack.app[DATABASE].engine.connect() as connection:
+        question = (await connection.execute(text("SELECT question FROM tickets"))).scalar()
+    assert question is not None and "5919" not in question and "removed" in question
 
 
 async def test_missing_purpose_is_an_inline_field_error(slack: SlackWorld) -> None:

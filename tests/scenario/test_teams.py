@@ -24,7 +24,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text, update
 
-from bot.app import DATABASE, MESSENGERS, OUTBOX, WORKER, create_app
+from bot.app import DATABASE, MESSENGERS, OUTBOX, create_app
 from bot.config import Settings
 from bot.db.models import ConversationRef, OutboxMessage
 from bot.messages import Intent, Reply
@@ -32,7 +32,7 @@ from bot.outbox import Destination, Outbox
 from bot.teams import MESSAGES_PATH
 from bot.tickets.clock import utc_now
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
-from tests.fakes.drain import pending, until
+from tests.fakes.settle import settle
 
 BOT = {"id": "28:evidence-desk-bot", "name": "Evidence Desk"}
 ALEX = {"id": "29:alex-teams-id", "name": "Alex Nurse", "aadObjectId": "aad-alex"}
@@ -296,7 +296,7 @@ async def test_an_answer_waits_out_a_connector_outage_and_is_delivered_once(
     teams.connector.fail_next(500, times=2)  # the connector is down for two attempts
     assert await teams.post(teams.activity(text="forgot my athens password")) == 200
 
-    await until(lambda: retried_until_delivered(teams), within=20)
+    await settle(teams.app, within=20)  # retries are due in 2 s, then 4 s
     assert [c.status for c in teams.connector.calls] == [500, 500, 200]  # retried, not dropped
     assert sum("OpenAthens password" in c.text for c in teams.connector.delivered) == 1
 
@@ -308,13 +308,8 @@ async def test_an_activity_redelivered_while_its_answer_waits_is_answered_once(
     message = teams.activity(text="library opening hours")
     assert await teams.post(message) == 200
     assert await teams.post(message) == 200  # the Bot Framework tries again
-    await until(lambda: retried_until_delivered(teams), within=20)
+    await settle(teams.app, within=20)  # retries are due in 2 s, then 4 s
     assert sum(c.ok for c in teams.connector.calls) == 1
-
-
-async def retried_until_delivered(teams: TeamsWorld) -> bool:
-    teams.app[WORKER].kick()  # the worker polls hourly here; a retry is due in seconds
-    return await pending(teams.app[DATABASE]) == 0
 
 
 async def test_feedback_button_is_thanked(teams: TeamsWorld) -> None:

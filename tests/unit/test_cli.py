@@ -123,3 +123,13 @@ def test_invalid_setting_is_reported_not_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Configuration error" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_in_production_with_no_general_queue_refuses_to_start(tmp_path: Path) -> None:
+    env = {"EVIDENCE_DESK_WEB_DEMO": "false", "EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE": "no",
+           "EVIDENCE_DESK_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite3'}"}  # fmt: skip
+    result = run("serve", "--port", "1", env=env)
+    assert result.returncode == 2
+    assert "EVIDENCE_DESK_GENERAL_QUEUE is not set" in result.stderr
+    assert "EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE" in result.stderr
+    assert "Traceback" not in result.stderr
