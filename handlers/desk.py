@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from bot.db.session import Database
 from bot.errors import UserFacingError
 from bot.feedback import FeedbackStore
-from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefill, UserAction
+from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.lookup import awaiting_reply_in, requests_of
 from bot.tickets.values import Origin, Person
+from handlers.intake import prefill_from_value
 from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
 from handlers.requests import (
@@ -193,7 +194,7 @@ class EvidenceDesk:
                 raise UserFacingError("That answer is no longer in the knowledge base.")
             return Outcome(reply=reply)
         if name == OPEN_REQUEST:
-            prefill = RequestPrefill(action.value) if action.value else None
+            prefill = prefill_from_value(action.value)
             origin = Origin(str(action.platform), action.channel_id, action.thread_id)
             return Outcome(form=self.requests.open_form(prefill, origin))
         if name == SUBMIT_REQUEST:

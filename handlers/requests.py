@@ -408,6 +408,7 @@ class RequestDesk:
         )
         await self._refresh_card(ticket)
         link_lines = "\n".join(f"- {link}" for link in links)
+        attachment = self.scanner.redact((values.get("attachment") or "").strip())
         await self._tell_requester(
             ticket,
             Reply(
@@ -415,6 +416,7 @@ class RequestDesk:
                     f"Your evidence for **{ticket.reference}** is ready, from {specialist.display_name}:\n"
                     f"{self.scanner.redact(summary)}"
                     + (f"\n{link_lines}" if links else "")
+                    + (f"\nAttached file: {attachment}" if attachment else "")
                     + "\nDid it help? Two quick questions help the library show its impact."
                 ),
                 intent=Intent.SEARCH_REQUEST,
@@ -476,8 +478,8 @@ class RequestDesk:
         uses = {u for u in (values.get("how_used") or "").split(",") if u}
         if not uses <= {c.value for c in IMPACT_USES}:
             errors["how_used"] = "Please choose from the list."
-        if errors:
-            return Outcome(form=replace(self.impact_form(reference), errors=tuple(errors.items())))
+        if errors:  # shown again with what the person chose, so nothing is lost
+            return Outcome(form=_refilled(self.impact_form(reference), values, errors))
         ticket = await self.tickets.get(reference)
         if ticket.requester != Person(
             person.platform, person.user_id, ticket.requester.display_name
@@ -528,3 +530,9 @@ class RequestDesk:
         for destination in destinations:
             await self.outbox.enqueue(destination, reply)
         return len(destinations)
+
+
+def _refilled(form: Form, values: Mapping[str, str], errors: Mapping[str, str]) -> Form:
+    """The form again with the person's answers in it and the errors beside them."""
+    fields = tuple(replace(f, value=values.get(f.name, f.value)) for f in form.fields)
+    return replace(form, fields=fields, errors=tuple(errors.items()))
