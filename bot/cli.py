@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -21,9 +22,10 @@ from bot.teams.cli import register_cli as register_teams_cli
 from bot.web.cli import extend_kb_parser
 from bot.web.cli import register_cli as register_web_cli
 from handlers.router import Answer, Router
+from knowledge.index import FaqIndex
 from knowledge.loader import KnowledgeBaseInvalid, read_directory
-from knowledge.models import Severity
-from knowledge.store import KnowledgeStore
+from knowledge.models import KnowledgeBase, Severity
+from knowledge.store import KnowledgeSnapshot, KnowledgeStore
 
 
 def _settings() -> Settings:
@@ -34,7 +36,44 @@ def _settings() -> Settings:
         raise SystemExit(2) from exc
 
 
+def _published(settings: Settings) -> KnowledgeBase | None:
+    """The knowledge base the server answers from: the latest version published in the
+    database (the admin console publishes there), so the terminal gives the same answers.
+    None when there is no database yet or nothing published; the files are used then."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db.session import Database
+    from bot.web.kb_versions import published_knowledge
+
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1].split("?", 1)[0]
+        if not path or path == ":memory:" or not Path(path).is_file():
+            return None  # never create a database just to answer a question
+
+    async def read() -> KnowledgeBase | None:
+        db = Database.from_url(url)
+        try:
+            found = await published_knowledge(db)
+        finally:
+            await db.dispose()
+        return None if found is None else found[1]
+
+    try:
+        return asyncio.run(read())
+    except (SQLAlchemyError, OSError) as exc:
+        print(
+            f"Answering from the files in {settings.kb_dir}: the published knowledge base "
+            f"could not be read from the database ({type(exc).__name__}).",
+            file=sys.stderr,
+        )
+        return None
+
+
 def _router(settings: Settings) -> Router:
+    published = _published(settings)
+    if published is not None:
+        return Router(KnowledgeStore(KnowledgeSnapshot(published, FaqIndex(published))), settings)
     try:
         store = KnowledgeStore.from_directory(settings.kb_dir)
     except KnowledgeBaseInvalid as exc:
