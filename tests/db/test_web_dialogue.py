@@ -64,14 +64,14 @@ def buttons(html: str) -> dict[str, str]:
 
 
 async def messages(client: Client, conversation: str, thread: str | None) -> list[str]:
-    """What the page shows once everything sent so far has been delivered."""
+    """What the bot has said there, once everything sent so far has been delivered."""
     assert client.app is not None
     await settle(client.app)
     query = f"/chat/api/messages?conversation={conversation}" + (
         f"&thread={thread}" if thread else ""
     )
     response = await client.get(query)
-    return [m["html"] for m in (await response.json())["messages"]]
+    return [m["html"] for m in (await response.json())["messages"] if m["author"] is None]
 
 
 async def request_form(client: Client, text: str) -> str:
@@ -130,3 +130,24 @@ async def test_an_invalid_impact_answer_keeps_the_others(client: Client) -> None
     assert re.search(
         r'value="patient_care_decision"[^>]*checked|checked[^>]*value="patient_care_decision"', form
     )
+
+
+async def test_reloading_the_chat_shows_the_whole_conversation(client: Client) -> None:
+    await say(client, "library opening hours")
+    await say(client, "how do I get an OpenAthens account")
+    assert client.app is not None
+    await settle(client.app)
+    reloaded = await client.get(f"/chat/api/messages?conversation={CHAT}&thread={ME}")
+    shown = [(m["author"], m.get("text") or m["html"]) for m in (await reloaded.json())["messages"]]
+    assert [author for author, _ in shown] == ["person", None, "person", None]
+    assert shown[0][1] == "library opening hours"
+    assert shown[2][1] == "how do I get an OpenAthens account"
+    assert "OpenAthens" in shown[3][1]
+
+
+async def test_the_persons_own_messages_are_stored_redacted(client: Client) -> None:
+    await say(client, "library opening hours, my patient is NHS number 943 476 5919")
+    reloaded = await client.get(f"/chat/api/messages?conversation={CHAT}&thread={ME}")
+    texts = [m.get("text") or m["html"] for m in (await reloaded.json())["messages"]]
+    assert texts and texts[0].startswith("library opening hours")
+    assert not any("943 476 5919" in t or "9434765919" in t for t in texts)
