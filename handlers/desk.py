@@ -35,6 +35,7 @@ from handlers.requests import (
     RequestDesk,
 )
 from handlers.router import Router
+from handlers.wording import wording
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class EvidenceDesk:
                 + (
                     "\n".join(lines)
                     if lines
-                    else "You have not made any requests yet. Mention me with a question, or use /evidence request."
+                    else "You have not made any requests yet. " + wording(platform).how_to_ask
                 ),
                 intent=Intent.SEARCH_REQUEST,
             )

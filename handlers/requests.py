@@ -43,6 +43,7 @@ from handlers.intake import (
     privacy_errors,
     request_form,
 )
+from handlers.wording import person_label, wording
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,8 @@ class RequestDesk:
             + ("  (patient care: priority)" if ticket.priority == 1 else ""),
             f"Due: {ticket.due_date:%a %-d %b %Y}"
             + (f" (requester's deadline {ticket.deadline:%-d %b})" if ticket.deadline else ""),
-            f"From: {ticket.requester.display_name or ticket.requester.user_id} ({ticket.requester.platform})",
+            f"From: {person_label(ticket.requester.display_name, ticket.requester.platform)}"
+            f" ({wording(ticket.requester.platform).platform_name})",
             f"Status: {_STATUS_LABELS[ticket.status]}"
             + (f" by {ticket.assignee_name}" if ticket.assignee_name else ""),
         ]
@@ -333,7 +335,8 @@ class RequestDesk:
             Reply(
                 text=(
                     f"{specialist.display_name} has a question about your request **{ticket.reference}**:\n"
-                    f"{self.scanner.redact(question)}\nPlease reply in this thread."
+                    f"{self.scanner.redact(question)}\n"
+                    + wording(ticket.requester.platform).reply_here
                 ),
                 intent=Intent.SEARCH_REQUEST,
             ),

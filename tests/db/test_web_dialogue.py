@@ -151,3 +151,38 @@ async def test_the_persons_own_messages_are_stored_redacted(client: Client) -> N
     texts = [m.get("text") or m["html"] for m in (await reloaded.json())["messages"]]
     assert texts and texts[0].startswith("library opening hours")
     assert not any("943 476 5919" in t or "9434765919" in t for t in texts)
+
+
+async def requested(client: Client) -> str:
+    form = await request_form(client, "can you find evidence on falls prevention")
+    await send_form(client, form, "request_submit", question="Falls prevention in wards",
+                    purpose="service_development")  # fmt: skip
+    cards = await messages(client, SPECIALIST, None)
+    return buttons(cards[-1])["ticket_claim"]
+
+
+async def test_a_specialists_question_tells_a_web_requester_to_answer_in_the_chat(
+    client: Client,
+) -> None:
+    reference = await requested(client)
+    await press(client, "ticket_claim", reference, SPECIALIST, SPECIALIST, None)
+    opened = await press(client, "ticket_ask", reference, SPECIALIST, SPECIALIST, None)
+    await send_form(client, opened["form"]["html"], "ticket_ask_submit", SPECIALIST, SPECIALIST,
+                    None, question="Adults only?")  # fmt: skip
+    (asked,) = [m for m in await messages(client, CHAT, ME) if "Adults only?" in m]
+    assert "type your answer in the chat" in asked
+    assert "thread" not in asked
+
+
+async def test_the_specialists_card_names_the_requester_not_their_id(client: Client) -> None:
+    await requested(client)
+    card = (await messages(client, SPECIALIST, None))[-1]
+    assert "From: a web chat visitor (web chat)" in card
+    assert ME not in card
+
+
+async def test_the_web_home_view_speaks_of_the_chat_not_slack_commands(client: Client) -> None:
+    home = await client.get(f"/chat/api/home?user={ME}")
+    (mine, *_) = (await home.json())["sections"]
+    assert "You have not made any requests yet." in mine["html"]
+    assert "/evidence" not in mine["html"] and "Mention me" not in mine["html"]
