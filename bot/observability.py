@@ -73,6 +73,7 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+log = logging.getLogger(__name__)
 METRICS = web.AppKey("metrics", Metrics)
 
 
@@ -99,6 +100,12 @@ def metrics_middleware(metrics: Metrics) -> Callable[..., Awaitable[web.StreamRe
         except asyncio.CancelledError:
             status = CLIENT_CLOSED  # the person went away mid-request: not a server error
             raise
+        except ConnectionResetError:
+            # Gone while we read their request (a page left mid-upload): nobody to answer, and
+            # nothing wrong here, so no traceback; the status is never sent.
+            status = CLIENT_CLOSED
+            log.debug("client went away during %s %s", request.method, route)
+            return web.Response(status=CLIENT_CLOSED)
         finally:
             metrics.requests.labels(route, request.method, str(status)).inc()
             metrics.latency.labels(route).observe(time.perf_counter() - started)

@@ -135,3 +135,23 @@ def test_chat_polling_is_logged_at_debug_and_everything_else_at_info(
     QuietPollingAccessLogger(logger, "").log(request, response, 0.01)
     (record,) = caplog.records
     assert record.levelno == level
+
+
+async def test_a_client_gone_mid_request_is_counted_as_499_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.observability import Metrics, metrics_middleware
+
+    async def reads_a_dropped_upload(request: web.Request) -> web.Response:
+        raise ConnectionResetError("Connection lost")
+
+    metrics = Metrics()
+    request = make_mocked_request("POST", "/admin/kb/preview")
+    with caplog.at_level(logging.INFO):
+        response = await metrics_middleware(metrics)(request, reads_a_dropped_upload)
+    assert response.status == 499
+    assert "Traceback" not in caplog.text and not caplog.records
+    assert 'status="499"' in metrics.render().decode()
