@@ -68,7 +68,7 @@ class EvidenceDesk:
             word = listen_word(message.text)
             if word is not None:
                 if message.is_direct:
-                    return PER_CHANNEL
+                    return replace(PER_CHANNEL, text=wording(message.platform).listen_where)
                 platform = str(message.platform)
                 return await self.listener.command(
                     platform, message.conversation_id, f"{platform}:{message.user_id}", word

@@ -22,6 +22,8 @@ class Wording:
     platform_name: str
     #: Who a person is when the platform gives no name.
     nameless_person: str
+    #: "listen on" said where there is no channel to switch.
+    listen_where: str
 
 
 _SLACK: Final = Wording(
@@ -29,6 +31,8 @@ _SLACK: Final = Wording(
     how_to_ask="Mention me with a question, or use /evidence request.",
     platform_name="Slack",
     nameless_person="a Slack user",
+    listen_where="Listening mode is switched on or off per channel, not in a direct chat. In the "
+    "channel, mention me with **listen on** (or **listen off**, **listen status**).",
 )
 _TEAMS: Final = Wording(
     reply_here="Please reply to this message here.",
@@ -36,6 +40,8 @@ _TEAMS: Final = Wording(
     "*can you find evidence on falls prevention?*).",
     platform_name="Teams",
     nameless_person="a Teams user",
+    listen_where="Listening mode is switched on or off per channel, not in a personal chat. In "
+    "the channel, @mention Evidence Desk with **listen on** (or **listen off**, **listen status**).",
 )
 _WEB: Final = Wording(
     reply_here="Please type your answer in the chat below.",
@@ -43,6 +49,8 @@ _WEB: Final = Wording(
     "*can you find evidence on falls prevention?*).",
     platform_name="web chat",
     nameless_person="a web chat visitor",
+    listen_where="Listening mode is for Slack and Teams channels, where I can offer help with "
+    "questions nobody asked me. Here, just type your question and I'll answer it.",
 )
 _BY_PLATFORM: Final = {"slack": _SLACK, "teams": _TEAMS, "web": _WEB}
 

@@ -186,3 +186,9 @@ async def test_the_web_home_view_speaks_of_the_chat_not_slack_commands(client: C
     (mine, *_) = (await home.json())["sections"]
     assert "You have not made any requests yet." in mine["html"]
     assert "/evidence" not in mine["html"] and "Mention me" not in mine["html"]
+
+
+async def test_listen_on_in_the_web_chat_says_what_it_means_here(client: Client) -> None:
+    (answer,) = await say(client, "listen on")
+    assert "just type your question" in answer["html"]
+    assert "mention me" not in answer["html"]
