@@ -390,6 +390,7 @@ class WebMessage(Base):
     __table_args__ = (
         Index("ix_web_messages_conversation", "conversation", "id"),
         Index("ix_web_messages_updated_at", "conversation", "updated_at"),
+        UniqueConstraint("conversation", "client_message_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -175,13 +175,14 @@ async def post_message(request: web.Request) -> web.Response:
         Destination("web", conversation, thread),
         message,
     )
-    journal_id = await inbox.accept(event)
-    if journal_id is None:  # sent twice: answered the first time
-        return web.json_response({"queued": False, "replies": []})
-    # Kept (redacted) beside the answers, so a reload shows the whole conversation.
+    # Kept (redacted) beside the answers, so a reload shows the whole conversation; once,
+    # however often the page sends it.
     sent = await messenger.record_person(
         conversation, thread, request.app[ROUTER].scanner.redact(text), message_id
     )
+    journal_id = await inbox.accept(event)
+    if journal_id is None:  # sent twice: answered the first time
+        return web.json_response({"queued": False, "sent": message_json(sent), "replies": []})
     await inbox.answer(journal_id, event)
     delivered = await _delivered_after(messenger, conversation, thread, sent.id)
     return web.json_response(

@@ -76,25 +76,49 @@ class WebMessenger:
         self, conversation: str, thread: str | None, text: str, client_message_id: str | None
     ) -> StoredMessage:
         """Keep what the person typed (already redacted) in the conversation, so the page
-        shows it again after a reload."""
+        shows it again after a reload. Sent again under the same message id (a resend after
+        a dropped connection), it is kept once: the first one is returned."""
         now = self._clock()
         reply = Reply(text=text, intent=Intent.UNKNOWN)
-        async with self._db.transaction() as session:
-            row = WebMessage(
-                conversation=conversation,
-                thread=thread,
-                payload=_REPLY.dump_json(reply).decode(),
-                revision=1,
-                at=now,
-                updated_at=now,
-                author=PERSON,
-                client_message_id=client_message_id,
+        try:
+            async with self._db.transaction() as session:
+                row = WebMessage(
+                    conversation=conversation,
+                    thread=thread,
+                    payload=_REPLY.dump_json(reply).decode(),
+                    revision=1,
+                    at=now,
+                    updated_at=now,
+                    author=PERSON,
+                    client_message_id=client_message_id,
+                )
+                session.add(row)
+                await session.flush()
+                return StoredMessage(
+                    row.id, conversation, thread, reply, 1, now, PERSON, client_message_id
+                )
+        except IntegrityError:
+            if client_message_id is None:
+                raise
+        async with self._db.read() as session:
+            found = await session.scalar(
+                select(WebMessage).where(
+                    WebMessage.conversation == conversation,
+                    WebMessage.client_message_id == client_message_id,
+                )
             )
-            session.add(row)
-            await session.flush()
-            return StoredMessage(
-                row.id, conversation, thread, reply, 1, now, PERSON, client_message_id
-            )
+        if found is None:
+            raise LookupError("the message's row vanished")  # pragma: no cover
+        return StoredMessage(
+            found.id,
+            found.conversation,
+            found.thread,
+            _REPLY.validate_json(found.payload),
+            found.revision,
+            found.at,
+            found.author,
+            found.client_message_id,
+        )
 
     async def find_tagged(
         self, destination: Destination, outbox_id: int, since: datetime

@@ -192,3 +192,16 @@ async def test_listen_on_in_the_web_chat_says_what_it_means_here(client: Client)
     (answer,) = await say(client, "listen on")
     assert "just type your question" in answer["html"]
     assert "mention me" not in answer["html"]
+
+
+async def test_a_message_sent_again_is_kept_once_in_the_history(client: Client) -> None:
+    body = {"text": "library opening hours", "user": ME, "conversation": CHAT, "thread": ME,
+            "message_id": "m-resent-1"}  # fmt: skip
+    first = await client.post("/chat/api/message", json=body)
+    again = await client.post("/chat/api/message", json=body)
+    assert (await first.json())["sent"]["id"] == (await again.json())["sent"]["id"]
+    assert client.app is not None
+    await settle(client.app)
+    reloaded = await client.get(f"/chat/api/messages?conversation={CHAT}&thread={ME}")
+    authors = [m["author"] for m in (await reloaded.json())["messages"]]
+    assert authors == ["person", None]

@@ -24,9 +24,17 @@ def upgrade() -> None:
     with op.batch_alter_table("web_messages") as batch:
         batch.add_column(sa.Column("author", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("client_message_id", sa.String(length=100), nullable=True))
+        # A message sent again (a resend after a dropped connection) is kept once.
+        batch.create_unique_constraint(
+            op.f("uq_web_messages_conversation_client_message_id"),
+            ["conversation", "client_message_id"],
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("web_messages") as batch:
+        batch.drop_constraint(
+            op.f("uq_web_messages_conversation_client_message_id"), type_="unique"
+        )
         batch.drop_column("client_message_id")
         batch.drop_column("author")
