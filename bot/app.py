@@ -30,6 +30,7 @@ from bot.backpressure import AnswerGate
 from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
 from bot.db.session import Database
+from bot.db.startup import wait_for_database
 from bot.feedback import FeedbackStore
 from bot.inbound import InboundJournal
 from bot.inbox import Inbox
@@ -188,6 +189,7 @@ def _hand_back(journal: InboundJournal) -> Callable[[web.Application], AsyncIter
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    await wait_for_database(app[DATABASE], settings.database_url, settings.database_wait_seconds)
     if settings.migrate_at_start:
         await upgrade(settings.database_url)
     yield

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import errno
 import json
 import os
 import sys
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 
 from bot.cli_admin import register as register_admin
 from bot.cli_admin import run_admin
@@ -25,23 +27,88 @@ from bot.web.cli import register_cli as register_web_cli
 from handlers.router import Answer, Router
 from knowledge.embeddings import load_embedder
 from knowledge.loader import read_directory
-from knowledge.models import KnowledgeBaseInvalid, Severity
-from knowledge.store import KnowledgeStore
+from knowledge.models import KnowledgeBase, KnowledgeBaseInvalid, Severity
+from knowledge.store import KnowledgeSnapshot, KnowledgeStore, build_index
 
 
 def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        print(f"Configuration error:\n{exc}", file=sys.stderr)
+        print("Configuration error:", file=sys.stderr)
+        for line in setting_errors(exc):
+            print(f"  {line}", file=sys.stderr)
         raise SystemExit(2) from exc
 
 
-def _router(settings: Settings) -> Router:
+def setting_errors(exc: ValidationError) -> list[str]:
+    """Each problem named by the environment variable the person set (not pydantic's field
+    name), with the value's problem, never the value (it may be a secret)."""
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        lines.append(f"{_variable(field)}: {error['msg']}")
+    return lines
+
+
+def _variable(name: str) -> str:
+    """`name` is a field's name, or one of its aliases (pydantic reports the first)."""
+    if not name:
+        return "settings"
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        choices = [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else []
+        if name != field and name not in choices:
+            continue
+        names = [c for c in choices if c.isupper()]
+        if names:  # the one the person set, if they set one
+            return next((n for n in names if n in os.environ), " or ".join(names))
+        return f"EVIDENCE_DESK_{field.upper()}"
+    return name
+
+
+def _published(settings: Settings) -> KnowledgeBase | None:
+    """The knowledge base the server answers from: the latest version published in the
+    database (the admin console publishes there), so the terminal gives the same answers.
+    None when there is no database yet or nothing published; the files are used then."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db.session import Database
+    from bot.web.kb_versions import published_knowledge
+
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1].split("?", 1)[0]
+        if not path or path == ":memory:" or not Path(path).is_file():
+            return None  # never create a database just to answer a question
+
+    async def read() -> KnowledgeBase | None:
+        db = Database.from_url(url)
+        try:
+            found = await published_knowledge(db)
+        finally:
+            await db.dispose()
+        return None if found is None else found[1]
+
     try:
-        store = KnowledgeStore.from_directory(
-            settings.kb_dir, embedder=load_embedder(settings.embedding_model)
+        return asyncio.run(read())
+    except (SQLAlchemyError, OSError) as exc:
+        print(
+            f"Answering from the files in {settings.kb_dir}: the published knowledge base "
+            f"could not be read from the database ({type(exc).__name__}).",
+            file=sys.stderr,
         )
+        return None
+
+
+def _router(settings: Settings) -> Router:
+    published = _published(settings)
+    embedder = load_embedder(settings.embedding_model)
+    if published is not None:  # the same matcher as the server's, on the same version
+        snapshot = KnowledgeSnapshot(published, build_index(published, embedder))
+        return Router(KnowledgeStore(snapshot, embedder=embedder), settings)
+    try:
+        store = KnowledgeStore.from_directory(settings.kb_dir, embedder=embedder)
     except KnowledgeBaseInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -211,9 +278,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if isinstance(built, int):
         return built
     settings, app = built
-    print(f"Evidence Desk is listening on http://{settings.host}:{settings.port}/", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    from bot.db.startup import DatabaseUnreachable
+    from bot.observability import QuietPollingAccessLogger
+
+    print(f"Evidence Desk is starting on http://{settings.host}:{settings.port}/", flush=True)
+    try:
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            access_log_class=QuietPollingAccessLogger,
+        )
+    except DatabaseUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            print(_listen_error(exc.errno, settings.host, settings.port), file=sys.stderr)
+            return 1
+        raise
     return 0
+
+
+def _listen_error(code: int, host: str, port: int) -> str:
+    if code == errno.EADDRINUSE:
+        problem = f"Port {port} on {host} is already in use (is Evidence Desk already running?)."
+    elif code == errno.EACCES:
+        problem = f"Not allowed to listen on port {port} on {host}."
+    else:
+        problem = f"{host} is not an address of this machine."
+    return (
+        f"{problem} Choose another with EVIDENCE_DESK_PORT / EVIDENCE_DESK_HOST or --port / --host."
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -256,10 +353,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "admin", None) is not None:
-        return run_admin(args.admin, args, _settings())
-    result: int = args.func(args)
-    return result
+    try:
+        if getattr(args, "admin", None) is not None:
+            return run_admin(args.admin, args, _settings())
+        result: int = args.func(args)
+        return result
+    except BrokenPipeError:
+        # The reader went away (`kb export | head`): that is not an error of ours. Point
+        # stdout at nothing so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ first message. Every field is listed in the README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.db.url import normalize_database_url
 from bot.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
 from knowledge import SHIPPED_KB_DIR
+
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -59,7 +62,17 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(
         4000, ge=100, description="Longer messages are refused with a clear reply."
     )
-    log_level: str = Field("INFO", description="Python logging level.")
+    log_level: str = Field(
+        "INFO", description="Python logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+    database_wait_seconds: float = Field(
+        30.0,
+        ge=0,
+        description=(
+            "At start, how long to keep trying a database that cannot be reached before "
+            "stopping with one clear error; 0 = start anyway (/readyz reports the database)."
+        ),
+    )
     log_format: str = Field(
         "text",
         pattern="^(text|json)$",
@@ -186,6 +199,14 @@ class Settings(BaseSettings):
         if self.auto_migrate is not None:
             return self.auto_migrate
         return self.database_url.startswith("sqlite")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("database_url")
     @classmethod

@@ -14,12 +14,13 @@ from dataclasses import dataclass, replace
 from bot.db.session import Database
 from bot.errors import UserFacingError
 from bot.feedback import FeedbackStore
-from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefill, UserAction
+from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
 from bot.privacy_gate import scrub_action, scrub_message
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.lookup import awaiting_reply_in, requests_of
 from bot.tickets.posts import card_in_thread
 from bot.tickets.values import Origin, Person
+from handlers.intake import prefill_from_value
 from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
 from handlers.requests import (
@@ -45,6 +46,7 @@ from handlers.requests import (
     RequestDesk,
 )
 from handlers.router import Router
+from handlers.wording import wording
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ class EvidenceDesk:
             word = listen_word(message.text)
             if word is not None:
                 if message.is_direct:
-                    return PER_CHANNEL
+                    return replace(PER_CHANNEL, text=wording(message.platform).listen_where)
                 platform = str(message.platform)
                 return await self.listener.command(
                     platform, message.conversation_id, f"{platform}:{message.user_id}", word
@@ -140,7 +142,7 @@ class EvidenceDesk:
                 + (
                     "\n".join(lines)
                     if lines
-                    else "You have not made any requests yet. Mention me with a question, or use /evidence request."
+                    else "You have not made any requests yet. " + wording(platform).how_to_ask
                 ),
                 intent=Intent.SEARCH_REQUEST,
             )
@@ -213,7 +215,7 @@ class EvidenceDesk:
                 raise UserFacingError("That answer is no longer in the knowledge base.")
             return Outcome(reply=reply)
         if name == OPEN_REQUEST:
-            prefill = RequestPrefill(action.value) if action.value else None
+            prefill = prefill_from_value(action.value)
             origin = Origin(str(action.platform), action.channel_id, action.thread_id)
             return Outcome(form=self.requests.open_form(prefill, origin))
         if name == SUBMIT_REQUEST:

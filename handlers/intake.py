@@ -105,6 +105,33 @@ class FormState:
         return state
 
 
+def prefill_value(prefill: RequestPrefill) -> str:
+    """The "Open the request form" button's value: the topic and the deadline understood from
+    the message, so the form opened from the button has both (a button carries one string)."""
+    if prefill.deadline is None:
+        return prefill.topic
+    return json.dumps(
+        {"topic": prefill.topic, "when": prefill.deadline_text, "by": prefill.deadline.isoformat()}
+    )
+
+
+def prefill_from_value(value: str) -> RequestPrefill | None:
+    """The prefill a button's value carries: a plain topic, or the topic with its deadline."""
+    if not value:
+        return None
+    if value.startswith("{"):
+        try:
+            data = json.loads(value)
+            by = date.fromisoformat(data["by"])
+            when = data.get("when")
+            topic = data["topic"]
+            if isinstance(topic, str) and (when is None or isinstance(when, str)):
+                return RequestPrefill(topic, when, by)
+        except (ValueError, KeyError, TypeError):
+            pass  # not one of ours: the whole value is the topic
+    return RequestPrefill(value)
+
+
 def request_form(
     prefill: RequestPrefill | None = None,
     values: Mapping[str, str] | None = None,

@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from bot.listening import ListeningStore
 from bot.messages import Button, IncomingMessage, Intent, Reply
+from handlers.intake import prefill_value
 from handlers.replies import ACTION_OPEN_REQUEST
 from handlers.router import Router
 from knowledge.markup import clean_markup
@@ -125,7 +126,10 @@ class Listener:
                 ),
                 buttons=(
                     Button(
-                        "Open the request form", ACTION_OPEN_REQUEST, reply.prefill.topic, "primary"
+                        "Open the request form",
+                        ACTION_OPEN_REQUEST,
+                        prefill_value(reply.prefill),
+                        "primary",
                     ),
                     *_CONTROLS,
                 ),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from bot.messages import Button, Intent, Reply, RequestPrefill, SourceLink, Suggestion
 from handlers.classify import Classification
+from handlers.intake import prefill_value
 from handlers.urgent import Urgency
 from knowledge.models import FaqEntry, KnowledgeBase
 from knowledge.urgent import UrgentGuide
@@ -104,7 +105,14 @@ def search_request_reply(result: Classification, site: Mapping[str, str]) -> Rep
         intent=Intent.SEARCH_REQUEST,
         score=result.score,
         prefill=RequestPrefill(topic, result.deadline_text, result.deadline),
-        buttons=(Button("Open the request form", ACTION_OPEN_REQUEST, topic, style="primary"),),
+        buttons=(
+            Button(
+                "Open the request form",
+                ACTION_OPEN_REQUEST,
+                prefill_value(RequestPrefill(topic, result.deadline_text, result.deadline)),
+                style="primary",
+            ),
+        ),
     )
 
 

@@ -45,6 +45,7 @@ from handlers.intake import (
     privacy_errors,
     request_form,
 )
+from handlers.wording import person_label, wording
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +254,8 @@ class RequestDesk:
             + ("  (patient care: priority)" if ticket.priority == 1 else ""),
             f"Due: {ticket.due_date:%a %-d %b %Y}"
             + (f" (requester's deadline {ticket.deadline:%-d %b})" if ticket.deadline else ""),
-            f"From: {ticket.requester.display_name or ticket.requester.user_id} ({ticket.requester.platform})",
+            f"From: {person_label(ticket.requester.display_name, ticket.requester.platform)}"
+            f" ({wording(ticket.requester.platform).platform_name})",
             f"Status: {_STATUS_LABELS[ticket.status]}"
             + (f" by {ticket.assignee_name}" if ticket.assignee_name else ""),
         ]
@@ -408,7 +410,8 @@ class RequestDesk:
             Reply(
                 text=(
                     f"{specialist.display_name} has a question about your request **{ticket.reference}**:\n"
-                    f"{self.scanner.redact(question)}\nPlease reply in this thread."
+                    f"{self.scanner.redact(question)}\n"
+                    + wording(ticket.requester.platform).reply_here
                 ),
                 intent=Intent.SEARCH_REQUEST,
             ),
@@ -687,6 +690,7 @@ class RequestDesk:
         )
         await self._refresh_card(ticket)
         link_lines = "\n".join(f"- {link}" for link in links)
+        attachment = self.scanner.redact((values.get("attachment") or "").strip())
         await self._tell_requester(
             ticket,
             Reply(
@@ -694,6 +698,7 @@ class RequestDesk:
                     f"Your evidence for **{ticket.reference}** is ready, from {specialist.display_name}:\n"
                     f"{self.scanner.redact(summary)}"
                     + (f"\n{link_lines}" if links else "")
+                    + (f"\nAttached file: {attachment}" if attachment else "")
                     + "\nDid it help? Two quick questions help the library show its impact."
                 ),
                 intent=Intent.SEARCH_REQUEST,
@@ -755,8 +760,8 @@ class RequestDesk:
         uses = {u for u in (values.get("how_used") or "").split(",") if u}
         if not uses <= {c.value for c in IMPACT_USES}:
             errors["how_used"] = "Please choose from the list."
-        if errors:
-            return Outcome(form=replace(self.impact_form(reference), errors=tuple(errors.items())))
+        if errors:  # shown again with what the person chose, so nothing is lost
+            return Outcome(form=_refilled(self.impact_form(reference), values, errors))
         ticket = await self.tickets.get(reference)
         if ticket.requester != Person(
             person.platform, person.user_id, ticket.requester.display_name
@@ -824,3 +829,9 @@ class RequestDesk:
                 f" by {ticket.assignee_name}" if ticket.assignee_name else ""
             )
         return Reply(text=text, intent=Intent.SEARCH_REQUEST, buttons=self.actions(ticket))
+
+
+def _refilled(form: Form, values: Mapping[str, str], errors: Mapping[str, str]) -> Form:
+    """The form again with the person's answers in it and the errors beside them."""
+    fields = tuple(replace(f, value=values.get(f.name, f.value)) for f in form.fields)
+    return replace(form, fields=fields, errors=tuple(errors.items()))

@@ -23,7 +23,7 @@ from bot.web.demo import ensure_demo_team, retire_demo_team
 from bot.web.kb_versions import KbSync, KbVersions
 from bot.web.keys import KB_SYNC, WEB_MESSENGER, WEB_SETTINGS
 from bot.web.messenger import WebMessenger
-from bot.web.pages import STATIC_DIR, add_security_headers
+from bot.web.pages import STATIC_DIR, add_security_headers, styled_not_found
 
 __all__ = ["KB_SYNC", "WEB_MESSENGER", "WEB_SETTINGS", "WebSettings", "setup_web"]
 
@@ -59,6 +59,7 @@ def setup_web(app: web.Application, settings: WebSettings | None = None) -> None
     setup_admin(app)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     app.on_response_prepare.append(add_security_headers)
+    app.middlewares.append(styled_not_found)
     app.cleanup_ctx.append(_start(settings))
 
 

@@ -24,7 +24,7 @@ from uuid import uuid4
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from bot.app import DESK, INBOX, SIGNER
+from bot.app import DESK, INBOX, ROUTER, SIGNER
 from bot.inbox import InboundEvent
 from bot.messages import IncomingMessage, Platform, Reply, UserAction
 from bot.outbox import Destination
@@ -109,11 +109,22 @@ def reply_json(reply: Reply) -> dict[str, Any]:
 
 
 def message_json(message: StoredMessage) -> dict[str, Any]:
+    if message.author is not None:  # what the person typed: the page shows it as text
+        return {
+            "id": message.id,
+            "revision": message.revision,
+            "thread": message.thread,
+            "at": message.at.isoformat(),
+            "author": message.author,
+            "message_id": message.client_message_id,
+            "text": message.reply.text,
+        }
     return {
         "id": message.id,
         "revision": message.revision,
         "thread": message.thread,
         "at": message.at.isoformat(),
+        "author": None,
         **reply_json(message.reply),
     }
 
@@ -161,13 +172,23 @@ async def post_message(request: web.Request) -> web.Response:
         Destination("web", conversation, thread),
         message,
     )
-    seen = await messenger.latest_id(conversation, thread)
+    # Kept (redacted) beside the answers, so a reload shows the whole conversation; once,
+    # however often the page sends it.
+    sent = await messenger.record_person(
+        conversation, thread, request.app[ROUTER].scanner.redact(text), message_id
+    )
     journal_id = await inbox.accept(event)
     if journal_id is None:  # sent twice: answered the first time
-        return web.json_response({"queued": False, "replies": []})
+        return web.json_response({"queued": False, "sent": message_json(sent), "replies": []})
     await inbox.answer(journal_id, event)
-    delivered = await _delivered_after(messenger, conversation, thread, seen)
-    return web.json_response({"queued": True, "replies": [message_json(m) for m in delivered]})
+    delivered = await _delivered_after(messenger, conversation, thread, sent.id)
+    return web.json_response(
+        {
+            "queued": True,
+            "sent": message_json(sent),
+            "replies": [message_json(m) for m in delivered if m.author is None],
+        }
+    )
 
 
 async def _delivered_after(
@@ -178,7 +199,11 @@ async def _delivered_after(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DELIVERY_WAIT_SECONDS
     while True:
-        found = await messenger.messages(conversation, thread=thread, after=seen)
+        found = [
+            m
+            for m in await messenger.messages(conversation, thread=thread, after=seen)
+            if m.author is None
+        ]
         if found or loop.time() >= deadline:
             return found
         await asyncio.sleep(0.02)

@@ -113,3 +113,15 @@ def test_the_specialist_claims_clarifies_and_completes_while_the_requester_watch
     expect(requester).to_contain_text(f"Your evidence for {reference} is ready")
     expect(requester).to_contain_text("Three systematic reviews attached.")
     expect(requester.get_by_role("button", name="Tell us how it helped")).to_be_visible()
+
+
+def test_reloading_the_page_shows_the_conversation_so_far(page: Any) -> None:
+    page.goto("/")
+    ask(page, "library opening hours")
+    log = page.locator("#log-requester")
+    expect(log.locator("article.ed-reply").last).to_contain_text("Library opening hours")
+    page.reload()
+    log = page.locator("#log-requester")
+    expect(log.locator(".ed-log__item--you")).to_have_count(1)
+    expect(log.locator(".ed-log__item--you")).to_contain_text("library opening hours")
+    expect(log.locator("article.ed-reply", has_text="Library opening hours")).to_have_count(1)

@@ -128,6 +128,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
         kb_dir=kb_folder.path,
         kb_reload_seconds=0,
         database_url="postgresql+asyncpg://nobody@127.0.0.1:1/nowhere",
+        database_wait_seconds=0,  # start without waiting for it
     )
     client: TestClient = await aiohttp_client(create_app(settings))
     response = await client.get("/readyz")
