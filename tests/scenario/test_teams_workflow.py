@@ -21,7 +21,6 @@ from tests.scenario.test_teams import (
     WARD_CHANNEL,
     TeamsWorld,
     clean_request,
-    connector,
     open_form,
     submit_data,
     teams,
