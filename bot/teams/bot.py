@@ -183,7 +183,12 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
             if not is_personal(activity):  # others can read it: no raw answers, warning apart
                 shared = shared_form(form, self._scanner)
                 form = shared.form
-                if shared.warning:  # to the person alone (bot/teams/messenger.py)
+                # To the person alone, in their chat with the bot; with no such chat, not at
+                # all (the shared card says answers were changed): saying in the channel that
+                # someone typed patient details would be saying too much.
+                if shared.warning and await self._conversations.personal_reference_for(
+                    action.user_id
+                ):
                     warning = f"{shared.warning} {FORM_WARNING_NOTE}"
                     await self._inbox.tell(
                         Reply(text=warning, intent=Intent.SMALLTALK, ephemeral=True),

@@ -108,6 +108,9 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServ
         outbox_interval_seconds=0.2,
         escalation_interval_seconds=3600,
         feedback_salt="salt",
+        # Requests from unrouted conversations go to the demo specialist's queue, as a
+        # deployment sets one (else the console shows its "Needs attention" banner).
+        general_queue="web:specialist",
     )
     app = create_app(settings)
     # Everything async (startup, serving, shutdown) happens on one loop in one thread: the

@@ -18,6 +18,7 @@ from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
 from tests.db.test_outbox import RecordingMessenger
 from tests.db.test_request_flow import QUEUE, THREAD, WARD
+from tests.signed import form_state
 
 NHS = "943 476 5919"
 DIGITS = "9434765919"
@@ -135,7 +136,7 @@ async def test_a_display_name_is_scanned_before_it_is_stored(
     await desk.on_action(
         UserAction(Platform.SLACK, "U_REQ", "request_submit", user_name=f"Ward 4 {NHS}",
                    values=(("question", "falls prevention"), ("purpose", "research")),
-                   form_state=FormState(WARD, THREAD).encode(), event_id="ev-name")
+                   form_state=form_state(WARD, THREAD), event_id="ev-name")
     )  # fmt: skip
     stored = await table_text(database)
     assert "Ward 4 [NHS number removed]" in stored

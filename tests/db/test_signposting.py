@@ -17,7 +17,6 @@ from bot.privacy import PrivacyScanner
 from bot.tickets.routing import RoutingService
 from bot.tickets.service import TicketService
 from handlers.desk import EvidenceDesk
-from handlers.intake import FormState
 from handlers.requests import RequestDesk
 from handlers.router import Router
 from handlers.signposts import Signposts
@@ -25,6 +24,7 @@ from knowledge import SHIPPED_KB_DIR
 from knowledge.models import KnowledgeBase
 from knowledge.store import KnowledgeStore
 from tests.db.conftest import FakeClock
+from tests.signed import TEST_SIGNER, form_state
 
 WARD, THREAD = "C_WARD", "1700000000.000100"
 VALID_NHS = "943 476 5919"
@@ -41,6 +41,7 @@ def make_desk(
         requests=RequestDesk(
             TicketService(database, scanner, clock), RoutingService(database, clock),
             Outbox(database, clock), scanner, clock=clock, signposts=Signposts(knowledge),
+            signer=TEST_SIGNER,
         ),
         feedback=FeedbackStore(database, scanner, "salt", clock),
         db=database,
@@ -51,7 +52,7 @@ async def confirm(desk: EvidenceDesk, question: str, **extra: str) -> str:
     outcome = await desk.on_action(
         UserAction(
             platform=Platform.SLACK, user_id="U_REQ", action="request_submit", channel_id=WARD,
-            thread_id=THREAD, form_state=FormState(WARD, THREAD).encode(),
+            thread_id=THREAD, form_state=form_state(WARD, THREAD),
             values=(("question", question), ("purpose", "research"), *extra.items()),
             event_id=f"ev-{question}",
         )

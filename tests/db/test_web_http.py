@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.db.session import Database
 from bot.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.web.auth import AdminAccounts
+from tests.signed import TEST_SECRET_KEY
 
 EMAIL, PASSWORD = "admin@example.nhs.uk", "a long enough password"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -35,6 +36,7 @@ async def client(
         kb_reload_seconds=0,
         escalation_interval_seconds=3600,
         feedback_salt="salt",
+        secret_key=TEST_SECRET_KEY,  # the form state tests sign (tests/signed.py)
     )
     app = create_app(settings)
     await AdminAccounts(database).add(EMAIL, PASSWORD)

@@ -10,9 +10,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot.app import DESK
-from handlers.intake import FormState
 from tests.db.test_web_http import client
 from tests.fakes.settle import settle
+from tests.signed import form_state
 
 __all__ = ["client"]  # the fixture, shared with test_web_http.py
 
@@ -38,7 +38,7 @@ async def request_in_chat(client: TestClient[Any, Any]) -> str:
     await act(
         client, action="request_submit", user=REQUESTER, thread=REQUESTER, submission_id="s1",
         values={"question": "falls prevention in older inpatients", "purpose": "research"},
-        form_state=FormState(CHAT, REQUESTER).encode(),
+        form_state=form_state(CHAT, REQUESTER),
     )  # fmt: skip
     assert client.app is not None
     (ticket,) = await client.app[DESK].requests.tickets.list()

@@ -208,7 +208,7 @@ async def test_form_with_an_nhs_number_comes_back_with_field_errors_and_nothing_
 async def test_choosing_remove_them_and_send_stores_the_request_redacted(
     slack: SlackWorld,
 ) -> None:
-    state = json.dumps({"c": WARD, "t": "1700000000.000100"})
+    state = form_state(WARD, "1700000000.000100")
     values = {
         "question": text_value(f"falls for patient {VALID_NHS}"),
         "purpose": select_value("research"),

@@ -18,6 +18,7 @@ from tests.db.test_web_http import EMAIL, PASSWORD, sign_in
 from tests.fakes.settle import settle
 from tests.scenario.conftest import LIBRARY, REQUESTER, SPECIALIST, WARD, SlackWorld
 from tests.scenario.test_slack import all_text, button, select_value, text_value, view_submission
+from tests.signed import form_state
 
 THREAD = "1700000000.000100"
 
@@ -30,7 +31,7 @@ async def make_request(
     slack: SlackWorld, channel: str = WARD, thread: str | None = THREAD, question: str = ""
 ) -> str:
     """The requester sends the request form (opened in `channel`/`thread`); its reference."""
-    state = json.dumps({"c": channel, "t": thread})
+    state = form_state(channel, thread)
     values = {
         "question": text_value(question or "falls prevention in older inpatients"),
         "purpose": select_value("service_development"),

@@ -67,6 +67,7 @@ def test_serve_names_the_setting_when_local_mode_cannot_start(
     monkeypatch.setenv("EVIDENCE_DESK_TEAMS_LOCAL_MODE", "true")
     monkeypatch.setenv("EVIDENCE_DESK_DATABASE_URL", f"sqlite:///{tmp_path / 'desk.sqlite3'}")
     monkeypatch.setenv("EVIDENCE_DESK_KB_RELOAD_SECONDS", "0")
+    monkeypatch.setenv("EVIDENCE_DESK_GENERAL_QUEUE", "slack:C0LIBRARY")  # not what is refused
     assert main(["serve", "--host", EVERY_INTERFACE]) == 2
     assert "EVIDENCE_DESK_TEAMS_LOCAL_MODE" in capsys.readouterr().err
 

@@ -27,7 +27,7 @@ from tests.scenario.test_teams import (
     welcome_in_ward,
 )
 
-__all__ = ["connector", "teams"]  # the fixtures, shared with test_teams.py
+__all__ = ["teams"]  # the fixture, shared with test_teams.py
 
 SAM = {"id": "29:sam-teams-id", "name": "Sam Librarian", "aadObjectId": "aad-sam"}
 

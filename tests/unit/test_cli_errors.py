@@ -22,7 +22,7 @@ def run(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Completed
         text=True,
         timeout=90,
         env={**clean, "EVIDENCE_DESK_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite3'}",
-             **env},
+             "EVIDENCE_DESK_GENERAL_QUEUE": "slack:C0LIBRARY", **env},
         check=False,
     )  # fmt: skip
 

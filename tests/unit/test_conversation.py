@@ -97,23 +97,22 @@ def test_help_shows_what_the_bot_can_do(bot: Conversation) -> None:
     assert bot.say("help").faq_id == "bot-help"
 
 
-#: Vague questions near several entries; which of them land in the grey zone (near more than
-#: three entries, close enough to none) moves with the KB's wording and the matcher.
-VAGUE = ("account training", "account books", "training card", "library login",
-         "account online", "training loan")  # fmt: skip
-
-
 def test_grey_zone_offers_at_most_three_suggestions(bot: Conversation) -> None:
-    thresholds = bot.router.classifier.thresholds
-    grey = []
-    for question in VAGUE:
-        answer = bot.ask(question)
+    from handlers.classify import Thresholds
+
+    classifier = bot.router.classifier
+    original = classifier.thresholds
+    try:
+        # Nothing is close enough to answer, everything near enough to suggest: a grey zone
+        # with many candidates, whatever the KB's wording and the matcher's scores.
+        classifier.thresholds = Thresholds(answer=1.0, suggest=0.01)
+        answer = bot.ask("library account access")
         assert answer.classification is not None
-        near = [m for m in answer.classification.matches if m.score >= thresholds.suggest]
-        if answer.reply.intent is Intent.UNKNOWN and len(near) > 3:
-            grey.append(answer)
-    assert grey, "none of the vague questions is in the grey zone any more: add one that is"
-    assert all(len(answer.reply.suggestions) == 3 for answer in grey)
+        near = [m for m in answer.classification.matches if m.score >= 0.01]
+        assert answer.reply.intent is Intent.UNKNOWN and len(near) > 3  # in the grey zone
+        assert len(answer.reply.suggestions) == 3
+    finally:
+        classifier.thresholds = original
 
 
 def test_raising_the_answer_threshold_turns_an_answer_into_suggestions(
