@@ -16,7 +16,7 @@ from bot.errors import UserFacingError
 from bot.feedback import FeedbackStore
 from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefill, UserAction
 from bot.tickets.lifecycle import TicketStatus
-from bot.tickets.lookup import awaiting_reply_in, requests_of
+from bot.tickets.lookup import awaiting_reply_in, may_be_a_reply, requests_of
 from bot.tickets.values import Origin, Person
 from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
@@ -74,7 +74,11 @@ class EvidenceDesk:
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         try:
-            ticket = await awaiting_reply_in(self.db, origin, person)
+            ticket = (
+                await awaiting_reply_in(self.db, origin, person)
+                if may_be_a_reply(message)
+                else None
+            )
         except Exception:
             # The FAQ answer needs no database: keep answering while it is down.
             log.exception("could not check for a ticket awaiting this reply")
@@ -99,7 +103,9 @@ class EvidenceDesk:
         answered unasked (see handlers/listening.py); otherwise ignored and not stored."""
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
-        ticket = await awaiting_reply_in(self.db, origin, person)
+        ticket = (
+            await awaiting_reply_in(self.db, origin, person) if may_be_a_reply(message) else None
+        )
         if ticket is not None:
             return await self.requests.requester_replied(ticket, message.text)
         if self.listener is not None:

@@ -21,6 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -147,12 +148,29 @@ def setup_slack(app: web.Application, settings: SlackSettings | None = None) -> 
     verifier = SignatureVerifier(settings.signing_secret)
     gate = app[ANSWER_GATE]
     app.router.add_post("/slack/events", slack_events)
+    app.cleanup_ctx.append(_shared_http_session(bolt.client))
     if settings.socket_mode:
         app.cleanup_ctx.append(_socket_mode(bolt, settings.app_token))
         log.info("Slack: Socket Mode")
     else:
         log.info("Slack: HTTP mode at POST /slack/events")
     return True
+
+
+def _shared_http_session(
+    client: AsyncWebClient,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """One HTTP session (a pool of kept-alive connections) for every Web API call, from
+    startup to shutdown. Without it slack_sdk opens a session, and a TCP connection, for each
+    call and closes it after: under load that was the larger part of posting an answer."""
+
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession() as session:
+            client.session = session
+            yield
+            client.session = None
+
+    return context
 
 
 def _socket_mode(bolt: AsyncApp, app_token: str):  # type: ignore[no-untyped-def]
