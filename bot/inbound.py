@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -75,6 +75,19 @@ _MARK_DONE: Final = (
     update(InboundEvent)
     .where(InboundEvent.id == bindparam("journal_id"), InboundEvent.done_at.is_(None))
     .values(done_at=bindparam("done_at"), payload=FINISHED_PAYLOAD)
+    # No journal rows are loaded as objects in these sessions: nothing to synchronise.
+    .execution_options(synchronize_session=False)
+)
+
+_MARK_ALL_DONE: Final = (
+    update(InboundEvent)
+    .where(
+        InboundEvent.id.in_(bindparam("journal_ids", expanding=True)),
+        InboundEvent.done_at.is_(None),
+    )
+    .values(done_at=bindparam("done_at"), payload=FINISHED_PAYLOAD)
+    # No journal rows are loaded as objects in these sessions: nothing to synchronise.
+    .execution_options(synchronize_session=False)
 )
 
 
@@ -132,6 +145,18 @@ class InboundJournal:
         result = await session.execute(_MARK_DONE, self._done(journal_id))
         if getattr(result, "rowcount", 1) == 0:
             raise AlreadyFinished(f"inbound event {journal_id} was finished already")
+
+    async def finish_all_in(self, session: AsyncSession, journal_ids: Sequence[int]) -> None:
+        """`finish_in` for several events in one statement: raises AlreadyFinished if any of
+        them was done already, so the caller's transaction, and every answer in it, rolls back
+        (the caller then answers them one at a time)."""
+        wanted = set(journal_ids)
+        self._held.difference_update(wanted)
+        result = await session.execute(
+            _MARK_ALL_DONE, {"journal_ids": sorted(wanted), "done_at": self._clock()}
+        )
+        if getattr(result, "rowcount", len(wanted)) != len(wanted):
+            raise AlreadyFinished("an inbound event of the batch was finished already")
 
     async def finish(self, journal_id: int) -> None:
         """Mark done with nothing to send; a no-op if it was done already or handed back."""
