@@ -151,6 +151,10 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How long a thread may hold the GIL while another waits for it (see cmd_serve).
+GIL_SWITCH_INTERVAL_SECONDS = 0.0005
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -171,6 +175,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:  # an adapter's settings do not fit together
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    # SQLite runs in a thread per connection (aiosqlite): every statement hands work to it and
+    # back. While the event loop is busy, the thread that wants the GIL waits up to the switch
+    # interval (5 ms by default) for it, per hand-over, so under load a few statements added
+    # tens of milliseconds to each answer while the CPU sat idle. 0.5 ms: 1.7-2x the answers/s
+    # on SQLite in benchmarks/load.py (docs/performance.md).
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     print(f"Evidence Desk is listening on http://{settings.host}:{settings.port}/", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0

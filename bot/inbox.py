@@ -91,7 +91,7 @@ def deliveries(reply: Reply, reply_to: Destination, sender: str) -> list[tuple[D
 
 
 #: The most events answered in one transaction.
-MAX_BATCH: Final = 32
+MAX_BATCH: Final = 16
 
 
 def _batchable(event: InboundEvent) -> bool:
@@ -145,9 +145,9 @@ class Inbox:
         with the others'. A transaction per event cost more in statements, round trips and
         SQLite thread hops than the answering itself. If anything in a batch fails, nothing of
         it is committed and its events are answered one at a time, each as below."""
+        if _batchable(event) and await self._answer_in_batch(journal_id, event):
+            return
         async with self.gate.answering():
-            if _batchable(event) and await self._answer_in_batch(journal_id, event):
-                return
             try:
                 await self._answer(journal_id, event)
             except AlreadyFinished:
@@ -169,16 +169,21 @@ class Inbox:
         return await waiting.answered
 
     async def _answer_batches(self) -> None:
+        # A batch takes one place at the answer gate (bot/backpressure.py), not one per event:
+        # the events in it wait on a future, taking no turns on the event loop, and the batch
+        # yields between its events, so acknowledgements are not held up by its size.
         while self._batch:
-            batch, self._batch = self._batch[:MAX_BATCH], self._batch[MAX_BATCH:]
+            batch: list[_Waiting] = []
             try:
-                await self._answer_together(batch)
+                async with self.gate.answering():
+                    batch, self._batch = self._batch[:MAX_BATCH], self._batch[MAX_BATCH:]
+                    await self._answer_together(batch)
                 answered = True
             except Exception:
                 log.debug("a batch of %s events failed; answering them one at a time", len(batch))
                 answered = False
             except BaseException:
-                for waiting in batch:
+                for waiting in [*batch, *self._batch]:
                     waiting.answered.cancel()
                 raise
             for waiting in batch:
@@ -188,6 +193,8 @@ class Inbox:
     async def _answer_together(self, batch: list[_Waiting]) -> None:
         async with self._db.unit_of_work() as session:
             for waiting in batch:
+                # Answering is CPU work with no wait in it: let acknowledgements in between.
+                await asyncio.sleep(0)
                 reply, target = await self._reply(waiting.event)
                 if reply is not None:
                     for destination, part in deliveries(reply, target, waiting.event.sender):
