@@ -301,7 +301,8 @@ async def run(label: str, database_url: str, rates: list[int], seconds: float) -
                 f"CPU {mine.cpu_ms_per_answer:5.2f} ms/answer | bare ack-only bolt: p99 {pct(acked.acks, 99):6.1f} ms | "
                 f"bare answering bolt (bm25): ack p99 {pct(bare.acks, 99):6.1f} ms, {bare.answered}/{bare.sent} "
                 f"in {bare.seconds:5.1f} s = {bare.per_second:4.0f}/s, CPU {bare.cpu_ms_per_answer:5.2f} ms/answer "
-                f"| answers/s ratio {mine.per_second / bare.per_second:4.2f}"
+                f"| answers/s ratio {mine.per_second / bare.per_second:4.2f} "
+                f"| load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
             )  # fmt: skip
             print(line, flush=True)
             lines.append(line)

@@ -178,7 +178,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # SQLite runs in a thread per connection (aiosqlite): every statement hands work to it and
     # back. While the event loop is busy, the thread that wants the GIL waits up to the switch
     # interval (5 ms by default) for it, per hand-over, so under load a few statements added
-    # tens of milliseconds to each answer while the CPU sat idle. 0.5 ms: 1.7-2x the answers/s
+    # tens of milliseconds to each answer while the CPU sat idle. 0.5 ms: 1.2-1.7x the answers/s
     # on SQLite in benchmarks/load.py (docs/performance.md).
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     print(f"Evidence Desk is listening on http://{settings.host}:{settings.port}/", flush=True)
