@@ -1,6 +1,6 @@
 """Load: signed Slack events at rising rates against one server process, on SQLite and PostgreSQL.
 
-    python benchmarks/load.py [--rates 100,250,500] [--seconds 5] [--postgres URL]
+    python benchmarks/load.py [--rates 100,250,500] [--seconds 5] [--postgres URL] [--teams]
 
 Starts `evidence-desk serve` as a separate process (Slack in HTTP mode, its Web API pointed at
 a fake Slack API in this process), sends signed `app_mention` events (FAQ questions) at each
@@ -14,6 +14,11 @@ event. Two baselines are measured in the same run, on the same machine:
   answer posted with chat.postMessage to the same fake Slack API, no journal, no outbox (what a
   developer would build first). Our answers/s as a ratio of its answers/s is the price of the
   guarantees (journal before ack, answer + outbox row + done mark in one transaction).
+
+With `--teams`, the same questions are then sent to our server as Teams personal-chat
+activities (unsigned, the adapter's local mode), answered through botbuilder's connector client
+to a fake Bot Framework connector; there is no Teams baseline, so they are compared with the
+Slack answering baseline of the same run.
 
 Each server gets a short warm-up first (its first queries compile statements, configure the
 ORM and fill caches), not counted. Loopback only; every loop is bounded.
@@ -37,13 +42,14 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
 
 SECRET = "load-test-secret"  # noqa: S105 - signs requests to a loopback test server
@@ -149,20 +155,45 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError(f"server at {url} did not start")
 
 
-async def blast(url: str, rate: int, seconds: float, prefix: str) -> list[float]:
+def slack_event(n: int, prefix: str) -> tuple[str, dict[str, str]]:
+    """A signed `app_mention` FAQ question."""
+    body = json.dumps({
+        "type": "event_callback", "team_id": "T0", "api_app_id": "A0", "event_id": f"{prefix}{n}",
+        "event": {"type": "app_mention", "user": f"U{n % 50}", "channel": "C0LOAD",
+                  "ts": f"1700000000.{n:06d}", "text": f"<@UBOTUSER> {QUESTIONS[n % len(QUESTIONS)]}"},
+    })  # fmt: skip
+    return body, signed(body)
+
+
+def teams_activity(n: int, prefix: str, service_url: str) -> tuple[str, dict[str, str]]:
+    """A personal-chat Teams message as the Bot Framework posts it (unsigned: local mode)."""
+    body = json.dumps({
+        "type": "message", "id": f"f:{prefix}{n}", "channelId": "msteams", "serviceUrl": service_url,
+        "timestamp": "2026-03-02T10:00:00.000Z",
+        "from": {"id": f"29:user-{n % 50}", "name": "Load", "aadObjectId": f"aad-{n % 50}"},
+        "recipient": {"id": "28:evidence-desk-bot", "name": "Evidence Desk"},
+        "conversation": {"id": f"a:{prefix}{n}", "conversationType": "personal", "tenantId": "t1"},
+        "channelData": {"tenant": {"id": "t1"}}, "text": QUESTIONS[n % len(QUESTIONS)],
+    })  # fmt: skip
+    return body, {"Content-Type": "application/json"}
+
+
+async def blast(
+    url: str,
+    rate: int,
+    seconds: float,
+    prefix: str,
+    request: Callable[[int, str], tuple[str, dict[str, str]]] = slack_event,
+) -> list[float]:
     latencies: list[float] = []
     total = int(rate * seconds)
     connector = aiohttp.TCPConnector(limit=200)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def one(n: int) -> None:
-            body = json.dumps({
-                "type": "event_callback", "team_id": "T0", "api_app_id": "A0", "event_id": f"{prefix}{n}",
-                "event": {"type": "app_mention", "user": f"U{n % 50}", "channel": "C0LOAD",
-                          "ts": f"1700000000.{n:06d}", "text": f"<@UBOTUSER> {QUESTIONS[n % len(QUESTIONS)]}"},
-            })  # fmt: skip
+            body, headers = request(n, prefix)
             started = time.perf_counter()
-            async with session.post(url, data=body, headers=signed(body)) as response:
+            async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
                 if response.status == 200:
                     latencies.append(time.perf_counter() - started)
@@ -238,30 +269,45 @@ class Measured:
 
 async def measure(
     api: FakeSlackApi, url: str, pid: int, rate: int, seconds: float, prefix: str,
-    answers: bool = True,
+    answers: bool = True, teams: FakeBotConnector | None = None,
 ) -> Measured:  # fmt: skip
-    """One burst; with `answers`, waits (bounded) until every acknowledged event is answered,
-    so the next server is measured on an idle machine, not beside a backlog."""
-    before, cpu_before = len(api.of("chat.postMessage")), cpu_seconds(pid)
+    """One burst (of Teams activities, answered to the fake connector, with `teams`); with
+    `answers`, waits (bounded) until every acknowledged event is answered, so the next server
+    is measured on an idle machine, not beside a backlog."""
+
+    def delivered() -> int:
+        return len(teams.posts) if teams is not None else len(api.of("chat.postMessage"))
+
+    before, cpu_before = delivered(), cpu_seconds(pid)
     started = time.perf_counter()
-    acks = await blast(url, rate, seconds, prefix)
+    if teams is not None:
+        service_url = teams.url
+        acks = await blast(
+            url, rate, seconds, prefix, lambda n, p: teams_activity(n, p, service_url)
+        )
+    else:
+        acks = await blast(url, rate, seconds, prefix)
     result = Measured(acks, sent=int(rate * seconds))
     if not answers:
         return result
     deadline = time.perf_counter() + 180
-    while len(api.of("chat.postMessage")) - before < len(acks):
+    while delivered() - before < len(acks):
         if time.perf_counter() > deadline:
             break  # report what did arrive
         await asyncio.sleep(0.02)
-    result.answered = len(api.of("chat.postMessage")) - before
+    result.answered = delivered() - before
     result.seconds = time.perf_counter() - started
     result.cpu = cpu_seconds(pid) - cpu_before
     return result
 
 
-async def run(label: str, database_url: str, rates: list[int], seconds: float) -> list[str]:
+async def run(
+    label: str, database_url: str, rates: list[int], seconds: float, with_teams: bool
+) -> list[str]:
     api = FakeSlackApi()
     await api.start()
+    connector = FakeBotConnector()
+    await connector.start()
     ours_port, ack_port, answer_port = free_port(), free_port(), free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-load", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": api.url, "EVIDENCE_DESK_DATABASE_URL": database_url,
@@ -289,6 +335,9 @@ async def run(label: str, database_url: str, rates: list[int], seconds: float) -
         # Warm-up, not counted: first queries, ORM configuration, connection pools.
         await measure(api, ours_url, ours_pid, 25, 2, "Wours")
         await measure(api, answer_url, answer_pid, 25, 2, "Wbare")
+        if with_teams:
+            messages = ours_url.replace("/slack/events", "/api/messages")
+            await measure(api, messages, ours_pid, 25, 2, "Wteams", teams=connector)
         print(f"{label}: warmed up", flush=True)
         for rate in rates:
             mine = await measure(api, ours_url, ours_pid, rate, seconds, f"E{rate}x")
@@ -306,7 +355,21 @@ async def run(label: str, database_url: str, rates: list[int], seconds: float) -
             )  # fmt: skip
             print(line, flush=True)
             lines.append(line)
+            if with_teams:
+                messages = ours_url.replace("/slack/events", "/api/messages")
+                teams = await measure(api, messages, ours_pid, rate, seconds, f"T{rate}x",
+                                      teams=connector)  # fmt: skip
+                line = (
+                    f"{label:<11}{rate:>5}/s | ours, Teams activities: ack p50 {pct(teams.acks, 50):6.1f} "
+                    f"p99 {pct(teams.acks, 99):6.1f} ms, answered {teams.answered:>5}/{teams.sent:<5} in "
+                    f"{teams.seconds:5.1f} s = {teams.per_second:4.0f}/s, CPU {teams.cpu_ms_per_answer:5.2f} "
+                    f"ms/answer | ratio to the Slack answering baseline above "
+                    f"{teams.per_second / bare.per_second:4.2f}"
+                )  # fmt: skip
+                print(line, flush=True)
+                lines.append(line)
     finally:
+        await connector.close()
         for process in processes.values():
             process.terminate()
             try:
@@ -326,16 +389,25 @@ async def main() -> None:
     parser.add_argument("--rates", default="100,250,500")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--postgres", default=os.environ.get("EVIDENCE_DESK_TEST_POSTGRES_URL"))
+    parser.add_argument(
+        "--teams",
+        action="store_true",
+        help="also send Teams activities (unsigned, local mode) answered to a fake connector",
+    )
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         lines += await run(
-            "sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'load.sqlite3'}", rates, args.seconds
+            "sqlite",
+            f"sqlite+aiosqlite:///{Path(tmp) / 'load.sqlite3'}",
+            rates,
+            args.seconds,
+            args.teams,
         )
     if args.postgres:
         async with scratch_database(args.postgres) as url:
-            lines += await run("postgresql", url, rates, args.seconds)
+            lines += await run("postgresql", url, rates, args.seconds, args.teams)
     print("\n".join(lines))
     print(
         "targets: 500 events/s acknowledged with p99 < 100 ms; >= 300 answered events/s per "
