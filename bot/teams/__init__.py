@@ -38,16 +38,14 @@ from typing import Any, Final
 
 from aiohttp import web
 from botbuilder.core import TurnContext, serializer_helper  # type: ignore[import-untyped]
-from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import CloudAdapter  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-untyped]
 
 from bot.conversation_refs import ConversationStore
 from bot.db.errors import is_database_unavailable, unavailable_body, unavailable_headers
 from bot.db.session import Database
 from bot.teams.bot import EvidenceDeskBot
+from bot.teams.clients import ReusedClientsAuthentication
 from bot.teams.config import TeamsSettings
 from bot.teams.messenger import TeamsMessenger
 from handlers.desk import GENERIC_APOLOGY
@@ -249,7 +247,7 @@ def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> 
             "MicrosoftAppPassword before connecting Teams.",
             MESSAGES_PATH,
         )
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.sdk_configuration()))
+    adapter = CloudAdapter(ReusedClientsAuthentication(settings.sdk_configuration()))
     adapter.on_turn_error = _on_turn_error
     database = app[DATABASE]
     conversations = ConversationStore(database, PLATFORM)
