@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run or test Evidence Desk on a fresh clone with nothing but Python 3.11+.
 
-    python3 tasks.py run     # the bot on its embedded defaults: web chat at http://127.0.0.1:3978/
+    python3 tasks.py run     # the bot on its embedded defaults: web chat demo at http://127.0.0.1:3978/
     python3 tasks.py test    # the whole test suite
 
 Each creates `.venv` and installs the project (with its dev tools) on first use, and again
@@ -22,6 +22,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".deps-stamp"
+#: What `tasks.py run` runs with no arguments: the web chat demo, on this machine only.
+RUN_DEFAULT = ["serve", "--demo"]
 
 
 def ensure_environment() -> None:
@@ -50,9 +52,9 @@ def main() -> int:
     ensure_environment()
     os.chdir(ROOT)
     if command == "run":
-        # The server on its embedded defaults (SQLite, shipped KB) with the local web chat at /;
-        # `tasks.py run chat` gives the terminal chat instead.
-        return subprocess.call([str(PYTHON), "-m", "bot", *(extra or ["serve"])])
+        # The server on its embedded defaults (SQLite, shipped KB) with the local web chat at /
+        # in demo mode (on 127.0.0.1 only); `tasks.py run chat` gives the terminal chat instead.
+        return subprocess.call([str(PYTHON), "-m", "bot", *(extra or RUN_DEFAULT)])
     if command == "check":
         for step in (
             [str(PYTHON), "-m", "ruff", "check", "."],

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.messages import Intent
 from handlers.listening import Listener
 from handlers.router import Router
+from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
 
 DEFAULT = Path(__file__).resolve().parent / "data" / "channel_transcript.jsonl"
@@ -38,7 +39,10 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true")
     args = parser.parse_args()
     settings = Settings()
-    router = Router(KnowledgeStore.from_directory(settings.kb_dir), settings)
+    store = KnowledgeStore.from_directory(
+        settings.kb_dir, embedder=load_embedder(settings.embedding_model)
+    )
+    router = Router(store, settings)
     strict = Listener(router, _NoStore(), settings.unasked_threshold, 1)  # type: ignore[arg-type]
     lines = [json.loads(line) for line in args.transcript.read_text().splitlines() if line.strip()]
 

@@ -30,21 +30,25 @@ from bot.backpressure import AnswerGate
 from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
 from bot.db.session import Database
+from bot.db.startup import wait_for_database
 from bot.feedback import FeedbackStore
 from bot.inbound import InboundJournal
 from bot.inbox import Inbox
 from bot.listening import ListeningStore
 from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
 from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
+from bot.signing import Signer
 from bot.tickets.clock import utc_now
-from bot.tickets.escalation import due_escalations
 from bot.tickets.routing import RoutingService
 from bot.tickets.service import TicketService
+from bot.tickets.stranded import routing_warning
 from handlers.desk import EvidenceDesk
+from handlers.escalations import run_escalations
 from handlers.listening import Listener
 from handlers.requests import RequestDesk
 from handlers.router import Router
 from handlers.signposts import Signposts
+from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,7 @@ JOURNAL = web.AppKey("inbound_journal", InboundJournal)
 INBOX = web.AppKey("inbox", Inbox)
 ANSWER_GATE = web.AppKey("answer_gate", AnswerGate)
 SCHEMA_HEAD = web.AppKey("schema_head", str)
+SIGNER = web.AppKey("signer", Signer)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -74,7 +79,11 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Ready for traffic: the database answers, its schema is this release's, and a KB is
     loaded; 503 otherwise, with what is wrong."""
-    checks: dict[str, str] = {"kb": f"{len(request.app[KNOWLEDGE].current.kb.entries)} entries"}
+    store = request.app[KNOWLEDGE]
+    checks: dict[str, str] = {
+        "kb": f"{len(store.current.kb.entries)} entries",
+        "matcher": store.matcher,
+    }
     ok = True
     revision: str | None = None
     try:
@@ -101,6 +110,17 @@ async def readyz(request: web.Request) -> web.Response:
             checks["migrations"] = (
                 f"{found}, this release needs {expected}: run `evidence-desk db upgrade`"
             )
+    if ok:
+        # A warning, not a failure: the process can serve, but some requests reach no one.
+        try:
+            warning = await routing_warning(
+                request.app[DATABASE], request.app[SETTINGS].general_queue
+            )
+        except Exception:
+            log.exception("could not check where requests go")
+            warning = "could not be checked (see the log)"
+        if warning:
+            checks["routing"] = f"warning: {warning}"
     return web.json_response(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503
     )
@@ -169,6 +189,7 @@ def _hand_back(journal: InboundJournal) -> Callable[[web.Application], AsyncIter
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    await wait_for_database(app[DATABASE], settings.database_url, settings.database_wait_seconds)
     if settings.migrate_at_start:
         await upgrade(settings.database_url)
     yield
@@ -176,7 +197,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    store = KnowledgeStore.from_directory(settings.kb_dir)
+    store = KnowledgeStore.from_directory(
+        settings.kb_dir, embedder=load_embedder(settings.embedding_model)
+    )
     db = Database.from_url(settings.database_url)
     router = Router(store, settings)
     tickets = TicketService.from_settings(db, settings)
@@ -185,6 +208,8 @@ def create_app(settings: Settings) -> web.Application:
     if settings.general_queue:
         platform, _, channel = settings.general_queue.partition(":")
         general_queue = Destination(platform, channel)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    signer = Signer.from_secret(secret)  # signs web chat identities and request forms' state
     requests = RequestDesk(
         tickets,
         RoutingService(db),
@@ -192,6 +217,7 @@ def create_app(settings: Settings) -> web.Application:
         router.scanner,
         general_queue=general_queue,
         signposts=Signposts(lambda: store.current.kb),
+        signer=signer,
     )
     salt = settings.feedback_salt or secrets.token_hex(16)
     if settings.feedback_salt is None:
@@ -203,10 +229,12 @@ def create_app(settings: Settings) -> web.Application:
 
     metrics = Metrics()
     desk.answered = lambda intent: metrics.answers.labels(intent).inc()
+    requests.unrouted = lambda reference: metrics.unrouted.inc()
     app = web.Application(client_max_size=1024 * 1024, middlewares=[metrics_middleware(metrics)])
     app[METRICS] = metrics
     app[SETTINGS] = settings
     app[SCHEMA_HEAD] = head_revision()
+    app[SIGNER] = signer
     app[KNOWLEDGE] = store
     app[ROUTER] = router
     app[DATABASE] = db
@@ -232,13 +260,9 @@ def create_app(settings: Settings) -> web.Application:
         await asyncio.to_thread(store.reload_if_changed)
 
     async def escalate() -> None:
-        # Recorded and queued in one transaction: an escalation is never raised unsent.
-        async with db.unit_of_work():
-            raised = await due_escalations(
-                db, utc_now(), settings.unclaimed_escalation_working_hours
-            )
-            for escalation in raised:
-                await requests.escalate(escalation)
+        raised = await run_escalations(
+            db, requests, utc_now(), settings.unclaimed_escalation_working_hours
+        )
         for escalation in raised:
             metrics.escalations.labels(escalation.kind.value).inc()
 

@@ -10,9 +10,9 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, is_dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import fields, is_dataclass
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -20,7 +20,10 @@ from bot.config import Settings
 from bot.db.migrate import upgrade
 from bot.db.session import Database
 from bot.errors import UserFacingError
+from bot.outbox import Destination, Outbox
+from bot.privacy import PrivacyScanner
 from bot.tickets.calendar import OFFICE_HOURS
+from bot.tickets.clock import utc_now
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.report import build_report
 from bot.tickets.routing import Identity, NewSpecialist, RoutingService
@@ -30,11 +33,15 @@ Command = Callable[[argparse.Namespace, Settings, Database], Awaitable[int]]
 
 
 def _jsonable(value: Any) -> Any:
+    # Field by field, not dataclasses.asdict: asdict deep-copies every value, and an event's
+    # details are a read-only mapping (MappingProxyType), which cannot be copied.
     if is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
+        return sorted(_jsonable(v) for v in value)
+    if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -45,6 +52,14 @@ def _jsonable(value: Any) -> Any:
 
 def _print_json(value: Any) -> None:
     print(json.dumps(_jsonable(value), indent=2, default=str))
+
+
+_MESSAGE_LABELS = {
+    "to_requester": "question to requester",
+    "from_requester": "reply from requester",
+    "internal_note": "internal note",
+    "deliverable": "delivered",
+}
 
 
 def _identities(raw: list[str]) -> tuple[Identity, ...]:
@@ -155,8 +170,10 @@ async def tickets_show(args: argparse.Namespace, settings: Settings, db: Databas
     service = TicketService.from_settings(db, settings)
     ticket = await service.get(args.reference)
     events = await service.events(args.reference)
+    messages = await service.messages(args.reference)
+    impacts = await service.impacts(args.reference)
     if args.json:
-        _print_json({"ticket": ticket, "events": events})
+        _print_json({"ticket": ticket, "events": events, "messages": messages, "impact": impacts})
         return 0
     print(
         f"{ticket.reference}  {ticket.status.value}  due {ticket.due_date}  purpose {ticket.purpose.value}"
@@ -166,10 +183,73 @@ async def tickets_show(args: argparse.Namespace, settings: Settings, db: Databas
         f"requester: {ticket.requester.display_name or ticket.requester.user_id} ({ticket.requester.platform})"
     )
     print(f"assignee: {ticket.assignee_name or '-'}")
+    if messages:
+        print("messages:")
+        for m in messages:
+            label = _MESSAGE_LABELS.get(m.direction.value, m.direction.value)
+            print(f"  {m.at:%Y-%m-%d %H:%M}  {label:<22} {m.author:<24} {m.text}")
+    print("impact:" if impacts else "impact: no answers yet")
+    for i in impacts:
+        uses = ", ".join(sorted(use.value for use in i.how_used)) or "-"
+        hours = "-" if i.time_saved_hours is None else f"{i.time_saved_hours:g}"
+        print(
+            f"  {i.at:%Y-%m-%d %H:%M}  helped {'yes' if i.helped else 'no'}; used for: {uses}; "
+            f"hours saved: {hours}" + (f"; comment: {i.comment}" if i.comment else "")
+        )
     print("history:")
     for e in events:
         change = f" {e.from_status} -> {e.to_status}" if e.to_status else ""
         print(f"  {e.at:%Y-%m-%d %H:%M}  {e.actor:<24} {e.action}{change}")
+    return 0
+
+
+def _moment(text: str | None) -> datetime:
+    """--now as given: an ISO date-time; without an offset it is the desk's local time."""
+    if text is None:
+        return utc_now()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserFacingError(
+            f"--now {text!r} is not a date and time; write it like 2026-12-03T10:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=OFFICE_HOURS.zone)
+    return moment.astimezone(UTC)
+
+
+async def escalations_run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Raise the escalations due at --now (default: now), as the server's scheduler does; the
+    messages go out through the outbox (a running server delivers them). --dry-run only lists
+    them."""
+    from handlers.escalations import run_escalations
+    from handlers.requests import RequestDesk
+
+    now = _moment(args.now)
+    general_queue = None
+    if settings.general_queue:
+        platform, _, channel = settings.general_queue.partition(":")
+        general_queue = Destination(platform, channel)
+    tickets = TicketService.from_settings(db, settings)
+    requests = RequestDesk(
+        tickets,
+        RoutingService(db),
+        Outbox(db),
+        PrivacyScanner(settings.hospital_number_pattern),
+        general_queue=general_queue,
+    )
+    raised = await run_escalations(
+        db, requests, now, settings.unclaimed_escalation_working_hours, dry_run=args.dry_run
+    )
+    verb = "would escalate" if args.dry_run else "escalated"
+    when = f"{now.astimezone(OFFICE_HOURS.zone):%Y-%m-%d %H:%M %Z}"
+    if args.json:
+        _print_json({"now": now, "dry_run": args.dry_run, "escalations": raised})
+        return 0
+    print(f"{verb} {len(raised)} request(s) at {when}")
+    for e in raised:
+        to = ", ".join(f"specialist {i}" for i in e.specialist_ids) or "the queue"
+        print(f"  {e.reference:<16} {e.kind.value:<13} due {e.due_date}  to {to}")
     return 0
 
 
@@ -238,6 +318,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t_show.add_argument("reference")
     t_show.add_argument("--json", action="store_true")
     t_show.set_defaults(admin=tickets_show)
+
+    escalations = sub.add_parser("escalations", help="unclaimed, nearly due and overdue requests")
+    escalations_sub = escalations.add_subparsers(dest="escalations_command", required=True)
+    e_run = escalations_sub.add_parser(
+        "run", help="raise the escalations due now (or at --now), as the server does"
+    )
+    e_run.add_argument(
+        "--now", help="the moment to run at, e.g. 2026-12-03T10:00 (local time unless an offset)"
+    )
+    e_run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be escalated; record and send nothing",
+    )
+    e_run.add_argument("--json", action="store_true")
+    e_run.set_defaults(admin=escalations_run)
 
     rep = sub.add_parser("report", help="activity and impact between two dates")
     rep.add_argument("--from", dest="from_", required=True, help="YYYY-MM-DD")

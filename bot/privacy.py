@@ -22,6 +22,7 @@ Design choices worth knowing about:
 from __future__ import annotations
 
 import bisect
+import html
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -30,10 +31,6 @@ from enum import StrEnum
 from typing import Final
 
 import phonenumbers
-
-# The package's documented entry point; its __init__ re-exports without __all__, which strict
-# mypy reports as a private import.
-from nhs_number import is_valid as _is_valid_nhs_number  # type: ignore[attr-defined]
 
 __all__ = [
     "DEFAULT_HOSPITAL_NUMBER_PATTERN",
@@ -127,14 +124,39 @@ class Finding:
 # whatever their layout (see _HOSPITAL_CONTEXT_RE).
 DEFAULT_HOSPITAL_NUMBER_PATTERN: Final[str] = r"\b(?!(?:PMC|NCT)\d)[A-Z]{1,3}\d{6,8}\b"
 
-# Separators seen in pasted NHS numbers, including the non-breaking space and Unicode dashes
-# that word processors substitute.
-_NHS_SEP = r"[ \u00a0\-\u2010-\u2013]"
+# NHS numbers (England, Wales, Isle of Man), CHI numbers (Scotland) and H&C numbers (Northern
+# Ireland) share one layout: ten digits, written plain, 3-3-4 with spaces or 3-3-4 with dashes,
+# the last a modulus-11 check digit. The scanner works on decoded text (see _decode), where
+# non-breaking spaces and Unicode dashes are already plain spaces and hyphens.
 # Zero-width so that every start position is tried: a candidate with a wrong check digit must
 # not consume characters that belong to a valid number next to it.
-_NHS_CANDIDATE_RE: Final = re.compile(
-    rf"(?<!\d)(?=(\d{{3}}{_NHS_SEP}?\d{{3}}{_NHS_SEP}?\d{{4}})(?!\d))"
+_NHS_CANDIDATE_RE: Final = re.compile(r"(?<!\d)(?=(\d{3}[ \-]?\d{3}[ \-]?\d{4})(?!\d))")
+_NHS_WEIGHTS: Final = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+# Words that make a ten-digit number a patient identifier whatever its check digit: a typo in
+# the last digit does not make "NHS no 943 476 5918" any less someone's record. The label must
+# end within a few characters (no digit between) before the number.
+_NHS_LABEL_RE: Final = re.compile(
+    r"(?:\b(?:nhs|chi|h\s?&\s?c|h\s?and\s?c|hcn)"
+    r"|\b(?:hospital|hosp|patient|pt|health\s{1,3}(?:and|&)\s{1,3}care|unit|case\s{1,3}note)"
+    r"\s{0,3}(?:number|num|no|id|#))(?![a-z])[^\d\n]{0,16}\Z",
+    re.IGNORECASE,
 )
+_NHS_LABEL_LOOKBACK: Final = 48
+
+
+def _has_nhs_check_digit(digits: str) -> bool:
+    """The modulus-11 check of the NHS Data Dictionary, and nothing else.
+
+    The ``nhs-number`` package also rejects numbers outside the ranges it can place in a
+    region; for a privacy guard that is a leak (Scottish CHI numbers, unissued ranges, test
+    ranges that staff paste from training systems), so the check digit alone decides.
+    """
+    total = sum(int(digit) * weight for digit, weight in zip(digits, _NHS_WEIGHTS, strict=False))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
 
 _MONTH = (
     r"(?:january|february|march|april|june|july|august|september|sept|october|november"
@@ -233,6 +255,17 @@ _PHONE_RUN_RE: Final = re.compile(
     r"[\d\s\-\u2010-\u2015\u2212\u30fc\uff0d-\uff0f\u00ad\u200b\u2060()\uff08\uff09\[\]"
     r"\uff3b\uff3d./~\u2053\u223c\uff5e]*"
 )
+# Any UK-shaped number, whether or not libphonenumber calls it valid: "valid" there means "in
+# a range the regulator has allocated", and Ofcom's drama ranges (01632 960xxx, 07700 900xxx,
+# 020 7946 0xxx) and newly opened ranges fail it, yet a person who typed one meant a phone
+# number. UK-shaped: a trunk 0 (or +44 / 0044, with an optional "(0)") and then nine or ten
+# digits of a dialable kind (not 0, 4 or 6 first), spaces, hyphens or a closing bracket between
+# them. Bare ten-digit references (audit ids, wrong-check-digit NHS-shaped numbers) have no
+# trunk 0 and are not swept up. Bounded repetition keeps it linear.
+_UK_PHONE_RE: Final = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)44[ \-]?(?:\(0\)[ \-]?)?|\(?0)(?=[1-35789])"
+    r"(?:\d[ \-)]{0,2}){8,9}\d(?![\w])"
+)
 _DATE_SHAPE_RE: Final = re.compile(
     r"\d{1,2}[./\-]\d{1,2}[./\-](?:\d{4}|\d{2})|\d{4}[./\-]\d{1,2}[./\-]\d{1,2}"
 )
@@ -275,8 +308,17 @@ class PrivacyScanner:
         """Return every identifier in ``text``, sorted and with overlaps merged.
 
         Callers can redact with the result and describe it to the requester without running
-        detection twice.
+        detection twice. Detection runs on the decoded text (HTML entities, chat markup,
+        invisible characters and Unicode digits and spaces resolved, see :func:`_decode`), and
+        the findings are spans of the text as given, covering everything that encoded the
+        identifier, so redacting leaves no fragment of an ``&nbsp;`` or a ``<tel:...>`` behind.
         """
+        decoded = _decode(text)
+        if decoded is None:
+            return self._scan_decoded(text)
+        return _merge([decoded.to_original(f) for f in self._scan_decoded(decoded.text)])
+
+    def _scan_decoded(self, text: str) -> list[Finding]:
         found = _merge(
             [
                 *self._nhs_numbers(text),
@@ -341,9 +383,12 @@ class PrivacyScanner:
     def _nhs_numbers(text: str) -> Iterator[Finding]:
         for match in _NHS_CANDIDATE_RE.finditer(text):
             candidate = match.group(1)
-            digits = "".join(str(unicodedata.digit(ch)) for ch in candidate if ch.isdigit())
-            if _is_valid_nhs_number(digits):
-                yield Finding(FindingKind.NHS_NUMBER, match.start(1), match.end(1))
+            digits = candidate.replace(" ", "").replace("-", "")
+            start = match.start(1)
+            if _has_nhs_check_digit(digits) or _NHS_LABEL_RE.search(
+                text, max(0, start - _NHS_LABEL_LOOKBACK), start
+            ):
+                yield Finding(FindingKind.NHS_NUMBER, start, match.end(1))
 
     @staticmethod
     def _dates_of_birth(text: str) -> Iterator[Finding]:
@@ -381,6 +426,8 @@ class PrivacyScanner:
 
     @staticmethod
     def _phone_numbers(text: str, found: Sequence[Finding]) -> Iterator[Finding]:
+        for uk_shaped in _UK_PHONE_RE.finditer(text):
+            yield Finding(FindingKind.PHONE_NUMBER, uk_shaped.start(), uk_shaped.end())
         for window_start, window_end in _phone_windows(text, found):
             window = text[window_start:window_end]
             # max_tries would otherwise cap the candidates examined; never stop early.
@@ -422,6 +469,133 @@ def _phone_windows(text: str, found: Sequence[Finding]) -> list[tuple[int, int]]
         else:
             windows.append((start, end))
     return windows
+
+
+# Everything the decoder has work to do for: anything outside printable ASCII, an entity, a tag.
+_NEEDS_DECODING_RE: Final = re.compile(r"[^\t\n\r\x20-\x25\x27-\x3b\x3d-\x7e]")
+_DECODE_TOKEN_RE: Final = re.compile(
+    r"(?P<entity>&(?:\#[0-9]{1,7}|\#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)"
+    # Slack's links: <tel:...|label>, <mailto:...|label>, <https://...|label>.
+    r"|(?P<link><(?:tel|mailto|sms|callto|https?):[^<>\n]{0,1000}>)"
+    r"|(?P<tag></?(?P<tag_name>[A-Za-z][A-Za-z0-9]{0,15})(?P<attrs>\s[^<>]{0,1000})?/?>)"
+    r"|(?P<char>[^\t\n\r\x20-\x25\x27-\x3b\x3d-\x7e])"
+)
+# Tags that break a line: they stand for a space, so the words either side stay apart. Other
+# tags (<b>, <span>, <at> ...) are formatting inside a line and vanish.
+_BLOCK_TAGS: Final = frozenset(
+    "br p div li ul ol tr td th table h1 h2 h3 h4 h5 h6 blockquote pre hr".split()
+)
+_LINK_SCHEME_RE: Final = re.compile(r"<(?:tel|mailto|sms|callto|https?):")
+_INVISIBLE: Final = frozenset("\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff")
+_DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+
+
+def _fold(char: str) -> str:
+    """One character as the detectors expect it: ASCII digits, plain spaces and hyphens."""
+    if char in _INVISIBLE:
+        return ""
+    if char in _DASHES:
+        return "-"
+    if char.isdecimal():
+        return str(unicodedata.decimal(char))
+    if unicodedata.category(char) == "Zs":
+        return " "
+    if "\uff01" <= char <= "\uff5e":  # full-width ASCII
+        return chr(ord(char) - 0xFEE0)
+    return char
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    """Text as a person reads it, with each character's source span in the text as sent.
+
+    ``starts[i]``/``ends[i]`` give the span of the original text that produced decoded
+    character ``i`` (a whole ``&nbsp;`` for one space). ``links`` are the spans of chat links:
+    an identifier anywhere in one takes the whole link with it, target and label alike.
+    """
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+    links: list[tuple[int, int]]
+
+    def to_original(self, finding: Finding) -> Finding:
+        start, end = self.starts[finding.start], self.ends[finding.end - 1]
+        for link_start, link_end in self.links:
+            if link_start < end and start < link_end:
+                start, end = min(start, link_start), max(end, link_end)
+        return Finding(finding.kind, start, end)
+
+
+def _decode(text: str) -> _Decoded | None:
+    """Decode what chat platforms and word processors put between a person and their digits.
+
+    Returns None when there is nothing to decode (plain ASCII, the usual case), so the common
+    path costs one regular-expression search. Identifiers otherwise slip through written as
+    ``943&nbsp;476&nbsp;5919`` (Teams), ``<tel:07700900123|07700 900123>`` (Slack),
+    full-width digits (from an East Asian keyboard) or with zero-width
+    spaces pasted from a web page.
+    """
+    if not _NEEDS_DECODING_RE.search(text):
+        return None
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    links: list[tuple[int, int]] = []
+
+    position = 0
+    for token in _DECODE_TOKEN_RE.finditer(text):
+        _emit_plain(text, position, token.start(), chars, starts, ends)
+        start, end = token.span()
+        position = end
+        if token.group("entity"):
+            value = html.unescape(token.group())
+            if value == token.group():
+                _emit_plain(text, start, end, chars, starts, ends)
+            else:
+                _emit_folded(value, start, end, chars, starts, ends)
+        elif token.group("link"):
+            links.append((start, end))
+            scheme_end = _LINK_SCHEME_RE.match(text, start)
+            body_start = scheme_end.end() if scheme_end else start + 1
+            _emit_folded(" ", start, body_start, chars, starts, ends)
+            for index in range(body_start, end - 1):
+                char = " " if text[index] == "|" else text[index]
+                _emit_folded(char, index, index + 1, chars, starts, ends)
+            _emit_folded(" ", end - 1, end, chars, starts, ends)
+        elif token.group("tag"):
+            if token.group("tag_name").lower() in _BLOCK_TAGS:
+                _emit_folded(" ", start, end, chars, starts, ends)
+            if token.group("attrs"):
+                # Attributes are read too (an href="tel:..."), and "<x 943 476 5919>" must
+                # not hide a number by looking like a tag.
+                attrs_start, attrs_end = token.span("attrs")
+                for index in range(attrs_start, attrs_end):
+                    _emit_folded(text[index], index, index + 1, chars, starts, ends)
+        else:
+            _emit_folded(token.group(), start, end, chars, starts, ends)
+    _emit_plain(text, position, len(text), chars, starts, ends)
+    return _Decoded("".join(chars), starts, ends, links)
+
+
+def _emit_plain(
+    text: str, start: int, end: int, chars: list[str], starts: list[int], ends: list[int]
+) -> None:
+    for index in range(start, end):
+        chars.append(text[index])
+        starts.append(index)
+        ends.append(index + 1)
+
+
+def _emit_folded(
+    value: str, start: int, end: int, chars: list[str], starts: list[int], ends: list[int]
+) -> None:
+    """Append ``value`` folded, every character of it standing for ``text[start:end]``."""
+    for char in value:
+        for folded in _fold(char):
+            chars.append(folded)
+            starts.append(start)
+            ends.append(end)
 
 
 def _merge(findings: Sequence[Finding]) -> list[Finding]:

@@ -14,26 +14,39 @@ from dataclasses import dataclass, replace
 from bot.db.session import Database
 from bot.errors import UserFacingError
 from bot.feedback import FeedbackStore
-from bot.messages import IncomingMessage, Intent, Platform, Reply, RequestPrefill, UserAction
+from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
+from bot.privacy_gate import scrub_action, scrub_message
 from bot.tickets.lifecycle import TicketStatus
 from bot.tickets.lookup import awaiting_reply_in, may_be_a_reply, requests_of
+from bot.tickets.posts import card_in_thread
 from bot.tickets.values import Origin, Person
+from handlers.intake import prefill_from_value
 from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
 from handlers.requests import (
     ASK,
+    CANCEL,
     CLAIM,
     COMPLETE,
     IMPACT,
+    NOTE,
     OPEN_REQUEST,
+    REASSIGN,
+    REOPEN,
     SUBMIT_ASK,
+    SUBMIT_CANCEL,
     SUBMIT_COMPLETE,
     SUBMIT_IMPACT,
+    SUBMIT_NOTE,
+    SUBMIT_REASSIGN,
     SUBMIT_REQUEST,
+    SUBMIT_UPDATE,
+    UPDATE,
     Outcome,
     RequestDesk,
 )
 from handlers.router import Router
+from handlers.wording import wording
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +75,12 @@ class EvidenceDesk:
         "listen on|off|status" is a command to the bot, not a question, on every platform: in a
         channel it switches listening mode there (the sender named in the audit trail); in a
         direct chat there is no channel to switch, so the reply says where to say it."""
+        message = scrub_message(message, self.router.scanner)
         if self.listener is not None:
             word = listen_word(message.text)
             if word is not None:
                 if message.is_direct:
-                    return PER_CHANNEL
+                    return replace(PER_CHANNEL, text=wording(message.platform).listen_where)
                 platform = str(message.platform)
                 return await self.listener.command(
                     platform, message.conversation_id, f"{platform}:{message.user_id}", word
@@ -75,7 +89,7 @@ class EvidenceDesk:
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         try:
             ticket = (
-                await awaiting_reply_in(self.db, origin, person)
+                await awaiting_reply_in(self.db, origin, person, direct=message.is_direct)
                 if may_be_a_reply(message)
                 else None
             )
@@ -84,7 +98,8 @@ class EvidenceDesk:
             log.exception("could not check for a ticket awaiting this reply")
             ticket = None
         if ticket is not None:
-            return await self.requests.requester_replied(ticket, message.text)
+            relayed = await self.requests.requester_replied(ticket, message.text)
+            return self.router.signposting(message.text) or relayed
         answer = self.router.answer(message.text)
         reply = answer.reply
         self.answered(str(reply.intent))
@@ -99,15 +114,21 @@ class EvidenceDesk:
 
     async def on_overheard(self, message: IncomingMessage) -> Reply | None:
         """A channel message not addressed to the bot: relayed if it answers a specialist's
-        question in a request's thread; in a channel that opted in to listening, perhaps
-        answered unasked (see handlers/listening.py); otherwise ignored and not stored."""
+        question in a request's thread; kept as an internal note if a specialist wrote it in
+        a ticket card's thread; in a channel that opted in to listening, perhaps answered
+        unasked (see handlers/listening.py); otherwise ignored and not stored."""
+        message = scrub_message(message, self.router.scanner)
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         ticket = (
             await awaiting_reply_in(self.db, origin, person) if may_be_a_reply(message) else None
         )
         if ticket is not None:
-            return await self.requests.requester_replied(ticket, message.text)
+            relayed = await self.requests.requester_replied(ticket, message.text)
+            return self.router.signposting(message.text) or relayed
+        carded = await card_in_thread(self.db, origin.platform, origin.channel_id, origin.thread_id)
+        if carded is not None:
+            return await self.requests.note_from_thread(carded, person, message.text)
         if self.listener is not None:
             return await self.listener.overheard(message)
         return None
@@ -127,7 +148,7 @@ class EvidenceDesk:
                 + (
                     "\n".join(lines)
                     if lines
-                    else "You have not made any requests yet. Mention me with a question, or use /evidence request."
+                    else "You have not made any requests yet. " + wording(platform).how_to_ask
                 ),
                 intent=Intent.SEARCH_REQUEST,
             )
@@ -153,6 +174,7 @@ class EvidenceDesk:
     async def on_action(self, action: UserAction) -> Outcome:
         """Do what a button or form means; a person's mistake gets a clear reply, a bug an
         apology (logged with its trace), and neither loses what they sent."""
+        action = scrub_action(action, self.router.scanner)
         try:
             # One unit of work (a savepoint of the caller's, if it has one): a ticket's change
             # and the messages it causes commit together, and a failure half-way undoes both.
@@ -199,7 +221,7 @@ class EvidenceDesk:
                 raise UserFacingError("That answer is no longer in the knowledge base.")
             return Outcome(reply=reply)
         if name == OPEN_REQUEST:
-            prefill = RequestPrefill(action.value) if action.value else None
+            prefill = prefill_from_value(action.value)
             origin = Origin(str(action.platform), action.channel_id, action.thread_id)
             return Outcome(form=self.requests.open_form(prefill, origin))
         if name == SUBMIT_REQUEST:
@@ -214,6 +236,24 @@ class EvidenceDesk:
             return Outcome(form=self.requests.complete_form(action.value))
         if name == SUBMIT_COMPLETE:
             return await self.requests.complete(action.form_state, person, answers)
+        if name == NOTE:
+            return Outcome(form=self.requests.note_form(action.value))
+        if name == SUBMIT_NOTE:
+            return await self.requests.add_note(action.form_state, person, answers)
+        if name == UPDATE:
+            return Outcome(form=self.requests.update_form(action.value))
+        if name == SUBMIT_UPDATE:
+            return await self.requests.send_update(action.form_state, person, answers)
+        if name == REASSIGN:
+            return Outcome(form=await self.requests.reassign_form(action.value))
+        if name == SUBMIT_REASSIGN:
+            return await self.requests.reassign(action.form_state, person, answers)
+        if name == CANCEL:
+            return Outcome(form=self.requests.cancel_form(action.value))
+        if name == SUBMIT_CANCEL:
+            return await self.requests.cancel(action.form_state, person, answers)
+        if name == REOPEN:
+            return Outcome(reply=await self.requests.reopen(action.value, person))
         if name == IMPACT:
             return Outcome(form=self.requests.impact_form(action.value))
         if name == SUBMIT_IMPACT:

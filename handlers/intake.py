@@ -13,12 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from bot.errors import UserFacingError
 from bot.messages import Choice, Form, FormField, RequestPrefill
 from bot.privacy import PrivacyScanner
+from bot.signing import Signer
 
 FORM_ID = "request_submit"  # the action its submission means (handlers.requests.SUBMIT_REQUEST)
 PRIVACY_ACK = "privacy_ack"
 PRIVACY_ACK_VALUE = "remove_and_send"
+FORM_STATE_PURPOSE = "request-form-state"
 
 PURPOSES: tuple[Choice, ...] = (
     Choice("direct_patient_care", "Direct patient care"),
@@ -54,26 +57,79 @@ class IntakeValues:
     notes: str
 
 
+class TamperedForm(UserFacingError):
+    """A request form's state that the bot did not sign: made up, or changed on the way."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This form was changed after I sent it, so I have not used it and nothing was "
+            "sent. Please open the request form again."
+        )
+
+
 @dataclass(frozen=True)
 class FormState:
-    """Context carried inside the form (where the request was made), never in server memory."""
+    """Context carried inside the form (where the request was made), never in server memory.
+
+    It decides where the ticket's replies go, and it travels through the client (a Slack
+    modal's private_metadata, a Teams card's data, the web page), so it is signed: JSON with
+    the channel, the thread and an HMAC of both under the server secret. A state without a
+    valid signature is refused (`TamperedForm`), never used."""
 
     channel_id: str = ""
     thread_id: str | None = None
 
-    def encode(self) -> str:
-        return json.dumps({"c": self.channel_id, "t": self.thread_id})
+    def _signed_part(self) -> str:
+        return json.dumps([self.channel_id, self.thread_id])
+
+    def encode(self, signer: Signer) -> str:
+        signature = signer.signature(FORM_STATE_PURPOSE, self._signed_part())
+        return json.dumps({"c": self.channel_id, "t": self.thread_id, "s": signature})
 
     @classmethod
-    def decode(cls, raw: str) -> FormState:
+    def decode(cls, raw: str, signer: Signer) -> FormState:
         try:
-            data = json.loads(raw) if raw else {}
-        except json.JSONDecodeError:
-            return cls()
+            data = json.loads(raw) if raw else None
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise TamperedForm() from exc
         if not isinstance(data, dict):
-            return cls()
-        thread = data.get("t")
-        return cls(str(data.get("c") or ""), str(thread) if thread else None)
+            raise TamperedForm()
+        channel, thread = data.get("c"), data.get("t")
+        if not isinstance(channel, str) or not (thread is None or isinstance(thread, str)):
+            raise TamperedForm()
+        state = cls(channel, thread or None)
+        if not signer.verify(
+            FORM_STATE_PURPOSE, cls(channel, thread)._signed_part(), data.get("s")
+        ):
+            raise TamperedForm()
+        return state
+
+
+def prefill_value(prefill: RequestPrefill) -> str:
+    """The "Open the request form" button's value: the topic and the deadline understood from
+    the message, so the form opened from the button has both (a button carries one string)."""
+    if prefill.deadline is None:
+        return prefill.topic
+    return json.dumps(
+        {"topic": prefill.topic, "when": prefill.deadline_text, "by": prefill.deadline.isoformat()}
+    )
+
+
+def prefill_from_value(value: str) -> RequestPrefill | None:
+    """The prefill a button's value carries: a plain topic, or the topic with its deadline."""
+    if not value:
+        return None
+    if value.startswith("{"):
+        try:
+            data = json.loads(value)
+            by = date.fromisoformat(data["by"])
+            when = data.get("when")
+            topic = data["topic"]
+            if isinstance(topic, str) and (when is None or isinstance(when, str)):
+                return RequestPrefill(topic, when, by)
+        except (ValueError, KeyError, TypeError):
+            pass  # not one of ours: the whole value is the topic
+    return RequestPrefill(value)
 
 
 def request_form(
@@ -81,10 +137,14 @@ def request_form(
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     notice: str | None = None,
-    state: FormState | None = None,
-    ask_privacy_ack: bool = False,
+    state: str = "",
+    ask_privacy_ack: bool = True,
 ) -> Form:
-    """The form, prefilled from the message or re-shown with the person's answers and errors."""
+    """The form, prefilled from the message or re-shown with the person's answers and errors.
+
+    The "remove them and send" choice is part of the form from the start, so that a privacy
+    finding can be shown as errors beside the fields it is about, with the choice already
+    there (Slack's native errors can only point at blocks the modal already has)."""
     values = dict(values or {})
     if prefill is not None:
         values.setdefault("question", prefill.topic)
@@ -116,12 +176,13 @@ def request_form(
         fields.append(
             FormField(
                 PRIVACY_ACK,
-                "Send anyway with those details removed?",
+                "If an answer looks like patient details",
                 "choice",
                 False,
                 "",
-                "Or edit the highlighted answers and send again.",
-                (Choice(PRIVACY_ACK_VALUE, "Yes, remove them and send"),),
+                "Every answer is checked before anything is saved. Edit what is highlighted, "
+                "or choose this to send with those details taken out.",
+                (Choice(PRIVACY_ACK_VALUE, "Remove them and send"),),
             )
         )
     return Form(
@@ -131,7 +192,7 @@ def request_form(
         fields=tuple(fields),
         errors=tuple((errors or {}).items()),
         notice=notice,
-        state=(state or FormState()).encode(),
+        state=state,  # FormState.encode: signed
     )
 
 

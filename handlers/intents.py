@@ -7,8 +7,12 @@ These rules read that grammar; the FAQ index decides everything else.
 
 from __future__ import annotations
 
+import bz2
+import pickle
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -214,31 +218,143 @@ def find_search_request(text: str) -> SearchSignal | None:
     return None
 
 
-class ClinicalVocabulary:
-    """Recognises clinical questions, which become search requests rather than answers."""
+#: "10mg", "40 mcg/kg", "6 units/hr", "2 grams", "500ml": a dose or a rate is about treating someone.
+_DOSE = re.compile(
+    r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|ug|\u00b5g|grams?|gm|ml|mls|litres?|liters?|units?|iu|"
+    r"mmol|meq|nanograms?|ng|mg/kg|mcg/kg|units/kg|ml/kg|ml/hr|ml/h|mg/hr|mg/h|units/hr|units/h|"
+    r"mmol/hr|mmol/h|mmol/l|mcg/kg/min|puffs?|tablets?|capsules?|sachets?)(?![a-z])"
+    r"|\b(?:mg|mcg|units|ml|mmol)/(?:kg|hr|h|min|day|l)\b",
+    re.IGNORECASE,
+)
+#: "K+ 6.2", "eGFR 25", "Hb 70", "sodium 121", "BP 180/110": a result is about one patient.
+_LAB_VALUE = re.compile(
+    r"(?<![a-z0-9])(?:k\+?|na\+?|potassium|sodium|hb|haemoglobin|hemoglobin|e?gfr|creatinine|creat|crp|"
+    r"inr|wcc|plts?|platelets|lactate|glucose|bms?|cbg|troponin|trop|hba1c|bilirubin|urea|mg2?\+|"
+    r"magnesium|ca2?\+|calcium|phosphate|ph|pco2|po2|sats|spo2|o2\s+sats|bp|gcs|news2?|temp|"
+    r"temperature|pulse|rr|ferritin|tsh|d-dimer|ddimer|albumin|neuts|neutrophils)"
+    r"\s*(?:of|is|was|at|now|=|:|-|\u2013)?\s*\d+(?:\.\d+)?(?:/\d+)?(?![a-z0-9])",
+    re.IGNORECASE,
+)
+#: "should I give", "do we stop", "can I transfuse": asking what to do for a patient.
+_CARE_QUESTION = re.compile(
+    r"\b(?:should|shall|can|could|do|would|must|may|is\s+it\s+(?:ok|okay|safe)\s+to)\s+(?:i|we|you|they|u)?\s*"
+    r"(?:still\s+|just\s+|safely\s+)?(?:give|prescribe|administer|start|stop|restart|withhold|hold|"
+    r"omit|increase|decrease|reduce|titrate|double|halve|switch|continue|transfuse|intubate|"
+    r"cannulate|catheteri[sz]e|skip|re-?dose|rechart|restrict|crush|dilute|bolus|push|repeat|"
+    r"treat|sedate|anticoagulate|discharge|wean|use)\b",
+    re.IGNORECASE,
+)
+#: Someone in particular: "my patient", "bed 4", "an 85 year old", "95kg".
+_A_PATIENT = re.compile(
+    r"\b(?:patients?|pts?|bed\s*\d+|bay\s*\d+|side\s+room|\d+\s*(?:-\s*)?(?:year|yr)s?(?:\s*-?\s*old)?|"
+    r"\d+\s*yo|\d+\s*kg|he|she|him|her|his|neonates?|baby|infant|child)\b",
+    re.IGNORECASE,
+)
+#: Words that turn a drug name into a question about someone's treatment.
+_TREATMENT_WORDS = re.compile(
+    r"\b(?:dose|doses|dosing|dosage|level|levels|prescription|prescribed|prescribe|chart|charted|"
+    r"infusion|iv|im|po|sc|oral|stat|regimen|course\s+of|interaction|interacts?|allerg(?:y|ic)|"
+    r"contraindicat\w*|side\s+effects?|rate|route|crush|given|give|giving|run|running)\b",
+    re.IGNORECASE,
+)
+_WORDS = re.compile(r"[a-z0-9][a-z0-9&.\-]*[a-z0-9]|[a-z0-9]")
+#: Names in the drug list shorter than this are too often abbreviations of something else.
+MIN_PACKAGED_NAME = 5
 
-    def __init__(self, terms: frozenset[str], endings: tuple[str, ...]) -> None:
+
+@lru_cache(maxsize=1)
+def packaged_drug_names() -> frozenset[str]:
+    """Generic and brand drug names from `drug-named-entity-recognition` (DrugBank open data, MeSH
+    and Wikipedia; MIT licence), read once from the data file the package ships: offline, and
+    without the package's own search index (3 s and 300 MB we do not need for exact lookups)."""
+    data_file = resources.files("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"
+    with data_file.open("rb") as raw, bz2.open(raw) as f:
+        # Data shipped inside a pinned package from the index: trusted like the package's code.
+        data = pickle.load(f)  # noqa: S301
+    return frozenset(
+        str(name)
+        for name in data["drug_variant_to_canonical"]
+        if len(str(name)) >= MIN_PACKAGED_NAME
+    )
+
+
+class ClinicalVocabulary:
+    """Recognises clinical questions, which are never answered from the KB.
+
+    Two strengths: clinical *words* (a condition, a drug) make an evidence question, which an FAQ
+    that matches strongly can still answer ("where is the BNF online?"); *patient care* (a dose,
+    a lab value, a drug with its dose or level, "should I give ... to my patient") is a question
+    about treating someone, which no FAQ answers, whatever library words it also uses.
+    """
+
+    def __init__(
+        self,
+        terms: frozenset[str],
+        endings: tuple[str, ...],
+        drugs: frozenset[str] = frozenset(),
+    ) -> None:
         self.terms = terms
         self.endings = endings
+        self.drugs = drugs
+        self._longest_drug = max((len(d.split()) for d in drugs), default=1)
 
     @classmethod
     def from_file(cls, path: Path) -> ClinicalVocabulary:
+        """The KB's terms and its own drug names, plus the packaged drug list less `not_drugs`."""
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         terms = frozenset(str(t).lower() for t in data.get("terms") or [])
         endings = tuple(str(e).lower() for e in data.get("endings") or [])
-        return cls(terms, endings)
+        local = frozenset(str(d).lower() for d in data.get("drugs") or [])
+        not_drugs = frozenset(str(d).lower() for d in data.get("not_drugs") or [])
+        return cls(terms, endings, (packaged_drug_names() | local) - not_drugs)
+
+    def drug_names(self, text: str) -> list[str]:
+        """Drug names in the text, single words and phrases ("calcium gluconate") alike."""
+        words = _WORDS.findall(text.lower())
+        found = []
+        for size in range(1, min(self._longest_drug, 3) + 1):
+            for i in range(len(words) - size + 1):
+                phrase = " ".join(words[i : i + size]).strip(".")
+                if phrase in self.drugs:
+                    found.append(phrase)
+        return found
 
     def clinical_words(self, text: str) -> list[str]:
-        words = re.findall(r"[a-z0-9][a-z0-9&.\-]*[a-z0-9]|[a-z0-9]", text.lower())
+        words = _WORDS.findall(text.lower())
         return [
             w
             for w in words
-            if w in self.terms or (len(w) >= 7 and any(w.endswith(e) for e in self.endings))
-        ]
+            if w in self.terms
+            or w in self.drugs
+            or (len(w) >= 7 and any(w.endswith(e) for e in self.endings))
+        ] + [d for d in self.drug_names(text) if " " in d]
 
     def clinical_strength(self, text: str) -> int:
         """How many different clinical words the text uses."""
         return len(set(self.clinical_words(text)))
+
+    def patient_care(self, text: str) -> str | None:
+        """Why the text asks how to treat someone ("dose", "lab value", "drug", "care question"),
+        or None. Such a question is never answered from the KB."""
+        if _DOSE.search(text):
+            return "dose"
+        if _LAB_VALUE.search(text):
+            return "lab value"
+        drugs = self.drug_names(text)
+        care = _CARE_QUESTION.search(text)
+        if drugs and (care or _TREATMENT_WORDS.search(text) or _A_PATIENT.search(text)):
+            return "drug"
+        if care and _A_PATIENT.search(text) and self.clinical_words(text):
+            return "care question"
+        return None
+
+    def about_one_patient(self, text: str) -> bool:
+        """Patient care about someone in particular (a dose, a result, "should I give ..."),
+        not a drug compared across a population ("apixaban vs rivaroxaban in elderly patients")."""
+        reason = self.patient_care(text)
+        return reason in {"dose", "lab value", "care question"} or (
+            reason == "drug" and _CARE_QUESTION.search(text) is not None
+        )
 
     def is_clinical_question(self, text: str) -> bool:
         """A question (by form) about a clinical subject (by vocabulary)."""

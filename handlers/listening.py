@@ -6,6 +6,12 @@ above a stricter threshold than when asked, or a search request asked for in wor
 once a thread, within a per-channel hourly limit, and always with "Not now" and "Stop listening
 here". It never opens a ticket on its own: a search request gets the offer of the form.
 
+One exception: a message describing an emergency or a risk to life gets the urgent-care
+signposting unasked, even as a thread reply and past the hourly limit (but once a thread), unless
+it is a ward colleague's note about a patient already in the team's care ("bed 9 c/o chest
+pain", "bed 4 says he wants to kill himself"), where the team is the response and a 999 line is
+noise. Someone speaking of ending or harming their own life is always answered.
+
 Switching it is part of the core, not of an adapter: "listen on", "listen off", "listen status"
 (or just "listen") said to the bot in a channel, however the platform delivered it (a Slack
 mention or `/evidence listen on`, "@Evidence Desk listen on" in Teams), so every platform
@@ -19,6 +25,7 @@ from dataclasses import replace
 
 from bot.listening import ListeningStore
 from bot.messages import Button, IncomingMessage, Intent, Reply
+from handlers.intake import prefill_value
 from handlers.replies import ACTION_OPEN_REQUEST
 from handlers.router import Router
 from knowledge.markup import clean_markup
@@ -92,10 +99,16 @@ class Listener:
 
     def verdict(self, text: str) -> Reply | None:
         """The reply to speak unasked, or None to stay quiet (pure: no storage, for benchmarks)."""
-        if not _QUESTION_LIKE.search(text):
-            return None
         answer = self.router.answer(text)
         result, reply = answer.classification, answer.reply
+        if reply.intent is Intent.URGENT:
+            signs = self.router.urgent
+            if signs.about_patient_in_care(text) and not signs.own_crisis(text):
+                return None
+            # No private warning here: signposting matters more than drawing eyes to a detail.
+            return replace(reply, warning=None, buttons=_CONTROLS)
+        if not _QUESTION_LIKE.search(text):
+            return None
         if result is None:
             return None
         if reply.warning:
@@ -113,7 +126,10 @@ class Listener:
                 ),
                 buttons=(
                     Button(
-                        "Open the request form", ACTION_OPEN_REQUEST, reply.prefill.topic, "primary"
+                        "Open the request form",
+                        ACTION_OPEN_REQUEST,
+                        prefill_value(reply.prefill),
+                        "primary",
                     ),
                     *_CONTROLS,
                 ),
@@ -121,19 +137,24 @@ class Listener:
         return None
 
     async def overheard(self, message: IncomingMessage) -> Reply | None:
-        """Speak unasked in an opted-in channel, or stay quiet. Thread replies are never
-        answered: the bot joins a conversation once, at its start."""
-        if message.thread_id and message.thread_id != message.message_id:
-            return None
+        """Speak unasked in an opted-in channel, or stay quiet. Thread replies are answered only
+        with urgent-care signposting: otherwise the bot joins a conversation once, at its start."""
         platform = str(message.platform)
         if not await self.store.is_enabled(platform, message.conversation_id):
             return None
         reply = self.verdict(message.text)
         if reply is None:
             return None
-        thread = message.message_id or message.thread_id or ""
-        if not await self.store.claim_thread(
-            platform, message.conversation_id, thread, self.per_hour
-        ):
+        urgent = reply.intent is Intent.URGENT
+        in_thread = bool(message.thread_id and message.thread_id != message.message_id)
+        if in_thread and not urgent:
+            return None
+        thread = (message.thread_id if in_thread else message.message_id) or message.thread_id or ""
+        if urgent:
+            # Past the hourly limit, and in its own slot so an earlier answer does not silence it.
+            thread, per_hour = f"{thread}:urgent", 1_000_000
+        else:
+            per_hour = self.per_hour
+        if not await self.store.claim_thread(platform, message.conversation_id, thread, per_hour):
             return None
         return reply

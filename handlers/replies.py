@@ -10,7 +10,10 @@ from collections.abc import Mapping
 
 from bot.messages import Button, Intent, Reply, RequestPrefill, SourceLink, Suggestion
 from handlers.classify import Classification
+from handlers.intake import prefill_value
+from handlers.urgent import Urgency
 from knowledge.models import FaqEntry, KnowledgeBase
+from knowledge.urgent import UrgentGuide
 
 ACTION_HELPFUL = "faq_helpful"
 ACTION_NOT_HELPFUL = "faq_not_helpful"
@@ -46,7 +49,49 @@ def faq_reply(entry: FaqEntry, score: float) -> Reply:
     )
 
 
+#: The first words of the reply to a clinical question not asked as a request for evidence, and
+#: to any question about treating a patient.
+CANT_ADVISE = "I can't advise on patient care"
+
+
+def urgent_reply(urgency: Urgency, guide: UrgentGuide) -> Reply:
+    """Signposting only: no buttons, no form, no ticket; the NHS pages it follows as sources."""
+    if urgency is Urgency.MENTAL_HEALTH:
+        text, links = guide.mental_health_reply, guide.mental_health_sources
+    else:
+        text, links = guide.emergency_reply, guide.emergency_sources
+    return Reply(
+        text=text,
+        intent=Intent.URGENT,
+        title="Urgent help",
+        sources=tuple(SourceLink(link.title, link.url) for link in links),
+    )
+
+
+def clinical_reply(result: Classification) -> Reply:
+    """A clinical question is not answered, but always gets the offer of a search request."""
+    topic = result.topic or ""
+    when = f" (needed {result.deadline_text})" if result.deadline_text else ""
+    text = (
+        f"{CANT_ADVISE}, and I won't answer clinical questions from the library's knowledge "
+        "base. For a decision about a patient now, ask a senior colleague, your pharmacist or the "
+        "on-call team.\n"
+        f"A knowledge specialist can search the evidence for you on **{topic}**{when}: open the "
+        "request form (question, purpose, deadline) and you'll get a reference number.\n"
+        "Please leave out patient-identifiable details (names, NHS numbers, dates of birth)."
+    )
+    return Reply(
+        text=text,
+        intent=Intent.SEARCH_REQUEST,
+        score=result.score,
+        prefill=RequestPrefill(topic, result.deadline_text, result.deadline),
+        buttons=(Button("Open the request form", ACTION_OPEN_REQUEST, topic, style="primary"),),
+    )
+
+
 def search_request_reply(result: Classification, site: Mapping[str, str]) -> Reply:
+    if result.inferred or result.patient_care:
+        return clinical_reply(result)
     topic = result.topic or ""
     when = f" (needed {result.deadline_text})" if result.deadline_text else ""
     text = (
@@ -60,7 +105,14 @@ def search_request_reply(result: Classification, site: Mapping[str, str]) -> Rep
         intent=Intent.SEARCH_REQUEST,
         score=result.score,
         prefill=RequestPrefill(topic, result.deadline_text, result.deadline),
-        buttons=(Button("Open the request form", ACTION_OPEN_REQUEST, topic, style="primary"),),
+        buttons=(
+            Button(
+                "Open the request form",
+                ACTION_OPEN_REQUEST,
+                prefill_value(RequestPrefill(topic, result.deadline_text, result.deadline)),
+                style="primary",
+            ),
+        ),
     )
 
 
@@ -122,7 +174,11 @@ def too_long_reply(length: int, limit: int) -> Reply:
     )
 
 
-def build_reply(result: Classification, kb: KnowledgeBase) -> Reply:
+def build_reply(
+    result: Classification, kb: KnowledgeBase, urgent: UrgentGuide | None = None
+) -> Reply:
+    if result.intent is Intent.URGENT and result.urgency is not None and urgent is not None:
+        return urgent_reply(result.urgency, urgent)
     if result.intent is Intent.FAQ and result.faq_id is not None:
         entry = kb.get(result.faq_id)
         if entry is not None:

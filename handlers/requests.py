@@ -18,10 +18,12 @@ from bot.errors import UserFacingError
 from bot.messages import Button, Choice, Form, FormField, Intent, Reply, RequestPrefill
 from bot.outbox import CARD_THREAD, Destination, Outbox
 from bot.privacy import PrivacyScanner
+from bot.signing import Signer
 from bot.tickets.calendar import OFFICE_HOURS, is_working_time, next_working_start
 from bot.tickets.clock import utc_now
 from bot.tickets.escalation import Audience, Escalation, EscalationKind
-from bot.tickets.lifecycle import TicketStatus
+from bot.tickets.lifecycle import FINISHED_STATUSES, OPEN_STATUSES, TicketStatus
+from bot.tickets.posts import asked_key, card_key, escalation_key, escalation_posts
 from bot.tickets.routing import RoutingService, SpecialistView
 from bot.tickets.service import TicketService
 from bot.tickets.values import (
@@ -43,6 +45,7 @@ from handlers.intake import (
     privacy_errors,
     request_form,
 )
+from handlers.wording import person_label, wording
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,15 @@ COMPLETE = "ticket_complete"
 SUBMIT_COMPLETE = "ticket_complete_submit"
 IMPACT = "ticket_impact"
 SUBMIT_IMPACT = "ticket_impact_submit"
+NOTE = "ticket_note"
+SUBMIT_NOTE = "ticket_note_submit"
+UPDATE = "ticket_update"
+SUBMIT_UPDATE = "ticket_update_submit"
+REASSIGN = "ticket_reassign"
+SUBMIT_REASSIGN = "ticket_reassign_submit"
+CANCEL = "ticket_cancel"
+SUBMIT_CANCEL = "ticket_cancel_submit"
+REOPEN = "ticket_reopen"
 
 _PURPOSE_LABELS = {c.value: c.label for c in PURPOSES}
 _STATUS_LABELS = {
@@ -67,6 +79,11 @@ _STATUS_LABELS = {
     TicketStatus.CLOSED: "Closed",
     TicketStatus.CANCELLED: "Cancelled",
 }
+_WORKING = frozenset(
+    {TicketStatus.CLAIMED, TicketStatus.IN_PROGRESS, TicketStatus.AWAITING_REQUESTER}
+)
+_UNCLAIMABLE = frozenset({TicketStatus.CLAIMED, TicketStatus.IN_PROGRESS})
+_BACK_TO_QUEUE = "queue"
 IMPACT_USES: tuple[Choice, ...] = (
     Choice(ImpactUse.PATIENT_CARE_DECISION.value, "A decision about a patient's care"),
     Choice(ImpactUse.SERVICE_CHANGE.value, "A change to a service or pathway"),
@@ -92,10 +109,6 @@ class Outcome:
     queued: bool = False
 
 
-def card_key(reference: str) -> str:
-    return f"ticket:{reference}:card"
-
-
 def _when(moment: datetime) -> str:
     return f"{moment:%A} {moment.day} {moment:%B} at {moment:%H:%M}"
 
@@ -110,7 +123,9 @@ class RequestDesk:
         general_queue: Destination | None = None,
         clock: Callable[[], datetime] = utc_now,
         signposts: Callable[[str], str | None] = lambda question: None,
+        signer: Signer | None = None,
     ) -> None:
+        self.signer = signer or Signer.random()  # signs the request form's state
         self.tickets = tickets
         self.routing = routing
         self.outbox = outbox
@@ -118,6 +133,8 @@ class RequestDesk:
         self.general_queue = general_queue
         self._clock = clock
         self._signposts = signposts  # search links offered while waiting (handlers/signposts.py)
+        #: Told of each request that reached no one (the app counts them in a metric).
+        self.unrouted: Callable[[str], None] = lambda reference: None
 
     # ---- intake ---------------------------------------------------------------------------
 
@@ -127,7 +144,8 @@ class RequestDesk:
             safe = RequestPrefill(
                 self.scanner.redact(prefill.topic), prefill.deadline_text, prefill.deadline
             )
-        return request_form(safe, state=FormState(origin.channel_id, origin.thread_id))
+        state = FormState(origin.channel_id, origin.thread_id).encode(self.signer)
+        return request_form(safe, state=state)
 
     async def submit(
         self,
@@ -139,13 +157,18 @@ class RequestDesk:
     ) -> Outcome:
         """Check, privacy-gate, store, route and notify. Nothing is stored unless it is clean
         or the person chose to send it with the identifiers removed."""
-        state = FormState.decode(form_state)
+        state = FormState.decode(form_state, self.signer)  # TamperedForm if not ours
         origin = Origin(person.platform, state.channel_id, state.thread_id)
         checked, errors = check_values(values, today or self._clock().date())
         if checked is None:
-            return Outcome(form=request_form(values=values, errors=errors, state=state))
+            return Outcome(form=request_form(values=values, errors=errors, state=form_state))
         found = privacy_errors(values, self.scanner)
         if found and values.get(PRIVACY_ACK) != PRIVACY_ACK_VALUE:
+            # Errors beside each field with a finding, and on the choice to send them removed.
+            found[PRIVACY_ACK] = (
+                "Some answers look like patient-identifiable details. Remove them, or choose "
+                "this to send the request with them taken out."
+            )
             return Outcome(
                 form=request_form(
                     values=values,
@@ -154,8 +177,7 @@ class RequestDesk:
                         "Some answers look like patient-identifiable details. Please remove "
                         "them, or choose to send the request with them taken out."
                     ),
-                    state=state,
-                    ask_privacy_ack=True,
+                    state=form_state,
                 )
             )
         draft = TicketDraft(
@@ -173,13 +195,35 @@ class RequestDesk:
         )
         ticket = await self.tickets.create(draft, submission_id)
         assignee = await self.routing.choose_assignee(origin.platform, origin.channel_id)
-        await self._post_card(ticket, assignee)
+        if not await self._post_card(ticket, assignee):
+            self.unrouted(ticket.reference)
+            return Outcome(
+                reply=self._stranded_reply(ticket),
+                reply_to=Destination(
+                    person.platform, origin.channel_id or person.user_id, origin.thread_id
+                ),
+            )
         return Outcome(
             reply=self._created_reply(ticket, assignee),
             reply_to=Destination(
                 person.platform, origin.channel_id or person.user_id, origin.thread_id
             ),
         )
+
+    def _stranded_reply(self, ticket: TicketView) -> Reply:
+        """The truth when no specialist could be told: saved, not yet seen by anyone."""
+        lines = [
+            f"Your request **{ticket.reference}** is saved, but no knowledge specialist is set "
+            "up to receive requests from here yet, so nobody has been notified. The library's admins "
+            "have been alerted. If it is urgent, please contact the library directly and quote "
+            f"{ticket.reference}."
+        ]
+        if ticket.privacy_redacted:
+            lines.append("Patient-identifiable details were removed before it was saved.")
+        lines.append("Replies about it will come to this conversation.")
+        if signpost := self._signposts(ticket.question):  # the stored, redacted question
+            lines.append(signpost)
+        return Reply(text="\n".join(lines), intent=Intent.SEARCH_REQUEST, title=ticket.reference)
 
     def _created_reply(self, ticket: TicketView, assignee: SpecialistView | None) -> Reply:
         who = assignee.display_name if assignee else "the library's knowledge specialists"
@@ -210,7 +254,8 @@ class RequestDesk:
             + ("  (patient care: priority)" if ticket.priority == 1 else ""),
             f"Due: {ticket.due_date:%a %-d %b %Y}"
             + (f" (requester's deadline {ticket.deadline:%-d %b})" if ticket.deadline else ""),
-            f"From: {ticket.requester.display_name or ticket.requester.user_id} ({ticket.requester.platform})",
+            f"From: {person_label(ticket.requester.display_name, ticket.requester.platform)}"
+            f" ({wording(ticket.requester.platform).platform_name})",
             f"Status: {_STATUS_LABELS[ticket.status]}"
             + (f" by {ticket.assignee_name}" if ticket.assignee_name else ""),
         ]
@@ -224,22 +269,37 @@ class RequestDesk:
         ):
             if value:
                 lines.append(f"{label}: {value}")
-        buttons: list[Button] = []
-        if ticket.status is TicketStatus.NEW:
-            buttons.append(Button("Claim", CLAIM, ticket.reference, "primary"))
-        if ticket.status in {
-            TicketStatus.CLAIMED,
-            TicketStatus.IN_PROGRESS,
-            TicketStatus.AWAITING_REQUESTER,
-        }:
-            buttons.append(Button("Ask requester", ASK, ticket.reference))
-            buttons.append(Button("Complete", COMPLETE, ticket.reference, "primary"))
         return Reply(
             text="\n".join(lines),
             intent=Intent.SEARCH_REQUEST,
             title=ticket.reference,
-            buttons=tuple(buttons),
+            buttons=self.actions(ticket),
         )
+
+    @staticmethod
+    def actions(ticket: TicketView) -> tuple[Button, ...]:
+        """Every step a specialist can take on the ticket as it is now (the same buttons on
+        the card, in escalation messages and in the web specialist view)."""
+        ref, status = ticket.reference, ticket.status
+        buttons: list[Button] = []
+        if status is TicketStatus.NEW:
+            buttons.append(Button("Claim", CLAIM, ref, "primary"))
+        if status in _WORKING:
+            buttons += [
+                Button("Ask requester", ASK, ref),
+                Button("Send update", UPDATE, ref),
+                Button("Complete", COMPLETE, ref, "primary"),
+            ]
+        if status in OPEN_STATUSES:
+            # Unclaiming is one of its choices ("back to the queue"): a Teams card shows at
+            # most six actions, and a working ticket's card has six.
+            buttons.append(Button("Reassign", REASSIGN, ref))
+        buttons.append(Button("Add note", NOTE, ref))
+        if status in OPEN_STATUSES:
+            buttons.append(Button("Cancel request", CANCEL, ref, "danger"))
+        if status in FINISHED_STATUSES:
+            buttons.append(Button("Reopen", REOPEN, ref))
+        return tuple(buttons)
 
     async def _queue_for(
         self, ticket: TicketView, assignee: SpecialistView | None
@@ -255,28 +315,45 @@ class RequestDesk:
             return Destination(preferred.platform, preferred.user_id)
         return self.general_queue
 
-    async def _post_card(self, ticket: TicketView, assignee: SpecialistView | None) -> None:
+    async def _post_card(self, ticket: TicketView, assignee: SpecialistView | None) -> bool:
+        """Queue the card; False when it has nowhere to go (the admins are told: see
+        bot/tickets/stranded.py)."""
         destination = await self._queue_for(ticket, assignee)
         if destination is None:
             log.warning(
                 "ticket %s has no route, specialist or general queue to go to", ticket.reference
             )
-            return
+            return False
         await self.outbox.enqueue(
             destination, self.card(ticket), card_key=card_key(ticket.reference)
         )
+        return True
 
     async def _refresh_card(self, ticket: TicketView) -> None:
+        """Re-render every message that carries the ticket's buttons: its card and each
+        escalation about it, so no message offers a step the ticket has moved past."""
         destination = await self._queue_for(ticket, None) or self.general_queue
         if destination is not None:
             await self.outbox.enqueue(
                 destination, self.card(ticket), card_key=card_key(ticket.reference)
             )
+        for post in await escalation_posts(self.tickets.database, ticket.reference):
+            await self.outbox.enqueue(
+                Destination(post.platform, post.channel_id),
+                self._escalation_reply(EscalationKind(post.kind), ticket),
+                card_key=post.key,
+            )
 
-    async def _tell_requester(self, ticket: TicketView, reply: Reply) -> None:
+    async def _tell_requester(
+        self, ticket: TicketView, reply: Reply, *, tracked_as: str | None = None
+    ) -> None:
+        """`tracked_as`: a key under which the posted message is remembered (a question, so
+        that a reply where it landed is recognised: bot/tickets/posts.py)."""
         origin = ticket.origin
         await self.outbox.enqueue(
-            Destination(origin.platform, origin.channel_id, origin.thread_id), reply
+            Destination(origin.platform, origin.channel_id, origin.thread_id),
+            reply,
+            card_key=tracked_as,
         )
 
     async def _specialist(self, person: Person) -> SpecialistView:
@@ -333,10 +410,12 @@ class RequestDesk:
             Reply(
                 text=(
                     f"{specialist.display_name} has a question about your request **{ticket.reference}**:\n"
-                    f"{self.scanner.redact(question)}\nPlease reply in this thread."
+                    f"{self.scanner.redact(question)}\n"
+                    + wording(ticket.requester.platform).reply_here
                 ),
                 intent=Intent.SEARCH_REQUEST,
             ),
+            tracked_as=asked_key(ticket.reference),
         )
         return Outcome(
             reply=Reply(
@@ -365,6 +444,209 @@ class RequestDesk:
         return Reply(
             text=f"Thanks, I've passed that on ({updated.reference}).", intent=Intent.SEARCH_REQUEST
         )
+
+    # ---- notes, updates and the rest of a specialist's steps ----------------------------
+
+    def note_form(self, reference: str) -> Form:
+        return Form(
+            form_id=SUBMIT_NOTE,
+            title=f"Note on {reference}",
+            submit_label="Add note",
+            fields=(
+                FormField(
+                    "note",
+                    "Internal note (specialists only; never sent to the requester)",
+                    "textarea",
+                    True,
+                    max_length=3000,
+                ),
+            ),
+            state=reference,
+        )
+
+    async def add_note(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
+        """An internal note: stored on the ticket and shown in the card's thread, where only
+        specialists are; nothing goes to the requester."""
+        text = (values.get("note") or "").strip()
+        if not text:
+            errors = (("note", "Please write the note."),)
+            return Outcome(form=replace(self.note_form(reference), errors=errors))
+        specialist = await self._specialist(person)
+        note = await self.tickets.add_note(reference, Actor.specialist(specialist.id), text)
+        ticket = await self.tickets.get(reference)
+        await self._to_card_thread(
+            ticket,
+            f"Internal note from {specialist.display_name} on **{ticket.reference}**:\n{note.text}",
+        )
+        return self._done(f"Note added to {ticket.reference}.")
+
+    async def note_from_thread(self, reference: str, person: Person, text: str) -> Reply | None:
+        """A specialist wrote in the card's thread: kept as an internal note (it is already
+        on show there, where only specialists are). Anyone else's words there are left be."""
+        specialist = await self.routing.specialist_for(person.platform, person.user_id)
+        if specialist is None or not specialist.is_active or not text.strip():
+            return None
+        await self.tickets.add_note(reference, Actor.specialist(specialist.id), text)
+        return Reply(
+            text=f"Saved as an internal note on {reference} (the requester does not see it).",
+            intent=Intent.SEARCH_REQUEST,
+            ephemeral=True,
+        )
+
+    def update_form(self, reference: str) -> Form:
+        return Form(
+            form_id=SUBMIT_UPDATE,
+            title=f"Update on {reference}",
+            submit_label="Send update",
+            fields=(
+                FormField(
+                    "update", "Your update for the requester", "textarea", True, max_length=2000
+                ),
+            ),
+            state=reference,
+        )
+
+    async def send_update(
+        self, reference: str, person: Person, values: Mapping[str, str]
+    ) -> Outcome:
+        """A progress update to the requester; no reply is awaited (that is "Ask requester")."""
+        text = (values.get("update") or "").strip()
+        if not text:
+            errors = (("update", "Please write your update."),)
+            return Outcome(form=replace(self.update_form(reference), errors=errors))
+        specialist = await self._specialist(person)
+        ticket = await self.tickets.send_update(reference, specialist.id, text)
+        await self._refresh_card(ticket)
+        await self._tell_requester(
+            ticket,
+            Reply(
+                text=(
+                    f"An update on your request **{ticket.reference}** from {specialist.display_name}:\n"
+                    f"{self.scanner.redact(text)}"
+                ),
+                intent=Intent.SEARCH_REQUEST,
+            ),
+        )
+        return self._done(f"Update sent to the requester of {ticket.reference}.")
+
+    async def unclaim(self, reference: str, person: Person) -> Reply:
+        specialist = await self._specialist(person)
+        ticket = await self.tickets.unclaim(reference, Actor.specialist(specialist.id))
+        await self._refresh_card(ticket)
+        await self._to_card_thread(
+            ticket, f"{specialist.display_name} handed **{ticket.reference}** back to the queue."
+        )
+        return Reply(
+            text=f"{ticket.reference} is back in the queue.",
+            intent=Intent.SEARCH_REQUEST,
+            ephemeral=True,
+        )
+
+    async def reassign_form(self, reference: str) -> Form:
+        ticket = await self.tickets.get(reference)
+        choices = tuple(
+            Choice(str(s.id), s.display_name)
+            for s in await self.routing.list_specialists()
+            if s.is_active and s.id != ticket.assignee_id
+        )
+        if ticket.status in _UNCLAIMABLE:
+            choices = (Choice(_BACK_TO_QUEUE, "Nobody: back to the queue (unclaim)"), *choices)
+        if not choices:
+            raise UserFacingError("There is no other active specialist to give it to.")
+        return Form(
+            form_id=SUBMIT_REASSIGN,
+            title=f"Reassign {ticket.reference}",
+            submit_label="Reassign",
+            fields=(FormField("specialist", "Give it to", "choice", True, choices=choices),),
+            state=ticket.reference,
+        )
+
+    async def reassign(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
+        if values.get("specialist") == _BACK_TO_QUEUE:
+            return Outcome(reply=await self.unclaim(reference, person))
+        specialist = await self._specialist(person)
+        chosen = next(
+            (
+                s
+                for s in await self.routing.list_specialists()
+                if str(s.id) == values.get("specialist") and s.is_active
+            ),
+            None,
+        )
+        if chosen is None:
+            form = await self.reassign_form(reference)
+            return Outcome(form=replace(form, errors=(("specialist", "Please choose someone."),)))
+        ticket = await self.tickets.reassign(reference, chosen.id, Actor.specialist(specialist.id))
+        await self._refresh_card(ticket)
+        await self._to_card_thread(
+            ticket,
+            f"{specialist.display_name} gave **{ticket.reference}** to {chosen.display_name}.",
+        )
+        return self._done(f"{ticket.reference} is now with {chosen.display_name}.")
+
+    def cancel_form(self, reference: str) -> Form:
+        return Form(
+            form_id=SUBMIT_CANCEL,
+            title=f"Cancel {reference}",
+            submit_label="Cancel request",
+            fields=(
+                FormField(
+                    "reason",
+                    "Why (kept as an internal note; the requester is told it was cancelled)",
+                    "textarea",
+                    False,
+                    max_length=1000,
+                ),
+            ),
+            state=reference,
+        )
+
+    async def cancel(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
+        specialist = await self._specialist(person)
+        reason = (values.get("reason") or "").strip() or None
+        ticket = await self.tickets.cancel(reference, Actor.specialist(specialist.id), reason)
+        await self._refresh_card(ticket)
+        await self._tell_requester(
+            ticket,
+            Reply(
+                text=(
+                    f"Your request **{ticket.reference}** has been cancelled by "
+                    f"{specialist.display_name}. Contact the library if you still need it."
+                ),
+                intent=Intent.SEARCH_REQUEST,
+            ),
+        )
+        return self._done(f"{ticket.reference} cancelled.")
+
+    async def reopen(self, reference: str, person: Person) -> Reply:
+        specialist = await self._specialist(person)
+        ticket = await self.tickets.reopen(reference, Actor.specialist(specialist.id))
+        await self._refresh_card(ticket)
+        await self._tell_requester(
+            ticket,
+            Reply(
+                text=f"Your request **{ticket.reference}** has been reopened by {specialist.display_name}.",
+                intent=Intent.SEARCH_REQUEST,
+            ),
+        )
+        return Reply(
+            text=f"{ticket.reference} reopened.", intent=Intent.SEARCH_REQUEST, ephemeral=True
+        )
+
+    async def _to_card_thread(self, ticket: TicketView, text: str) -> None:
+        """Said under the ticket's card, where only specialists are."""
+        queue = await self._queue_for(ticket, None) or self.general_queue
+        if queue is not None:
+            await self.outbox.enqueue(
+                Destination(
+                    queue.platform, queue.channel_id, CARD_THREAD + card_key(ticket.reference)
+                ),
+                Reply(text=text, intent=Intent.SEARCH_REQUEST),
+            )
+
+    @staticmethod
+    def _done(text: str) -> Outcome:
+        return Outcome(reply=Reply(text=text, intent=Intent.SEARCH_REQUEST, ephemeral=True))
 
     def complete_form(self, reference: str) -> Form:
         return Form(
@@ -408,6 +690,7 @@ class RequestDesk:
         )
         await self._refresh_card(ticket)
         link_lines = "\n".join(f"- {link}" for link in links)
+        attachment = self.scanner.redact((values.get("attachment") or "").strip())
         await self._tell_requester(
             ticket,
             Reply(
@@ -415,6 +698,7 @@ class RequestDesk:
                     f"Your evidence for **{ticket.reference}** is ready, from {specialist.display_name}:\n"
                     f"{self.scanner.redact(summary)}"
                     + (f"\n{link_lines}" if links else "")
+                    + (f"\nAttached file: {attachment}" if attachment else "")
                     + "\nDid it help? Two quick questions help the library show its impact."
                 ),
                 intent=Intent.SEARCH_REQUEST,
@@ -476,8 +760,8 @@ class RequestDesk:
         uses = {u for u in (values.get("how_used") or "").split(",") if u}
         if not uses <= {c.value for c in IMPACT_USES}:
             errors["how_used"] = "Please choose from the list."
-        if errors:
-            return Outcome(form=replace(self.impact_form(reference), errors=tuple(errors.items())))
+        if errors:  # shown again with what the person chose, so nothing is lost
+            return Outcome(form=_refilled(self.impact_form(reference), values, errors))
         ticket = await self.tickets.get(reference)
         if ticket.requester != Person(
             person.platform, person.user_id, ticket.requester.display_name
@@ -508,13 +792,8 @@ class RequestDesk:
     async def escalate(self, escalation: Escalation) -> int:
         """Tell the right people about an unclaimed, nearly due or overdue request; returns
         how many messages were queued."""
-        text = {
-            EscalationKind.UNCLAIMED: f"**{escalation.reference}** has not been claimed yet. Can someone take it?",
-            EscalationKind.DUE_TOMORROW: f"Reminder: **{escalation.reference}** is due {escalation.due_date:%A %-d %B}.",
-            EscalationKind.OVERDUE: f"**{escalation.reference}** is overdue (it was due {escalation.due_date:%-d %B}).",
-        }[escalation.kind]
         ticket = await self.tickets.get(escalation.reference)
-        reply = Reply(text=text, intent=Intent.SEARCH_REQUEST, buttons=self.card(ticket).buttons)
+        reply = self._escalation_reply(escalation.kind, ticket)
         destinations: list[Destination] = []
         if escalation.audience is Audience.GENERAL_QUEUE:
             queue = await self._queue_for(ticket, None)
@@ -526,5 +805,33 @@ class RequestDesk:
                     identity = specialist.identities[0]
                     destinations.append(Destination(identity.platform, identity.user_id))
         for destination in destinations:
-            await self.outbox.enqueue(destination, reply)
+            # Tracked, so that it is re-rendered (its buttons with it) when the ticket changes.
+            key = escalation_key(
+                ticket.reference,
+                escalation.kind.value,
+                destination.platform,
+                destination.channel_id,
+            )
+            await self.outbox.enqueue(destination, reply, card_key=key)
         return len(destinations)
+
+    def _escalation_reply(self, kind: EscalationKind, ticket: TicketView) -> Reply:
+        ref, due = ticket.reference, ticket.due_date
+        text = {
+            EscalationKind.UNCLAIMED: f"**{ref}** has not been claimed yet. Can someone take it?",
+            EscalationKind.DUE_TOMORROW: f"Reminder: **{ref}** is due {due:%A %-d %B}.",
+            EscalationKind.OVERDUE: f"**{ref}** is overdue (it was due {due:%-d %B}).",
+        }[kind]
+        if not ticket.is_open or (
+            kind is EscalationKind.UNCLAIMED and ticket.status is not TicketStatus.NEW
+        ):
+            text += f"\nNow: {_STATUS_LABELS[ticket.status]}" + (
+                f" by {ticket.assignee_name}" if ticket.assignee_name else ""
+            )
+        return Reply(text=text, intent=Intent.SEARCH_REQUEST, buttons=self.actions(ticket))
+
+
+def _refilled(form: Form, values: Mapping[str, str], errors: Mapping[str, str]) -> Form:
+    """The form again with the person's answers in it and the errors beside them."""
+    fields = tuple(replace(f, value=values.get(f.name, f.value)) for f in form.fields)
+    return replace(form, fields=fields, errors=tuple(errors.items()))

@@ -17,9 +17,13 @@ from bot.messages import IncomingMessage, Reply
 from bot.privacy import PrivacyScanner
 from handlers.classify import Classification, Classifier, Thresholds
 from handlers.intents import ClinicalVocabulary
-from handlers.replies import build_reply, faq_reply, too_long_reply
+from handlers.replies import build_reply, faq_reply, too_long_reply, urgent_reply
+from handlers.semantic_intents import examples_for
+from handlers.urgent import UrgentSigns
 from knowledge import SHIPPED_KB_DIR
+from knowledge.markup import clean_markup
 from knowledge.store import KnowledgeStore
+from knowledge.urgent import load_urgent
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +46,23 @@ class Router:
         self.store = store
         self.settings = settings
         self.scanner = PrivacyScanner(settings.hospital_number_pattern)
-        clinical_file = Path(settings.kb_dir) / "clinical_terms.yaml"
-        if not clinical_file.is_file():
-            clinical_file = SHIPPED_KB_DIR / "clinical_terms.yaml"
-        clinical = ClinicalVocabulary.from_file(clinical_file)
+        clinical = ClinicalVocabulary.from_file(self._kb_file(settings, "clinical_terms.yaml"))
+        # Read once at start, like the clinical terms: an unusable file stops the bot.
+        self.urgent = UrgentSigns(load_urgent(self._kb_file(settings, "urgent.yaml")))
         self.classifier = Classifier(
             lambda: store.current,
             clinical,
             Thresholds(settings.answer_threshold, settings.suggest_threshold, settings.help_entry),
             today,
+            self.urgent,
+            examples_for(store.embedder) if store.embedder is not None else None,
         )
+
+    @staticmethod
+    def _kb_file(settings: Settings, name: str) -> Path:
+        """The KB folder's own copy of a file, or the shipped one when the folder has none."""
+        path = Path(settings.kb_dir) / name
+        return path if path.is_file() else SHIPPED_KB_DIR / name
 
     def answer(self, text: str) -> Answer:
         """Classify and reply; over-long text is refused before any work, never truncated.
@@ -60,15 +71,25 @@ class Router:
         and quoted back (a search topic), and the sender gets a private warning.
         """
         if len(text) > self.settings.max_message_chars:
+            # Even a message too long to read in full is checked for an emergency first.
+            urgency = self.urgent.detect(text)
+            if urgency is not None:
+                return Answer(urgent_reply(urgency, self.urgent.guide), None)
             return Answer(too_long_reply(len(text), self.settings.max_message_chars), None)
         findings = self.scanner.scan(text)
         if findings:
             text = self.scanner.redact(text, findings)
         result = self.classifier.classify(text)
-        reply = build_reply(result, self.store.current.kb)
+        reply = build_reply(result, self.store.current.kb, self.urgent.guide)
         if findings:
             reply = replace(reply, warning=self.scanner.describe(findings))
         return Answer(reply, result)
+
+    def signposting(self, text: str) -> Reply | None:
+        """The urgent-care reply if the text describes an emergency or a risk to life: for the
+        paths that do not classify (a requester's reply relayed to a specialist)."""
+        urgency = self.urgent.detect(clean_markup(text))
+        return urgent_reply(urgency, self.urgent.guide) if urgency is not None else None
 
     async def handle(self, message: IncomingMessage) -> Reply:
         return self.answer(message.text).reply

@@ -236,9 +236,20 @@ class FaqIndex:
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
         """The best targets for a message, highest score first (scores between 0 and 1)."""
+        total = self.scores(text)
+        if total is None:
+            return []
+        return top_matches(self.targets, total, limit)
+
+    def search_many(self, texts: Sequence[str], limit: int = 5) -> list[list[Match]]:
+        """`search` for each text (the hybrid index batches these; here they are just a loop)."""
+        return [self.search(text, limit) for text in texts]
+
+    def scores(self, text: str) -> FloatArray | None:
+        """Every target's score, in `targets` order; None when the message has no content word."""
         terms = self.normalizer.terms(text)
         if not terms or not self.targets:
-            return []
+            return None
         words = _word_features(terms)
         best_phrasing = np.maximum.reduceat(
             self._scores(self._words_t, self._words, words, self._doc_count), self._starts
@@ -252,7 +263,19 @@ class FaqIndex:
             + WEIGHT_ANSWER * answers
             + WEIGHT_CHARACTERS * chars
         )
-        limit = min(limit, len(self.targets))
-        top = np.argpartition(-total, limit - 1)[:limit]
-        ranked = sorted(top, key=lambda i: -total[i])
-        return [Match(self.targets[i], float(min(1.0, total[i]))) for i in ranked]
+        result: FloatArray = total
+        return result
+
+
+def top_indices(order: FloatArray, limit: int) -> list[int]:
+    """Positions of the `limit` highest values, highest first."""
+    limit = min(limit, len(order))
+    if limit <= 0:
+        return []
+    top = np.argpartition(-order, limit - 1)[:limit]
+    return sorted((int(i) for i in top), key=lambda i: -order[i])
+
+
+def top_matches(targets: Sequence[Target], total: FloatArray, limit: int) -> list[Match]:
+    """The `limit` best targets by score, highest first, scores capped at 1."""
+    return [Match(targets[i], float(min(1.0, total[i]))) for i in top_indices(total, limit)]

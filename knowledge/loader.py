@@ -21,12 +21,14 @@ from knowledge.models import (
     TOPIC_SLOT,
     FaqEntry,
     KnowledgeBase,
+    KnowledgeBaseInvalid,
     Link,
     OutOfScopeTopic,
     Problem,
     SearchLink,
     Severity,
 )
+from knowledge.urgent import key_lines, parse_urgent
 
 #: Slack refuses a section block whose text is longer than this.
 MAX_ANSWER_CHARS = 3000
@@ -57,15 +59,6 @@ EXAMPLE_VALUE = re.compile(
 )
 _WORD = re.compile(r"\S*[A-Za-z0-9]\S*")
 _DOUBLED_THE = re.compile(r"\bthe\s+(?:\*\*)?the\b", re.IGNORECASE)
-
-
-class KnowledgeBaseInvalid(Exception):
-    """Raised when the KB has errors; carries them so the caller can print or show each one."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        errors = [p for p in problems if p.severity is Severity.ERROR]
-        super().__init__(f"knowledge base has {len(errors)} error(s); first: {errors[0]}")
 
 
 @dataclass(frozen=True)
@@ -544,6 +537,13 @@ def read_directory(
         str(scope_path),
         problems,
     )
+    # Checked with the rest so that `kb validate` and a reload report it; the router reads it.
+    urgent_path = directory / "urgent.yaml"
+    if urgent_path.exists():
+        urgent_data = _load_yaml_file(urgent_path, problems)
+        if urgent_data is not None:
+            lines = key_lines(urgent_path.read_text(encoding="utf-8"))
+            parse_urgent(urgent_data, str(urgent_path), problems, today, lines)
     faq_dir = directory / "faqs"
     sources = []
     for path in sorted(faq_dir.glob("*.md")):

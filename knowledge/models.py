@@ -125,3 +125,12 @@ class KnowledgeBase:
         digest.update(repr([(t.id, t.questions) for t in self.out_of_scope]).encode())
         digest.update(repr(self.search_links).encode())
         return digest.hexdigest()[:12]
+
+
+class KnowledgeBaseInvalid(Exception):
+    """Raised when the KB has errors; carries them so the caller can print or show each one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        super().__init__(f"knowledge base has {len(errors)} error(s); first: {errors[0]}")

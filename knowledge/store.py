@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from knowledge.embeddings import Embedder
+from knowledge.hybrid import HybridIndex
 from knowledge.index import FaqIndex
-from knowledge.loader import KnowledgeBaseInvalid, read_directory
-from knowledge.models import KnowledgeBase, Problem, Severity
+from knowledge.loader import read_directory
+from knowledge.models import KnowledgeBase, KnowledgeBaseInvalid, Problem, Severity
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,12 @@ class KnowledgeSnapshot:
     """A KB and the index built from it; replaced together so they never disagree."""
 
     kb: KnowledgeBase
-    index: FaqIndex
+    index: FaqIndex | HybridIndex
+
+
+def build_index(kb: KnowledgeBase, embedder: Embedder | None) -> FaqIndex | HybridIndex:
+    """The hybrid matcher when a sentence-embedding model is loaded, else the lexical one."""
+    return FaqIndex(kb) if embedder is None else HybridIndex(kb, embedder)
 
 
 def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
@@ -40,19 +47,30 @@ def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 class KnowledgeStore:
-    def __init__(self, snapshot: KnowledgeSnapshot, directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: KnowledgeSnapshot,
+        directory: Path | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
         self._snapshot = snapshot
+        self.embedder = embedder
         self.directory = directory
         self._fingerprint = fingerprint(directory) if directory else ()
         self.last_problems: list[Problem] = []
 
     @classmethod
-    def from_directory(cls, directory: Path, today: date | None = None) -> KnowledgeStore:
-        """Load at start; here an invalid KB is fatal, since there is no good version to keep."""
+    def from_directory(
+        cls, directory: Path, today: date | None = None, embedder: Embedder | None = None
+    ) -> KnowledgeStore:
+        """Load at start; here an invalid KB is fatal, since there is no good version to keep.
+
+        With an `embedder` the index is hybrid (lexical and semantic); without, lexical only.
+        """
         kb, problems = read_directory(directory, today)
         if kb is None:
             raise KnowledgeBaseInvalid(problems)
-        store = cls(KnowledgeSnapshot(kb, FaqIndex(kb)), directory)
+        store = cls(KnowledgeSnapshot(kb, build_index(kb, embedder)), directory, embedder)
         store.last_problems = problems
         return store
 
@@ -60,9 +78,14 @@ class KnowledgeStore:
     def current(self) -> KnowledgeSnapshot:
         return self._snapshot
 
+    @property
+    def matcher(self) -> str:
+        """Which matcher answers, for /readyz and the logs."""
+        return "lexical only" if self.embedder is None else "hybrid (lexical + semantic)"
+
     def replace(self, kb: KnowledgeBase) -> KnowledgeSnapshot:
         """Build the index first and swap in one assignment, so readers never see half a KB."""
-        snapshot = KnowledgeSnapshot(kb, FaqIndex(kb))
+        snapshot = KnowledgeSnapshot(kb, build_index(kb, self.embedder))
         self._snapshot = snapshot
         return snapshot
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,7 +14,9 @@ from bot.config import Settings
 from bot.messages import Reply
 from handlers.router import Answer, Router
 from knowledge import SHIPPED_KB_DIR
+from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
+from tests.fakes.bot_connector import FakeBotConnector
 
 TODAY = date(2026, 11, 22)
 
@@ -89,7 +91,11 @@ class Conversation:
 
 @pytest.fixture(scope="session")
 def shipped_store() -> KnowledgeStore:
-    return KnowledgeStore.from_directory(SHIPPED_KB_DIR)
+    """The shipped KB with the matcher the bot runs by default: hybrid, with the packaged model
+    (loaded once per process and shared by every test that asks for it)."""
+    return KnowledgeStore.from_directory(
+        SHIPPED_KB_DIR, embedder=load_embedder(Settings().embedding_model)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -104,3 +110,15 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return Settings(**overrides)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeBotConnector]:
+    """A fake Bot Framework connector on a random loopback port (tests/fakes/bot_connector.py),
+    for every test that speaks Teams."""
+    fake = FakeBotConnector()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()

@@ -383,12 +383,14 @@ class WebMessage(Base):
     """A message the bot sent to a web-chat conversation (the outbox's web messenger); the
     page polls for them. Updating a living card bumps `revision`. `outbox_id` names the
     outbox row it was delivered for: unique, so a delivery retried after a crash finds the
-    message instead of storing it twice."""
+    message instead of storing it twice. What the person typed is kept too (`author`
+    "person", redacted), so a reload shows the whole conversation."""
 
     __tablename__ = "web_messages"
     __table_args__ = (
         Index("ix_web_messages_conversation", "conversation", "id"),
         Index("ix_web_messages_updated_at", "conversation", "updated_at"),
+        UniqueConstraint("conversation", "client_message_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -399,6 +401,8 @@ class WebMessage(Base):
     revision: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    author: Mapped[str | None] = mapped_column(String(16))
+    client_message_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class AdminUser(Base):

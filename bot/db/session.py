@@ -24,6 +24,7 @@ not asyncpg's 60), so a request meeting an unreachable server fails in seconds w
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -49,10 +50,33 @@ CONNECT_TIMEOUT_SECONDS: Final = 5.0
 PING_TIMEOUT_SECONDS: Final = 10.0
 
 
+class _WithoutStatementArguments(logging.Filter):
+    """aiosqlite logs every call it runs at DEBUG, statement and parameters included, and the
+    parameters are what people wrote. Keep the line ("executing ..."), drop its arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple("(a database call)" for _ in record.args)
+        return True
+
+
+_AIOSQLITE_FILTER: Final = _WithoutStatementArguments()
+
+
+def _quiet_aiosqlite() -> None:
+    logger = logging.getLogger("aiosqlite")
+    if _AIOSQLITE_FILTER not in logger.filters:
+        logger.addFilter(_AIOSQLITE_FILTER)
+
+
 def create_engine_from_url(
     url: str, *, echo: bool = False, pool: dict[str, int] | None = None
 ) -> AsyncEngine:
     """Build an async engine for `url` (plain `sqlite:///` and `postgresql://` are accepted).
+
+    `hide_parameters`: SQLAlchemy otherwise puts a failed statement's parameters (message
+    text, names) into the exception, which is logged with its traceback, and into the
+    statement log.
 
     A SQLite file's folder is created if missing: the default URL points into `var/`, and a
     first run should not fail on an empty checkout.
@@ -63,14 +87,23 @@ def create_engine_from_url(
         timeout = _connect_timeout(parsed.query.get("connect_timeout"))
         parsed = parsed.difference_update_query(["connect_timeout"])
         return _create_async_engine(
-            parsed, echo=echo, pool_pre_ping=True, connect_args={"timeout": timeout}, **(pool or {})
+            parsed,
+            echo=echo,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            connect_args={"timeout": timeout},
+            **(pool or {}),
         )
 
+    _quiet_aiosqlite()
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = _create_async_engine(
-        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+        url,
+        echo=echo,
+        hide_parameters=True,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
     )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)

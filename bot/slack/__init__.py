@@ -4,7 +4,10 @@
 POST /slack/events, for events, interactivity, slash commands and options; Bolt checks every
 request's signature (HMAC-SHA256 over the raw body, 5-minute window) before anything is parsed.
 With SLACK_APP_TOKEN set, Socket Mode connects out to Slack instead, for networks that cannot
-expose a public URL.
+expose a public URL; then no Slack URL is mounted at all (POST /slack/events is a 404), because
+Slack's traffic arrives only over the authenticated socket and an HTTP endpoint with no
+signature to check would take anyone's forged events. Socket Mode needs only the bot and app
+tokens, not the signing secret.
 
 When the database cannot be reached, a request is answered 503 with Retry-After and a JSON
 error, never 200: an event is journalled before it is acknowledged (bot/inbound.py), and one
@@ -35,6 +38,8 @@ from bot.db.session import Database
 from bot.slack.config import SlackSettings
 from bot.slack.listeners import SlackListeners
 from bot.slack.messenger import SlackMessenger
+from bot.slack.quiet_logs import bolt_logger
+from bot.slack.render import submission_problem
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,7 @@ def build_bolt(settings: SlackSettings, app: web.Application) -> AsyncApp:
         request_verification_enabled=not settings.socket_mode,
         process_before_response=False,
         name="evidence-desk",
+        logger=bolt_logger(),  # no request body in the log (bot/slack/quiet_logs.py)
     )
     listeners = SlackListeners(app[DESK], app[INBOX])
     listeners.register(bolt)  # its journalling middleware runs first
@@ -100,7 +106,14 @@ def well_formed(body: dict[str, Any]) -> bool:
     if "command" in body:
         return True
     kind = body.get("type")
-    if kind == "view_submission" or kind == "view_closed":
+    if kind == "view_submission":
+        view = body.get("view")
+        return (
+            isinstance(view, dict)
+            and isinstance(view.get("type"), str)
+            and submission_problem(body) is None
+        )
+    if kind == "view_closed":
         view = body.get("view")
         return isinstance(view, dict) and isinstance(view.get("type"), str)
     if kind == "event_callback":
@@ -121,6 +134,11 @@ def setup_slack(app: web.Application, settings: SlackSettings | None = None) -> 
     bolt = build_bolt(settings, app)
     app[BOLT] = bolt
     app[MESSENGERS]["slack"] = SlackMessenger(bolt.client)
+    app.cleanup_ctx.append(_shared_http_session(bolt.client))
+    if settings.socket_mode:
+        app.cleanup_ctx.append(_socket_mode(bolt, settings.app_token))
+        log.info("Slack: Socket Mode (no Slack URL is served over HTTP)")
+        return True
 
     async def slack_events(request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -148,12 +166,7 @@ def setup_slack(app: web.Application, settings: SlackSettings | None = None) -> 
     verifier = SignatureVerifier(settings.signing_secret)
     gate = app[ANSWER_GATE]
     app.router.add_post("/slack/events", slack_events)
-    app.cleanup_ctx.append(_shared_http_session(bolt.client))
-    if settings.socket_mode:
-        app.cleanup_ctx.append(_socket_mode(bolt, settings.app_token))
-        log.info("Slack: Socket Mode")
-    else:
-        log.info("Slack: HTTP mode at POST /slack/events")
+    log.info("Slack: HTTP mode at POST /slack/events")
     return True
 
 

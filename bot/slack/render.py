@@ -157,23 +157,77 @@ def field_errors(form: Form) -> dict[str, str]:
     return {name: message[:150] for name, message in form.errors}
 
 
-def submitted_values(state_values: dict[str, Any]) -> dict[str, str]:
-    """A view_submission's `view.state.values` as plain field name -> string."""
+class MalformedSubmission(ValueError):
+    """A view submission that is not shaped as Slack sends one: the sender's error (a 400)."""
+
+
+def _text_value(value: Any, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedSubmission(f"{where} must be text")
+    return value
+
+
+def _option_value(option: Any, where: str) -> str:
+    if option is None:
+        return ""
+    if not isinstance(option, dict):
+        raise MalformedSubmission(f"{where} must be an option object")
+    return _text_value(option.get("value"), f"{where}.value")
+
+
+def submitted_values(state_values: Any) -> dict[str, str]:
+    """A view_submission's `view.state.values` as plain field name -> string; raises
+    `MalformedSubmission` (naming the part) for anything not shaped as Slack sends it."""
+    if not isinstance(state_values, dict):
+        raise MalformedSubmission("view.state.values must be an object")
     values: dict[str, str] = {}
     for block_id, actions in state_values.items():
         if not isinstance(actions, dict):
-            continue
-        for element in actions.values():
+            raise MalformedSubmission(f"view.state.values.{block_id} must be an object")
+        for action, element in actions.items():
+            where = f"view.state.values.{block_id}.{action}"
             if not isinstance(element, dict):
-                continue
+                raise MalformedSubmission(f"{where} must be an object")
             kind = element.get("type")
             if kind == "datepicker":
-                value = element.get("selected_date") or ""
+                value = _text_value(element.get("selected_date"), f"{where}.selected_date")
             elif kind == "static_select":
-                value = (element.get("selected_option") or {}).get("value", "")
+                value = _option_value(element.get("selected_option"), f"{where}.selected_option")
             elif kind in {"checkboxes", "multi_static_select"}:
-                value = ",".join(o.get("value", "") for o in element.get("selected_options") or [])
+                options = element.get("selected_options")
+                if options is None:
+                    options = []
+                if not isinstance(options, list):
+                    raise MalformedSubmission(f"{where}.selected_options must be a list")
+                value = ",".join(
+                    _option_value(o, f"{where}.selected_options[{i}]")
+                    for i, o in enumerate(options)
+                )
             else:
-                value = element.get("value") or ""
-            values[str(block_id)] = str(value)
+                value = _text_value(element.get("value"), f"{where}.value")
+            values[str(block_id)] = value
     return values
+
+
+def submission_problem(body: dict[str, Any]) -> str | None:
+    """Why a view_submission payload cannot be taken, or None if it can."""
+    if not isinstance(body.get("user"), dict):
+        return "user must be an object"
+    view = body.get("view")
+    if not isinstance(view, dict):
+        return "view must be an object"
+    for name in ("callback_id", "private_metadata", "id"):
+        if name in view and not isinstance(view[name], str):
+            return f"view.{name} must be text"
+    state = view.get("state", {})
+    if not isinstance(state, dict):
+        return "view.state must be an object"
+    if not isinstance(view.get("blocks", []), list):
+        return "view.blocks must be a list"
+    try:
+        submitted_values(state.get("values", {}))
+    except MalformedSubmission as exc:
+        return str(exc)
+    return None

@@ -6,9 +6,12 @@ variables (`MicrosoftAppId`, `MicrosoftAppPassword`, `MicrosoftAppType`,
 `MicrosoftAppTenantId`; see bot/teams/config.py and docs/teams.md).
 
 With no `MicrosoftAppId` the bot runs in local mode, for the Bot Framework Emulator: no token
-is checked or sent, so anyone who can reach the URL could speak as any Teams user. That is
-logged as a warning at start, and in that mode only requests from this machine (loopback) are
-accepted.
+is checked or sent, so anyone who can reach the URL could speak as any Teams user, and an
+activity's `serviceUrl` says where the bot posts its replies. So local mode runs only when the
+server listens on loopback (asked for on any other address, with
+EVIDENCE_DESK_TEAMS_LOCAL_MODE=true, the server refuses to start; left to its default, Teams is
+simply not mounted there), accepts requests only from this machine, and refuses an activity
+whose `serviceUrl` is not on this machine. It is logged as a warning at start.
 
 Every request is checked before the SDK sees it: a missing or invalid token gets 401 (with an
 app id set), a body that is not JSON or not a Bot Framework activity 400, each with a JSON
@@ -44,6 +47,7 @@ from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-unt
 from bot.conversation_refs import ConversationStore
 from bot.db.errors import is_database_unavailable, unavailable_body, unavailable_headers
 from bot.db.session import Database
+from bot.network import is_loopback_host, is_loopback_url
 from bot.teams.bot import EvidenceDeskBot
 from bot.teams.clients import ReusedClientsAuthentication
 from bot.teams.config import TeamsSettings
@@ -153,6 +157,13 @@ def _handler(runtime: TeamsRuntime) -> Callable[[web.Request], Awaitable[web.Res
         problem = activity_problem(body)
         if problem is not None:
             return _error(400, problem)
+        if not authenticated and not is_loopback_url(body["serviceUrl"]):
+            # Unauthenticated, the bot would post its reply wherever the activity said.
+            return _error(
+                403,
+                "Teams authentication is off (MicrosoftAppId is not set), so the bot replies "
+                "only to a Bot Framework Emulator on this machine: serviceUrl must be loopback.",
+            )
         try:
             activity = Activity().deserialize(body)
         except Exception as exc:
@@ -230,15 +241,36 @@ async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         log.warning("could not send the apology to Teams either", exc_info=True)
 
 
+def _local_mode_allowed(settings: TeamsSettings, host: str) -> bool:
+    """Whether to mount local (unauthenticated) mode for a server listening on `host`.
+    Raises ValueError, naming the settings, when it was asked for on a non-loopback host."""
+    if is_loopback_host(host):
+        return settings.local_mode is not False
+    if settings.local_mode:
+        raise ValueError(
+            f"EVIDENCE_DESK_TEAMS_LOCAL_MODE is true but EVIDENCE_DESK_HOST is {host!r}: Teams "
+            "local mode checks no token, so it runs only on a loopback host (127.0.0.1). Set "
+            "MicrosoftAppId and MicrosoftAppPassword to connect Teams, or listen on 127.0.0.1."
+        )
+    log.info(
+        "Teams is not connected: MicrosoftAppId is not set and EVIDENCE_DESK_HOST %r is not "
+        "loopback, so local (Emulator) mode is off",
+        host,
+    )
+    return False
+
+
 def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> None:
     """Mount POST /api/messages and register the Teams messenger (settings from the
     environment unless given). A bad setting raises pydantic's ValidationError naming it."""
     # Imported here, not at module level, so bot.app may import this package at its top.
-    from bot.app import DATABASE, INBOX, MESSENGERS
+    from bot.app import DATABASE, DESK, INBOX, MESSENGERS, SETTINGS
 
     if TEAMS in app:
         return
     settings = settings or TeamsSettings()
+    if not settings.authenticated and not _local_mode_allowed(settings, app[SETTINGS].host):
+        return
     if not settings.authenticated:
         log.warning(
             "TEAMS AUTHENTICATION IS OFF: MicrosoftAppId is not set, so %s accepts activities "
@@ -251,7 +283,7 @@ def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> 
     adapter.on_turn_error = _on_turn_error
     database = app[DATABASE]
     conversations = ConversationStore(database, PLATFORM)
-    bot = EvidenceDeskBot(app[INBOX], conversations)
+    bot = EvidenceDeskBot(app[INBOX], conversations, app[DESK].router.scanner)
     messenger = TeamsMessenger(adapter, settings.app_id, conversations)
     runtime = TeamsRuntime(settings, adapter, bot, messenger, database)
     app[TEAMS] = runtime

@@ -37,6 +37,7 @@ from bot.conversation_refs import ConversationStore
 from bot.inbox import InboundEvent, Inbox
 from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
 from bot.outbox import Destination
+from bot.privacy import PrivacyScanner
 from bot.teams.activities import (
     form_activity,
     is_channel,
@@ -48,7 +49,7 @@ from bot.teams.activities import (
     reply_activity,
     user_id_of,
 )
-from bot.teams.cards import Submission, parse_submission
+from bot.teams.cards import FORM_WARNING_NOTE, Submission, parse_submission, shared_form
 from bot.teams.conversations import event_key
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,13 @@ RECEIPT: Final = Reply(
 
 
 class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
-    def __init__(self, inbox: Inbox, conversations: ConversationStore) -> None:
+    def __init__(
+        self, inbox: Inbox, conversations: ConversationStore, scanner: PrivacyScanner
+    ) -> None:
         super().__init__()
         self._inbox = inbox
         self._conversations = conversations
+        self._scanner = scanner
         #: Answers being worked on after their turn ended (kept so they are not collected).
         self._answering: set[asyncio.Task[None]] = set()
 
@@ -175,7 +179,18 @@ class EvidenceDeskBot(ActivityHandler):  # type: ignore[misc]
         outcome = await self._inbox.act(action, here, journal_id)
         card_id = activity.reply_to_id if submission.from_form else None
         if outcome.form is not None:
-            await self._send(turn_context, form_activity(outcome.form), replace=card_id)
+            form = outcome.form
+            if not is_personal(activity):  # others can read it: no raw answers, warning apart
+                shared = shared_form(form, self._scanner)
+                form = shared.form
+                if shared.warning:  # to the person alone (bot/teams/messenger.py)
+                    warning = f"{shared.warning} {FORM_WARNING_NOTE}"
+                    await self._inbox.tell(
+                        Reply(text=warning, intent=Intent.SMALLTALK, ephemeral=True),
+                        here,
+                        action.user_id,
+                    )
+            await self._send(turn_context, form_activity(form), replace=card_id)
             return
         if outcome.queued and card_id:
             # The form was accepted: its card becomes a receipt, so it cannot be sent twice.

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bot.messages import Button, Form, FormField, Reply
+from bot.privacy import Finding, PrivacyScanner
 
 CONTENT_TYPE: Final = "application/vnd.microsoft.card.adaptive"
 SCHEMA: Final = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -178,6 +179,56 @@ def form_card(form: Form) -> Card:
         form.submit_label, {ACTION_KEY: form.form_id, STATE_KEY: form.state}, "primary"
     )
     return _card(body, [submit])
+
+
+#: Shown on a form card in a channel or group chat whose answers had identifiers taken out.
+SHARED_FORM_NOTICE: Final = (
+    "Some answers were changed before this form was shown here: details that looked "
+    "patient-identifiable were taken out. Check the answers and send again."
+)
+
+
+#: Follows the privacy warning sent privately about a form submitted in a shared conversation.
+FORM_WARNING_NOTE: Final = (
+    "(About the request form you sent in a shared conversation: it is shown there with those "
+    "details taken out.)"
+)
+
+
+@dataclass(frozen=True)
+class SharedForm:
+    """A form made fit for a conversation others can read, and what only its sender may see."""
+
+    form: Form
+    #: The privacy warning for the sender alone; empty when nothing was taken out.
+    warning: str = ""
+
+
+def shared_form(form: Form, scanner: PrivacyScanner) -> SharedForm:
+    """The form as everyone in a channel or group chat may see it.
+
+    Teams has no card that only one member of a channel sees, and a form sent back with its
+    answers prefilled would show a patient's NHS number to the whole channel. So each answer
+    is shown with its identifiers replaced by labels, the field errors and notice that name
+    what was found are left off the shared card (they are the sender's warning, returned
+    separately, to be sent to them privately), and a neutral notice says answers were changed.
+    """
+    found: dict[str, list[Finding]] = {}
+    for field in form.fields:
+        findings = scanner.scan(field.value) if field.value else []
+        if findings:
+            found[field.name] = findings
+    if not found:
+        return SharedForm(form)
+    fields = tuple(
+        replace(f, value=scanner.redact(f.value, found[f.name])) if f.name in found else f
+        for f in form.fields
+    )
+    errors = tuple((name, error) for name, error in form.errors if name not in found)
+    warning = scanner.describe([finding for each in found.values() for finding in each])
+    return SharedForm(
+        replace(form, fields=fields, errors=errors, notice=SHARED_FORM_NOTICE), warning
+    )
 
 
 def attachment(card: Card) -> dict[str, Any]:

@@ -56,6 +56,16 @@ class TeamsSettings(BaseSettings):
         description="Directory (tenant) ID; required for SingleTenant and UserAssignedMSI.",
     )
 
+    local_mode: bool | None = Field(
+        None,
+        description=(
+            "Local (Bot Framework Emulator) mode, with no MicrosoftAppId: no token is checked, "
+            "so it runs only when EVIDENCE_DESK_HOST is loopback and replies only to a loopback "
+            "serviceUrl. Default: on when the host is loopback, else Teams stays unmounted; "
+            "true on another host refuses to start."
+        ),
+    )
+
     @field_validator("app_id", "app_tenant_id", mode="before")
     @classmethod
     def _strip(cls, value: Any) -> Any:

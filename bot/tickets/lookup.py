@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from bot.db.models import Ticket
 from bot.db.session import Database
 from bot.messages import IncomingMessage
-from bot.tickets.lifecycle import TicketStatus
+from bot.tickets.lifecycle import OPEN_STATUSES, TicketStatus
+from bot.tickets.posts import references_asked_in
 from bot.tickets.store import ticket_view
 from bot.tickets.values import Origin, Person
 from bot.tickets.views import TicketView
@@ -22,13 +23,56 @@ def may_be_a_reply(message: IncomingMessage) -> bool:
     return message.is_direct or message.thread_id is None or message.thread_id != message.message_id
 
 
-async def awaiting_reply_in(db: Database, origin: Origin, person: Person) -> TicketView | None:
+async def awaiting_reply_in(
+    db: Database, origin: Origin, person: Person, *, direct: bool = False
+) -> TicketView | None:
     """The ticket waiting for this requester's answer in this thread, if there is one.
 
-    Only the requester's own messages, in the thread the request came from (or, for a request
-    made outside a thread, such as in a direct message, outside any thread), while a
-    specialist's question is open, count as a reply: anything else is an ordinary message.
+    Only the requester's own messages, while a specialist's question is open, count as a
+    reply, and only where they can answer: in the thread the request came from (or, for a
+    request made outside a thread, such as in a direct message, outside any thread), or where
+    the question itself landed (the thread under it, or the direct conversation the platform
+    opened for it: see bot/tickets/posts.py). `direct`: the message was written in a direct
+    conversation with the bot. Anything else is an ordinary message.
     """
+    found = await _awaiting_in_origin(db, origin, person)
+    if found is not None:
+        return found
+    # In the thread under a question, every reply of the requester's is relayed while the
+    # request is open; in a direct conversation, only while a question waits (otherwise each
+    # of their messages there would be taken as a reply, and none answered).
+    in_thread = await references_asked_in(
+        db, origin.platform, origin.channel_id, origin.thread_id, direct=False
+    )
+    in_direct = (
+        await references_asked_in(db, origin.platform, origin.channel_id, None, direct=True)
+        if direct and not origin.thread_id
+        else []
+    )
+    if not in_thread and not in_direct:
+        return None
+    open_statuses = [status.value for status in OPEN_STATUSES]
+    async with db.read() as session:
+        ticket_id = await session.scalar(
+            select(Ticket.id)
+            .where(
+                or_(
+                    and_(Ticket.reference.in_(in_thread), Ticket.status.in_(open_statuses)),
+                    and_(
+                        Ticket.reference.in_(in_direct),
+                        Ticket.status == TicketStatus.AWAITING_REQUESTER.value,
+                    ),
+                ),
+                Ticket.requester_platform == person.platform,
+                Ticket.requester_user_id == person.user_id,
+            )
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
+        return None if ticket_id is None else await ticket_view(session, ticket_id)
+
+
+async def _awaiting_in_origin(db: Database, origin: Origin, person: Person) -> TicketView | None:
     thread = (
         Ticket.origin_thread_id.is_(None)
         if origin.thread_id is None

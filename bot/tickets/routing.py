@@ -213,6 +213,17 @@ class RoutingService:
                 raise SpecialistNotFound(specialist_id)
             return SpecialistView.of(specialist)
 
+    async def activate_specialist(self, specialist_id: int) -> SpecialistView:
+        """Route new work to someone again after `deactivate_specialist`."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(Specialist).where(Specialist.id == specialist_id).values(is_active=True)
+            )
+            specialist = await session.get(Specialist, specialist_id, populate_existing=True)
+            if specialist is None:
+                raise SpecialistNotFound(specialist_id)
+            return SpecialistView.of(specialist)
+
     async def specialist_for(self, platform: str, user_id: str) -> SpecialistView | None:
         """The specialist behind a platform account, or None if it is not a specialist's."""
         async with self._db.transaction() as session:

@@ -93,6 +93,11 @@ class TicketService:
             turnaround_working_days=settings.default_turnaround_working_days,
         )
 
+    @property
+    def database(self) -> Database:
+        """The database the tickets live in (for readers of what was posted about them)."""
+        return self._db
+
     # ------------------------------------------------------------------------------------
     # Intake
     # ------------------------------------------------------------------------------------
@@ -120,7 +125,7 @@ class TicketService:
         row = Ticket(
             requester_platform=draft.requester.platform,
             requester_user_id=draft.requester.user_id,
-            requester_name=draft.requester.display_name,
+            requester_name=self._scanner.redact(draft.requester.display_name or "") or None,
             origin_platform=draft.origin.platform,
             origin_channel_id=draft.origin.channel_id,
             origin_thread_id=draft.origin.thread_id,
@@ -292,6 +297,33 @@ class TicketService:
                 text=redacted,
                 redacted=redact.found,
                 event_action="message_from_requester",
+            )
+            return await ticket_view(session, ticket.id)
+
+    async def send_update(self, reference: str, specialist_id: int, text: str) -> TicketView:
+        """A progress message to the requester (no reply awaited); a claimed ticket counts as
+        started."""
+        ref = self._ref(reference)
+        now = self._clock()
+        actor = Actor.specialist(specialist_id)
+        redact = Redactor(self._scanner)
+        redacted = redact(text)
+        async with self._db.transaction() as session:
+            ticket = await load_ticket(session, ref)
+            status = TicketStatus(ticket.status)
+            if status is TicketStatus.CLAIMED:
+                await apply_transition(session, ref, Action.START, at=now, actor=actor)
+            elif status not in OPEN_STATUSES or status is TicketStatus.NEW:
+                raise TicketRefused(f"{ref} is {status.label}; updates are for claimed work.")
+            await add_message(
+                session,
+                ticket.id,
+                at=now,
+                direction=MessageDirection.TO_REQUESTER,
+                author=actor,
+                text=redacted,
+                redacted=redact.found,
+                event_action="update_to_requester",
             )
             return await ticket_view(session, ticket.id)
 

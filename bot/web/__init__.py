@@ -15,14 +15,15 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from bot.app import DATABASE, KNOWLEDGE, MESSENGERS, SETTINGS
+from bot.network import is_loopback_host
 from bot.web.admin import setup_admin
 from bot.web.chat import add_chat_routes
 from bot.web.config import WebSettings
-from bot.web.demo import ensure_demo_team
+from bot.web.demo import ensure_demo_team, retire_demo_team
 from bot.web.kb_versions import KbSync, KbVersions
 from bot.web.keys import KB_SYNC, WEB_MESSENGER, WEB_SETTINGS
 from bot.web.messenger import WebMessenger
-from bot.web.pages import STATIC_DIR, add_security_headers
+from bot.web.pages import STATIC_DIR, add_security_headers, styled_not_found
 
 __all__ = ["KB_SYNC", "WEB_MESSENGER", "WEB_SETTINGS", "WebSettings", "setup_web"]
 
@@ -32,6 +33,21 @@ log = logging.getLogger(__name__)
 def setup_web(app: web.Application, settings: WebSettings | None = None) -> None:
     """Mount the web chat, the admin console and their static files on `app`."""
     settings = settings or WebSettings()
+    host = app[SETTINGS].host
+    if settings.demo and not is_loopback_host(host):
+        raise ValueError(
+            f"EVIDENCE_DESK_WEB_DEMO is on but EVIDENCE_DESK_HOST is {host!r}: in demo mode "
+            "anyone can act as anyone, so it runs only on a loopback host (127.0.0.1). Turn "
+            "demo mode off, or listen on 127.0.0.1."
+        )
+    if settings.demo:
+        log.warning(
+            "DEMO MODE: anyone who can open http://%s:%s/ can act as any person in the web "
+            "chat, including the demo knowledge specialist. For trying Evidence Desk on this "
+            "machine only.",
+            host,
+            app[SETTINGS].port,
+        )
     db = app[DATABASE]
     app[WEB_SETTINGS] = settings
     messenger = WebMessenger(db)
@@ -43,6 +59,7 @@ def setup_web(app: web.Application, settings: WebSettings | None = None) -> None
     setup_admin(app)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     app.on_response_prepare.append(add_security_headers)
+    app.middlewares.append(styled_not_found)
     app.cleanup_ctx.append(_start(settings))
 
 
@@ -52,8 +69,9 @@ def _start(settings: WebSettings) -> Callable[[web.Application], AsyncIterator[N
         sync = app[KB_SYNC]
         try:
             await ensure_demo_team(db, settings)
+            await retire_demo_team(db, settings)
         except Exception:
-            log.exception("could not set up the demo team")
+            log.exception("could not set up (or retire) the demo team")
         try:
             await sync.start(app[SETTINGS].kb_dir)
         except Exception:

@@ -9,9 +9,11 @@
 * A session is a random 256-bit token in an HttpOnly, SameSite=Strict cookie; the database holds
   only its SHA-256, so a leaked database cannot be replayed as a cookie. Each session has its
   own CSRF token, checked on every form the console posts.
-* Failed sign-ins are counted per email and address in the database (so every worker shares
-  the count): after `max_failures` in the window, that pair is refused without checking the
-  password until the window has passed.
+* Sign-in attempts are counted per email and client address in the database (so every worker
+  shares the count), atomically and before the password is checked: after `max_failures` in
+  the window, that pair is refused without checking the password until the window has passed
+  (`LoginLimiter`). The client address is the peer's, or behind a trusted proxy the one it
+  reports (bot/network.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Final, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import AdminSession, AdminUser, LoginFailure
@@ -162,6 +164,19 @@ class AdminAccounts:
 
 
 class LoginLimiter:
+    """At most `max_failures` password checks per email and client address in the window.
+
+    An attempt is counted *before* the password is checked, in one transaction with the
+    count (`reserve`): counted as a failure until the password proves right, when the pair's
+    count is cleared. So parallel attempts cannot all pass a count taken before any of them
+    failed. The transaction is what makes count-and-insert atomic across replicas: SQLite
+    runs every write transaction alone (BEGIN IMMEDIATE), and PostgreSQL takes a transaction
+    advisory lock on the pair first.
+
+    Counting per email *and* address means an attacker's failures lock out only their own
+    address for that account: the real admin, from their address, can still sign in (with
+    EVIDENCE_DESK_WEB_TRUSTED_PROXIES set behind a proxy, so that addresses differ)."""
+
     def __init__(
         self,
         db: Database,
@@ -174,30 +189,46 @@ class LoginLimiter:
         self.window = window
         self._clock = clock
 
-    async def blocked(self, email: str, ip: str) -> bool:
-        since = self._clock() - self.window
+    async def reserve(self, email: str, ip: str) -> bool:
+        """Count one attempt for the pair if it has any left in the window; False if not."""
+        email, ip = email[:320], ip[:64]
+        now = self._clock()
         async with self._db.transaction() as session:
+            if self._db.dialect == "postgresql":
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(email, ip)}
+                )
             count = await session.scalar(
                 select(func.count())
                 .select_from(LoginFailure)
-                .where(LoginFailure.email == email, LoginFailure.ip == ip, LoginFailure.at > since)
+                .where(
+                    LoginFailure.email == email,
+                    LoginFailure.ip == ip,
+                    LoginFailure.at > now - self.window,
+                )
             )
-        return int(count or 0) >= self.max_failures
-
-    async def failed(self, email: str, ip: str) -> None:
-        now = self._clock()
-        async with self._db.transaction() as session:
-            session.add(LoginFailure(email=email[:320], ip=ip[:64], at=now))
+            if int(count or 0) >= self.max_failures:
+                return False
+            session.add(LoginFailure(email=email, ip=ip, at=now))
             # Old rows are no use to the limit; keep the table small.
             await session.execute(
                 delete(LoginFailure).where(LoginFailure.at < now - 4 * self.window)
             )
+            return True
 
     async def clear(self, email: str, ip: str) -> None:
         async with self._db.transaction() as session:
             await session.execute(
-                delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.ip == ip)
+                delete(LoginFailure).where(
+                    LoginFailure.email == email[:320], LoginFailure.ip == ip[:64]
+                )
             )
+
+
+def _lock_key(email: str, ip: str) -> int:
+    """A signed 64-bit key for pg_advisory_xact_lock, the same for the pair on every replica."""
+    digest = hashlib.sha256(f"login\x00{email}\x00{ip}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -228,7 +259,7 @@ class PasswordAuthenticator:
     async def authenticate(self, credentials: Mapping[str, str], ip: str) -> LoginResult:
         raw_email = (credentials.get("email") or "").strip().lower()[:320]
         password = credentials.get("password") or ""
-        if await self.limiter.blocked(raw_email, ip):
+        if not await self.limiter.reserve(raw_email, ip):
             minutes = int(self.limiter.window.total_seconds() // 60)
             return LoginResult(
                 error=f"Too many failed attempts. Please wait {minutes} minutes and try again.",
@@ -238,8 +269,7 @@ class PasswordAuthenticator:
         if raw_email and password and len(password) <= MAX_PASSWORD_LENGTH:
             admin = await self.accounts.check_password(raw_email, password)
         if admin is None:
-            await self.limiter.failed(raw_email, ip)
-            return LoginResult(error=WRONG_CREDENTIALS)
+            return LoginResult(error=WRONG_CREDENTIALS)  # the reserved attempt stays counted
         await self.limiter.clear(raw_email, ip)
         return LoginResult(admin=admin)
 

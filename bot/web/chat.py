@@ -9,14 +9,14 @@ the outbox and the `WebMessenger`, and the page polls GET /chat/api/messages for
 
 Identities: in demo mode the page chooses its user id (a random one per browser, or the demo
 specialist's in the specialist view). Outside demo mode the id comes from an HttpOnly cookie
-the server sets, so nobody can speak as someone else.
+the server issues and signs (bot/web/identity.py); one it did not sign is refused with 403,
+so nobody can speak as someone else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 from datetime import datetime
 from typing import Any, Final
 from uuid import uuid4
@@ -24,16 +24,17 @@ from uuid import uuid4
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from bot.app import DESK, INBOX
+from bot.app import DESK, INBOX, ROUTER, SIGNER
 from bot.inbox import InboundEvent
 from bot.messages import IncomingMessage, Platform, Reply, UserAction
 from bot.outbox import Destination
+from bot.web.clients import secure_cookies
+from bot.web.identity import CHAT_COOKIE, identity, issue, set_identity_cookie
 from bot.web.keys import WEB_MESSENGER, WEB_SETTINGS
 from bot.web.messenger import StoredMessage, WebMessenger
 from bot.web.pages import render
 from bot.web.render import form_html, reply_html
 
-CHAT_COOKIE: Final = "ed_chat"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _ACTION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _REPLY = TypeAdapter(Reply)
@@ -76,13 +77,16 @@ async def _json(request: web.Request) -> dict[str, Any]:
 
 
 def _user(request: web.Request, claimed: Any) -> str:
-    """The person speaking: as the page says in demo mode, from the cookie otherwise."""
+    """The person speaking: as the page says in demo mode, from the signed cookie otherwise."""
     if request.app[WEB_SETTINGS].demo:
         return _identifier(claimed, "user") or ""
-    cookie = request.cookies.get(CHAT_COOKIE, "")
-    if not _ID.match(cookie):
-        raise web.HTTPForbidden(text="open the chat page first")
-    return cookie
+    user = identity(request.app[SIGNER], request.cookies.get(CHAT_COOKIE))
+    if user is None:
+        raise web.HTTPForbidden(
+            text='{"error": "no chat identity this server issued: open the chat page first"}',
+            content_type="application/json",
+        )
+    return user
 
 
 def _conversation(request: web.Request, body: dict[str, Any]) -> str:
@@ -105,11 +109,22 @@ def reply_json(reply: Reply) -> dict[str, Any]:
 
 
 def message_json(message: StoredMessage) -> dict[str, Any]:
+    if message.author is not None:  # what the person typed: the page shows it as text
+        return {
+            "id": message.id,
+            "revision": message.revision,
+            "thread": message.thread,
+            "at": message.at.isoformat(),
+            "author": message.author,
+            "message_id": message.client_message_id,
+            "text": message.reply.text,
+        }
     return {
         "id": message.id,
         "revision": message.revision,
         "thread": message.thread,
         "at": message.at.isoformat(),
+        "author": None,
         **reply_json(message.reply),
     }
 
@@ -123,16 +138,9 @@ async def chat_page(request: web.Request) -> web.Response:
         specialist=settings.specialist_user,
         poll_ms=settings.chat_poll_ms,
     )
-    if not settings.demo and not _ID.match(request.cookies.get(CHAT_COOKIE, "")):
-        response.set_cookie(
-            CHAT_COOKIE,
-            f"web-{secrets.token_hex(8)}",
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Strict",
-            secure=request.secure,
-            path="/",
-        )
+    signer = request.app[SIGNER]
+    if not settings.demo and identity(signer, request.cookies.get(CHAT_COOKIE)) is None:
+        set_identity_cookie(response, issue(signer)[1], secure_cookies(request))
     return response
 
 
@@ -164,13 +172,23 @@ async def post_message(request: web.Request) -> web.Response:
         Destination("web", conversation, thread),
         message,
     )
-    seen = await messenger.latest_id(conversation, thread)
+    # Kept (redacted) beside the answers, so a reload shows the whole conversation; once,
+    # however often the page sends it.
+    sent = await messenger.record_person(
+        conversation, thread, request.app[ROUTER].scanner.redact(text), message_id
+    )
     journal_id = await inbox.accept(event)
     if journal_id is None:  # sent twice: answered the first time
-        return web.json_response({"queued": False, "replies": []})
+        return web.json_response({"queued": False, "sent": message_json(sent), "replies": []})
     await inbox.answer(journal_id, event)
-    delivered = await _delivered_after(messenger, conversation, thread, seen)
-    return web.json_response({"queued": True, "replies": [message_json(m) for m in delivered]})
+    delivered = await _delivered_after(messenger, conversation, thread, sent.id)
+    return web.json_response(
+        {
+            "queued": True,
+            "sent": message_json(sent),
+            "replies": [message_json(m) for m in delivered if m.author is None],
+        }
+    )
 
 
 async def _delivered_after(
@@ -181,7 +199,11 @@ async def _delivered_after(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DELIVERY_WAIT_SECONDS
     while True:
-        found = await messenger.messages(conversation, thread=thread, after=seen)
+        found = [
+            m
+            for m in await messenger.messages(conversation, thread=thread, after=seen)
+            if m.author is None
+        ]
         if found or loop.time() >= deadline:
             return found
         await asyncio.sleep(0.02)

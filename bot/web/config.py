@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.network import Network, parse_networks
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
 
 
 class WebSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EVIDENCE_DESK_WEB_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="EVIDENCE_DESK_WEB_", extra="ignore", hide_input_in_errors=True
+    )
 
     demo: bool = Field(
-        True,
+        False,
         description=(
-            "Demo mode: the chat page offers a specialist view, and on first start with no "
-            "specialists a demo specialist (web:specialist) and a route for the chat are "
-            "created. Set false in production: chat identities then come from a cookie."
+            "Demo mode (`evidence-desk serve --demo`, which `tasks.py run` uses): anyone can act "
+            "as anyone in the chat, with a specialist view and a demo specialist "
+            "(web:specialist). Only on a loopback EVIDENCE_DESK_HOST; off, the demo specialist "
+            "is deactivated and chat identities come from a signed cookie."
         ),
     )
     conversation: str = Field(
@@ -30,8 +35,25 @@ class WebSettings(BaseSettings):
     secure_cookies: bool | None = Field(
         None,
         description=(
-            "Mark admin cookies Secure. Default: when the request came over HTTPS; set true "
-            "behind a TLS-terminating proxy."
+            "Mark the chat's and console's cookies Secure. Default: when the client's "
+            "connection was HTTPS (directly, or as a trusted proxy's X-Forwarded-Proto says)."
+        ),
+    )
+    trusted_proxies: str = Field(
+        "",
+        description=(
+            "Comma-separated addresses or CIDR ranges of the reverse proxies in front of the "
+            "server. Only requests from them may set X-Forwarded-For (the client address the "
+            "sign-in limit counts) and X-Forwarded-Proto (Secure cookies, HSTS). Empty: both "
+            "headers are ignored."
+        ),
+    )
+    hsts_seconds: int = Field(
+        31_536_000,
+        ge=0,
+        description=(
+            "Strict-Transport-Security max-age sent on web pages served over HTTPS (directly "
+            "or via a trusted proxy); 0 = no HSTS header."
         ),
     )
     kb_poll_seconds: float = Field(
@@ -45,8 +67,23 @@ class WebSettings(BaseSettings):
         60.0, gt=0, description="An admin session ends after this long unused."
     )
     login_max_failures: int = Field(
-        5, ge=1, description="Failed sign-ins allowed per email and address in the window."
+        5,
+        ge=1,
+        description=(
+            "Password checks allowed per email and client address in the window, counted "
+            "atomically before each check (a right password clears the count)."
+        ),
     )
     login_window_minutes: float = Field(
         15.0, gt=0, description="The window for `login_max_failures`."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value.split(","))  # raises, naming the bad entry
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies.split(","))

@@ -353,6 +353,16 @@ class KbVersions:
         return await self.publish(content, author, note or f"Imported from {directory}")
 
 
+async def published_knowledge(db: Database) -> tuple[int, KnowledgeBase] | None:
+    """The latest published version and its knowledge base, as the server answers from it;
+    None when nothing has been published (or it no longer builds)."""
+    found = await KbVersions(db).latest()
+    if found is None:
+        return None
+    kb, _ = found[1].build()
+    return None if kb is None else (found[0].id, kb)
+
+
 class KbSync:
     """Keeps this worker's `KnowledgeStore` on the latest published version.
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import WebMessage
 from bot.db.session import Database
-from bot.messages import Reply
+from bot.messages import Intent, Reply
 from bot.outbox import DeliveryError, Destination
 from bot.tickets.clock import utc_now
 
@@ -21,6 +21,8 @@ _REPLY = TypeAdapter(Reply)
 #: Edits are looked for this far before the time the page last asked, so that a change
 #: committed by another worker a moment late is not missed (the page ignores repeats).
 OVERLAP = timedelta(seconds=5)
+#: `author` of what the person typed; the bot's messages have none.
+PERSON = "person"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class StoredMessage:
     reply: Reply
     revision: int
     at: datetime
+    #: "person" for what the person typed (the reply's text, redacted); None for the bot.
+    author: str | None = None
+    client_message_id: str | None = None
 
 
 class WebMessenger:
@@ -66,6 +71,54 @@ class WebMessenger:
             if found is None:
                 raise
             return found
+
+    async def record_person(
+        self, conversation: str, thread: str | None, text: str, client_message_id: str | None
+    ) -> StoredMessage:
+        """Keep what the person typed (already redacted) in the conversation, so the page
+        shows it again after a reload. Sent again under the same message id (a resend after
+        a dropped connection), it is kept once: the first one is returned."""
+        now = self._clock()
+        reply = Reply(text=text, intent=Intent.UNKNOWN)
+        try:
+            async with self._db.transaction() as session:
+                row = WebMessage(
+                    conversation=conversation,
+                    thread=thread,
+                    payload=_REPLY.dump_json(reply).decode(),
+                    revision=1,
+                    at=now,
+                    updated_at=now,
+                    author=PERSON,
+                    client_message_id=client_message_id,
+                )
+                session.add(row)
+                await session.flush()
+                return StoredMessage(
+                    row.id, conversation, thread, reply, 1, now, PERSON, client_message_id
+                )
+        except IntegrityError:
+            if client_message_id is None:
+                raise
+        async with self._db.read() as session:
+            found = await session.scalar(
+                select(WebMessage).where(
+                    WebMessage.conversation == conversation,
+                    WebMessage.client_message_id == client_message_id,
+                )
+            )
+        if found is None:
+            raise LookupError("the message's row vanished")  # pragma: no cover
+        return StoredMessage(
+            found.id,
+            found.conversation,
+            found.thread,
+            _REPLY.validate_json(found.payload),
+            found.revision,
+            found.at,
+            found.author,
+            found.client_message_id,
+        )
 
     async def find_tagged(
         self, destination: Destination, outbox_id: int, since: datetime
@@ -128,7 +181,14 @@ class WebMessenger:
             rows = list(await session.scalars(query.order_by(WebMessage.id.desc()).limit(limit)))
         return [
             StoredMessage(
-                r.id, r.conversation, r.thread, _REPLY.validate_json(r.payload), r.revision, r.at
+                r.id,
+                r.conversation,
+                r.thread,
+                _REPLY.validate_json(r.payload),
+                r.revision,
+                r.at,
+                r.author,
+                r.client_message_id,
             )
             for r in reversed(rows)
         ]

@@ -7,11 +7,15 @@ under /static/ only: the Content-Security-Policy allows no inline script or styl
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bot.web.clients import client
+from bot.web.keys import WEB_SETTINGS
 
 WEB_DIR: Final = Path(__file__).resolve().parent
 STATIC_DIR: Final = WEB_DIR / "static"
@@ -66,3 +70,30 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
             response.headers.setdefault(name, value)
         if path.startswith("/admin"):
             response.headers.setdefault("Cache-Control", "no-store")
+        max_age = request.app[WEB_SETTINGS].hsts_seconds
+        if max_age and client(request).secure:
+            # Only over HTTPS (RFC 6797): the browser then refuses plain http for this host.
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
+
+
+@web.middleware
+async def styled_not_found(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A page a person opens and that is not there (a mistyped console address, an entry
+    since removed) gets a styled page saying so, with a way back; APIs keep their own 404s."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound as exc:
+        path = request.path
+        if request.method != "GET" or not path.startswith(("/admin", "/chat")):
+            raise
+        if path.startswith("/chat/api"):
+            raise
+        message = exc.text if exc.text and not exc.text.startswith("404") else None
+        return render(
+            "not_found.html",
+            status=404,
+            message=message,
+            back="/admin" if path.startswith("/admin") else "/",
+        )

@@ -95,10 +95,6 @@ class LiveServer:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
 
 
-def _mounted(app: web.Application, path: str) -> bool:
-    return any(resource.canonical == path for resource in app.router.resources())
-
-
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "MICROSOFT_APP_ID"):
@@ -114,10 +110,6 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServ
         feedback_salt="salt",
     )
     app = create_app(settings)
-    if not _mounted(app, "/"):
-        from bot.web import setup_web
-
-        setup_web(app)
     # Everything async (startup, serving, shutdown) happens on one loop in one thread: the
     # database engine's connections belong to the thread that made them.
     loop = asyncio.new_event_loop()

@@ -47,6 +47,7 @@ def test_an_edited_answer_is_published_and_the_chat_gives_it_then_rollback_resto
 
     page.goto("/admin/kb/history")
     expect(page.locator("table")).to_contain_text("Opening this week")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Roll back to version 1?"
     page.get_by_role("button", name="Roll back to version 1").click()
     expect(page.locator("main .ed-notice").first).to_contain_text("version 3 is live")
 
@@ -125,3 +126,51 @@ def test_listening_is_switched_on_and_off_for_a_channel_and_the_audit_trail_name
     expect(page.locator("details.ed-audit tbody tr")).to_have_text(
         [re.compile(rf"web:{re.escape(email)}\s*switched off"), re.compile(r"switched on")]
     )
+
+
+def test_rollback_asks_first_and_a_no_changes_nothing(
+    page: Any, admin_account: tuple[str, str]
+) -> None:
+    sign_in(page, *admin_account)
+    page.goto("/admin/kb/entry/library-opening-hours")
+    page.get_by_label("What changed").fill("A second version")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("main .ed-notice").first).to_contain_text("Published as version 2")
+    page.goto("/admin/kb/history")
+    asked: list[str] = []
+
+    def say_no(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", say_no)
+    page.get_by_role("button", name="Roll back to version 1").click()
+    expect(page.locator("tbody tr")).to_have_count(2)
+    assert asked and "Roll back to version 1?" in asked[0]
+    expect(page.locator("main .ed-notice")).to_have_count(0)
+
+
+def test_the_kb_table_fits_a_phone_screen(page: Any, admin_account: tuple[str, str]) -> None:
+    page.set_viewport_size({"width": 360, "height": 740})
+    sign_in(page, *admin_account)
+    page.goto("/admin/kb")
+    table = page.locator("table.ed-table")
+    expect(table).to_be_visible()
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= 360, f"the page is {page_width}px wide on a 360px screen"
+    first = page.locator("table.ed-table tbody tr").first
+    expect(first.locator('td[data-label="Review by"]')).to_be_visible()  # labelled on a phone
+    for cell in first.locator("td").all():
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+
+
+def test_an_address_that_is_not_there_gets_a_styled_page(
+    page: Any, admin_account: tuple[str, str]
+) -> None:
+    sign_in(page, *admin_account)
+    response = page.goto("/admin/kb/entry/no-such-entry")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("There is no entry 'no-such-entry'")
+    expect(page.get_by_role("link", name="Back to the admin console")).to_be_visible()

@@ -43,7 +43,7 @@ def test_a_question_is_answered_with_its_source(page: Any) -> None:
     answer = page.locator("#log-requester article.ed-reply").last
     expect(answer.get_by_role("heading", name="Library opening hours")).to_be_visible()
     expect(answer.locator(".ed-sources")).to_contain_text("Source:")
-    expect(answer.locator(".ed-sources a")).to_have_attribute("href", re.compile("^https://"))
+    expect(answer.locator(".ed-sources a").first).to_have_attribute("href", re.compile("^https://"))
     answer.get_by_role("button", name="Helpful", exact=True).click()
     expect(page.locator("#log-requester")).to_contain_text("Thanks for the feedback.")
 
@@ -55,7 +55,8 @@ def test_a_request_with_an_nhs_number_is_held_back_with_a_warning(page: Any) -> 
     form = page.locator("#log-requester form.ed-form").last
     expect(form.locator(".ed-error-summary")).to_be_visible()
     expect(form).to_contain_text("patient-identifiable")
-    expect(form.locator(".ed-error-message")).to_contain_text("NHS number")
+    expect(form.locator("[id$='-question-error']")).to_contain_text("NHS number")
+    expect(form.locator("[id$='-privacy_ack-error']")).to_contain_text("taken out")
     expect(page.locator("#log-requester")).not_to_contain_text(REFERENCE)
 
 
@@ -112,3 +113,15 @@ def test_the_specialist_claims_clarifies_and_completes_while_the_requester_watch
     expect(requester).to_contain_text(f"Your evidence for {reference} is ready")
     expect(requester).to_contain_text("Three systematic reviews attached.")
     expect(requester.get_by_role("button", name="Tell us how it helped")).to_be_visible()
+
+
+def test_reloading_the_page_shows_the_conversation_so_far(page: Any) -> None:
+    page.goto("/")
+    ask(page, "library opening hours")
+    log = page.locator("#log-requester")
+    expect(log.locator("article.ed-reply").last).to_contain_text("Library opening hours")
+    page.reload()
+    log = page.locator("#log-requester")
+    expect(log.locator(".ed-log__item--you")).to_have_count(1)
+    expect(log.locator(".ed-log__item--you")).to_contain_text("library opening hours")
+    expect(log.locator("article.ed-reply", has_text="Library opening hours")).to_have_count(1)

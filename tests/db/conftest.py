@@ -26,14 +26,23 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.config import Settings
 from bot.db.migrate import upgrade
 from bot.db.models import Base
 from bot.db.session import Database
 from bot.db.url import normalize_database_url
+from bot.feedback import FeedbackStore
+from bot.outbox import Outbox
 from bot.privacy import PrivacyScanner
 from bot.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
 from bot.tickets.service import TicketService
 from bot.tickets.values import Origin, Person, Purpose, TicketDraft
+from handlers.desk import EvidenceDesk
+from handlers.requests import RequestDesk
+from handlers.router import Router
+from knowledge import SHIPPED_KB_DIR
+from knowledge.store import KnowledgeStore
+from tests.signed import TEST_SIGNER
 
 POSTGRES_ENV = "EVIDENCE_DESK_TEST_POSTGRES_URL"
 # A Monday in March 2026, before the clocks change: local time is UTC.
@@ -194,3 +203,31 @@ def add_specialists(
         return made
 
     return make
+
+
+#: The ward channel routed to Sam Librarian, whose cards go to the library's queue channel.
+WARD, QUEUE = "C_WARD", "C_LIBRARY"
+
+
+@pytest.fixture
+async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
+    """The whole neutral core on the shipped KB: one specialist (Slack U_SPEC) for WARD."""
+    scanner = PrivacyScanner()
+    routing = RoutingService(database, clock)
+    specialist = await routing.add_specialist(
+        NewSpecialist("Sam Librarian", identities=(Identity("slack", "U_SPEC"),))
+    )
+    route = await routing.add_route(
+        "slack", WARD, "Elderly care", notify_platform="slack", notify_channel_id=QUEUE
+    )
+    await routing.link(route.id, specialist.id)
+    settings = Settings(kb_dir=SHIPPED_KB_DIR)
+    return EvidenceDesk(
+        router=Router(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
+        requests=RequestDesk(
+            TicketService(database, scanner, clock), routing, Outbox(database, clock), scanner,
+            clock=clock, signer=TEST_SIGNER,
+        ),
+        feedback=FeedbackStore(database, scanner, "salt", clock),
+        db=database,
+    )  # fmt: skip

@@ -9,7 +9,7 @@ import sys
 
 from bot.db.session import Database
 from bot.tickets.service import TicketService
-from bot.tickets.values import TicketDraft
+from bot.tickets.values import Actor, ImpactAnswers, ImpactUse, TicketDraft
 
 
 def run(database: Database, *args: str) -> subprocess.CompletedProcess[str]:
@@ -22,6 +22,15 @@ def run(database: Database, *args: str) -> subprocess.CompletedProcess[str]:
         env={**os.environ, "EVIDENCE_DESK_DATABASE_URL": url},
         check=False,
     )
+
+
+def assert_clear_error(result: subprocess.CompletedProcess[str], *names: str) -> None:
+    """Exit 1 with a message naming what was wrong; a crash also exits 1, with a traceback
+    that may name it too, so the traceback is what tells them apart."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    for name in names:
+        assert name in result.stderr
 
 
 def test_db_upgrade_reports_the_schema_is_current(database: Database) -> None:
@@ -46,13 +55,12 @@ def test_specialist_and_route_are_added_and_listed(database: Database) -> None:
 
 def test_malformed_identity_is_a_clear_error(database: Database) -> None:
     result = run(database, "specialists", "add", "Sam", "--identity", "U123")
-    assert result.returncode == 1
-    assert "PLATFORM:USER_ID" in result.stderr
+    assert_clear_error(result, "PLATFORM:USER_ID")
 
 
-def test_removing_an_unknown_route_exits_1(database: Database) -> None:
+def test_removing_an_unknown_route_is_a_clear_error(database: Database) -> None:
     result = run(database, "routes", "remove", "slack", "C_NOPE")
-    assert result.returncode == 1
+    assert_clear_error(result, "slack:C_NOPE")
 
 
 async def test_tickets_list_and_show_with_audit_trail(
@@ -67,10 +75,94 @@ async def test_tickets_list_and_show_with_audit_trail(
     assert ticket.reference in shown.stdout
 
 
+async def _delivered_with_impact_and_a_note(
+    service: TicketService, draft: object, add_specialists: object
+) -> str:
+    (specialist,) = await add_specialists(1)  # type: ignore[operator]
+    ticket = await service.create(draft())  # type: ignore[operator]
+    await service.claim(ticket.reference, specialist.id)
+    await service.add_note(ticket.reference, Actor.specialist(specialist.id), "Try CINAHL first")
+    await service.complete(
+        ticket.reference, specialist.id, "Three reviews", ["https://x.example/1"]
+    )
+    await service.record_impact(
+        ticket.reference,
+        ImpactAnswers(
+            respondent=Actor.person("slack", "U_REQ"),
+            helped=True,
+            how_used=frozenset({ImpactUse.SERVICE_CHANGE, ImpactUse.TEACHING}),
+            time_saved_hours=3.5,
+            comment="Changed our falls bundle",
+        ),
+    )
+    return str(ticket.reference)
+
+
+async def test_tickets_show_as_json_has_history_notes_and_impact_answers(
+    database: Database, service: TicketService, draft: object, add_specialists: object
+) -> None:
+    reference = await _delivered_with_impact_and_a_note(service, draft, add_specialists)
+    shown = run(database, "tickets", "show", reference, "--json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["ticket"]["reference"] == reference
+    assert data["events"][0]["details"]["purpose"] == "service_development"
+    (impact,) = data["impact"]
+    assert impact["helped"] is True
+    assert impact["how_used"] == ["service_change", "teaching"]
+    assert impact["time_saved_hours"] == 3.5
+    assert [m["text"] for m in data["messages"] if m["direction"] == "internal_note"] == [
+        "Try CINAHL first"
+    ]
+
+
+async def test_tickets_show_prints_the_impact_answers_and_internal_notes(
+    database: Database, service: TicketService, draft: object, add_specialists: object
+) -> None:
+    reference = await _delivered_with_impact_and_a_note(service, draft, add_specialists)
+    shown = run(database, "tickets", "show", reference)
+    assert shown.returncode == 0, shown.stderr
+    assert "helped yes; used for: service_change, teaching; hours saved: 3.5" in shown.stdout
+    assert "Changed our falls bundle" in shown.stdout
+    assert "internal note" in shown.stdout and "Try CINAHL first" in shown.stdout
+
+
+async def test_escalations_dry_run_lists_what_would_be_escalated_and_changes_nothing(
+    database: Database, service: TicketService, draft: object
+) -> None:
+    ticket = await service.create(draft())  # type: ignore[operator]
+    # Created Monday 2 March 2026 10:00; by Wednesday it has waited well over 8 working hours.
+    dry = run(database, "escalations", "run", "--now", "2026-03-04T10:00", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would escalate 1 request(s) at 2026-03-04 10:00 GMT" in dry.stdout
+    assert ticket.reference in dry.stdout and "unclaimed" in dry.stdout
+    assert "escalated:" not in run(database, "tickets", "show", ticket.reference).stdout
+    again = run(database, "escalations", "run", "--now", "2026-03-04T10:00", "--dry-run")
+    assert "would escalate 1 request(s)" in again.stdout
+
+
+async def test_escalations_run_at_a_given_time_raises_each_once(
+    database: Database, service: TicketService, draft: object
+) -> None:
+    ticket = await service.create(draft())  # type: ignore[operator]
+    early = run(database, "escalations", "run", "--now", "2026-03-02T11:00")
+    assert "escalated 0 request(s)" in early.stdout, early.stderr
+    first = run(database, "escalations", "run", "--now", "2026-03-04T10:00")
+    assert "escalated 1 request(s)" in first.stdout, first.stderr
+    assert "escalated:unclaimed" in run(database, "tickets", "show", ticket.reference).stdout
+    second = run(database, "escalations", "run", "--now", "2026-03-04T10:00")
+    assert "escalated 0 request(s)" in second.stdout
+
+
+def test_escalations_run_with_a_bad_time_is_a_clear_error(database: Database) -> None:
+    result = run(database, "escalations", "run", "--now", "tomorrow-ish")
+    assert result.returncode == 1
+    assert "2026-12-03T10:00" in result.stderr
+
+
 def test_showing_an_unknown_ticket_is_a_clear_error(database: Database) -> None:
     result = run(database, "tickets", "show", "KLS-2026-09999")
-    assert result.returncode == 1
-    assert "KLS-2026-09999" in result.stderr
+    assert_clear_error(result, "KLS-2026-09999")
 
 
 def test_report_as_csv_has_a_header(database: Database) -> None:

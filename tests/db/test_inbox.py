@@ -18,26 +18,19 @@ import pytest
 from sqlalchemy import event, func, select
 
 from bot.backpressure import AnswerGate
-from bot.config import Settings
 from bot.db.models import InboundEvent as JournalRow
 from bot.db.models import OutboxMessage, Ticket
 from bot.db.session import Database
-from bot.feedback import FeedbackStore
 from bot.inbound import InboundJournal
 from bot.inbox import InboundEvent, Inbox
 from bot.messages import IncomingMessage, Platform, UserAction
-from bot.outbox import Destination, Outbox
+from bot.outbox import Destination
 from bot.privacy import PrivacyScanner
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService
-from bot.tickets.service import TicketService
 from handlers.desk import GENERIC_APOLOGY, EvidenceDesk
-from handlers.requests import CLAIM, RequestDesk
-from handlers.router import Router
-from knowledge import SHIPPED_KB_DIR
-from knowledge.store import KnowledgeStore
-from tests.db.conftest import DRAFT, FakeClock
+from handlers.requests import CLAIM
+from tests.db.conftest import DRAFT, QUEUE, WARD, FakeClock
 
-WARD, THREAD, QUEUE = "C_WARD", "1700000000.000100", "C_LIBRARY"
+THREAD = "1700000000.000100"
 
 
 class CrashBeforeOutboxWrite(Exception):
@@ -59,27 +52,10 @@ def crash_when_the_outbox_is_written(database: Database) -> Iterator[None]:
 
 
 @pytest.fixture
-async def world(database: Database, clock: FakeClock) -> dict[str, Any]:
-    scanner = PrivacyScanner()
-    routing = RoutingService(database, clock)
-    specialist = await routing.add_specialist(
-        NewSpecialist("Sam Librarian", identities=(Identity("slack", "U_SPEC"),))
-    )
-    route = await routing.add_route(
-        "slack", WARD, "Elderly care", notify_platform="slack", notify_channel_id=QUEUE
-    )
-    await routing.link(route.id, specialist.id)
-    tickets = TicketService(database, scanner, clock)
-    outbox = Outbox(database, clock)
-    desk = EvidenceDesk(
-        router=Router(KnowledgeStore.from_directory(SHIPPED_KB_DIR), Settings(kb_dir=SHIPPED_KB_DIR)),
-        requests=RequestDesk(tickets, routing, outbox, scanner, clock=clock),
-        feedback=FeedbackStore(database, scanner, "salt", clock),
-        db=database,
-    )  # fmt: skip
-    journal = InboundJournal(database, scanner, clock, lease=timedelta(seconds=60))
-    inbox = Inbox(database, journal, outbox, desk, AnswerGate(4))
-    return {"inbox": inbox, "tickets": tickets, "clock": clock, "outbox": outbox}
+async def world(database: Database, clock: FakeClock, desk: EvidenceDesk) -> dict[str, Any]:
+    journal = InboundJournal(database, PrivacyScanner(), clock, lease=timedelta(seconds=60))
+    inbox = Inbox(database, journal, desk.requests.outbox, desk, AnswerGate(4))
+    return {"inbox": inbox, "tickets": desk.requests.tickets, "clock": clock}
 
 
 def question(event_id: str, text: str = "forgot my athens password") -> InboundEvent:

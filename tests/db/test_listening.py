@@ -12,7 +12,6 @@ from bot.messages import IncomingMessage, Intent, Platform, UserAction
 from handlers.desk import EvidenceDesk
 from handlers.listening import LISTEN_STOP, Listener
 from tests.db.conftest import FakeClock
-from tests.db.test_request_flow import desk as desk
 
 CHANNEL = "C_TEAM"
 
@@ -122,3 +121,16 @@ async def test_status_reports_whether_listening_is_on(listener: Listener) -> Non
     assert "off" in (await listener.command("slack", CHANNEL, "slack:U_LEAD", "status")).text
     await listener.command("slack", CHANNEL, "slack:U_LEAD", "on")
     assert "on" in (await listener.command("slack", CHANNEL, "slack:U_LEAD", "status")).text
+
+
+async def test_a_risk_to_life_is_signposted_unasked_even_in_a_thread_past_the_hourly_limit(
+    desk: EvidenceDesk, listener: Listener
+) -> None:
+    await listener.command("slack", CHANNEL, "slack:U_LEAD", "on")
+    for n in range(2):  # the hourly limit (2) used up, and the thread already answered
+        assert await desk.on_overheard(heard("how do I reset my athens password?", f"8.{n}"))
+    crisis = await desk.on_overheard(heard("honestly I just want to end it all", "8.5", "8.0"))
+    assert crisis is not None and crisis.intent is Intent.URGENT
+    assert "116 123" in crisis.text and "option 2" in crisis.text
+    # Once a thread: the next message in the same thread is not signposted again.
+    assert await desk.on_overheard(heard("I want to die", "8.6", "8.0")) is None

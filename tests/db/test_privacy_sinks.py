@@ -7,15 +7,17 @@ import logging
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.db.session import Database
+from bot.inbound import InboundJournal
 from bot.messages import Platform, UserAction
 from bot.outbox import DeliveryError
+from bot.privacy import PrivacyScanner
 from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
 from tests.db.test_outbox import RecordingMessenger
 from tests.db.test_request_flow import QUEUE, THREAD, WARD
-from tests.db.test_request_flow import desk as desk
 
 NHS = "943 476 5919"
 DIGITS = "9434765919"
@@ -33,7 +35,7 @@ async def submit_with_identifiers(desk: EvidenceDesk) -> str:
             Platform.SLACK, "U_REQ", "request_submit", user_name="Dr Requester",
             values=(("question", f"falls in patient NHS {NHS} DOB {DOB}"), ("purpose", "direct_patient_care"),
                     ("notes", f"call 07700 900123 re {NHS}"), ("privacy_ack", "remove_and_send")),
-            form_state=FormState(WARD, THREAD).encode(), event_id="ev-privacy",
+            form_state=FormState(WARD, THREAD).encode(desk.requests.signer), event_id="ev-privacy",
         )
     )  # fmt: skip
     assert outcome.reply is not None and outcome.reply.title
@@ -91,3 +93,78 @@ async def test_identifiers_never_reach_an_error_message(desk: EvidenceDesk) -> N
     )  # fmt: skip
     assert outcome.reply is not None
     assert not leaks(outcome.reply.text)
+
+
+async def test_a_failed_statement_does_not_carry_its_parameters(database: Database) -> None:
+    # A DataError's traceback is logged; SQLAlchemy puts the statement's parameters in it
+    # unless the engine hides them.
+    with pytest.raises(DBAPIError) as caught:
+        async with database.engine.connect() as connection:
+            await connection.execute(
+                text("SELECT no_such_column FROM tickets WHERE requester_name = :name"),
+                {"name": f"NHS {NHS}"},
+            )
+    assert "hidden" in str(caught.value)
+    assert not leaks(str(caught.value))
+
+
+async def test_no_statement_parameters_in_the_driver_debug_log(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with database.transaction() as session:
+        await session.execute(text("SELECT :said"), {"said": f"NHS {NHS}"})
+    if database.dialect == "sqlite":
+        assert caplog.records  # aiosqlite logs every call at DEBUG (asyncpg logs none)
+    assert not leaks("\n".join(r.getMessage() for r in caplog.records))
+
+
+async def table_text(database: Database) -> str:
+    async with database.engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+        rows = []
+        for table in tables:
+            result = await connection.execute(text(f'SELECT * FROM "{table}"'))  # noqa: S608
+            rows.extend(str(row) for row in result.all())
+    return "\n".join(rows)
+
+
+async def test_a_display_name_is_scanned_before_it_is_stored(
+    desk: EvidenceDesk, database: Database
+) -> None:
+    await desk.on_action(
+        UserAction(Platform.SLACK, "U_REQ", "request_submit", user_name=f"Ward 4 {NHS}",
+                   values=(("question", "falls prevention"), ("purpose", "research")),
+                   form_state=FormState(WARD, THREAD).encode(), event_id="ev-name")
+    )  # fmt: skip
+    stored = await table_text(database)
+    assert "Ward 4 [NHS number removed]" in stored
+    assert not leaks(stored)
+
+
+async def test_a_vote_value_is_scanned_before_it_is_stored(
+    desk: EvidenceDesk, database: Database
+) -> None:
+    await desk.on_action(
+        UserAction(
+            Platform.WEB, "web-1", "faq_helpful", value=f"about {NHS} 943&nbsp;476&nbsp;5919"
+        )
+    )
+    stored = await table_text(database)
+    assert "about [NHS number removed] [NHS number removed]" in stored
+    assert not leaks(stored)
+
+
+async def test_an_event_is_journalled_without_identifiers_however_they_are_encoded(
+    database: Database,
+) -> None:
+    # Until it is answered an event's payload waits in the journal, as the platform sent it:
+    # Teams writes pasted spaces as &nbsp;, Slack wraps phone numbers in <tel:...> links.
+    journal = InboundJournal(database, PrivacyScanner())
+    await journal.record("teams", "ev-encoded", {
+        "text": "NHS 943&nbsp;476&nbsp;5919", "from": {"name": "Ward\u00a0943\u200b476\u200b5919"},
+        "note": "ring <tel:07700900123|07700 900123>"})  # fmt: skip
+    stored = await table_text(database)
+    assert not leaks(stored)
+    assert "07700" not in stored
+    assert "[NHS number removed]" in stored and "[phone number removed]" in stored

@@ -5,52 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
-from bot.config import Settings
 from bot.db.session import Database
-from bot.feedback import FeedbackStore
 from bot.messages import IncomingMessage, Platform, UserAction
-from bot.outbox import Destination, Outbox
-from bot.privacy import PrivacyScanner
+from bot.outbox import Destination
 from bot.tickets.lifecycle import TicketStatus
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService
-from bot.tickets.service import TicketService
 from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
-from handlers.requests import RequestDesk
-from handlers.router import Router
-from knowledge import SHIPPED_KB_DIR
-from knowledge.store import KnowledgeStore
-from tests.db.conftest import FakeClock
+from tests.db.conftest import QUEUE, WARD
 from tests.db.test_outbox import RecordingMessenger
+from tests.signed import TEST_SIGNER, form_state
 
-WARD, THREAD, QUEUE = "C_WARD", "1700000000.000100", "C_LIBRARY"
+THREAD = "1700000000.000100"
 VALID_NHS = "943 476 5919"
-
-
-@pytest.fixture
-async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
-    scanner = PrivacyScanner()
-    routing = RoutingService(database, clock)
-    specialist = await routing.add_specialist(
-        NewSpecialist("Sam Librarian", identities=(Identity("slack", "U_SPEC"),))
-    )
-    route = await routing.add_route(
-        "slack", WARD, "Elderly care", notify_platform="slack", notify_channel_id=QUEUE
-    )
-    await routing.link(route.id, specialist.id)
-    settings = Settings(kb_dir=SHIPPED_KB_DIR)
-    return EvidenceDesk(
-        router=Router(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
-        requests=RequestDesk(
-            TicketService(database, scanner, clock), routing, Outbox(database, clock), scanner,
-            clock=clock,
-        ),
-        feedback=FeedbackStore(database, scanner, "salt", clock),
-        db=database,
-    )  # fmt: skip
 
 
 def act(
@@ -63,7 +31,7 @@ def act(
     )  # fmt: skip
 
 
-REQUEST_STATE = FormState(WARD, THREAD).encode()
+REQUEST_STATE = form_state(WARD, THREAD)
 
 
 async def deliver(desk: EvidenceDesk) -> RecordingMessenger:
@@ -91,7 +59,7 @@ async def test_request_form_opens_prefilled_from_the_button(desk: EvidenceDesk) 
     outcome = await desk.on_action(act("request_open", value="delirium screening"))
     assert outcome.form is not None
     assert outcome.form.fields[0].value == "delirium screening"
-    assert FormState.decode(outcome.form.state) == FormState(WARD, THREAD)
+    assert FormState.decode(outcome.form.state, TEST_SIGNER) == FormState(WARD, THREAD)
 
 
 async def test_request_with_an_nhs_number_is_sent_back_and_nothing_is_stored(
@@ -235,3 +203,21 @@ async def test_unanswered_question_is_counted_without_identifiers(desk: Evidence
 async def test_unknown_button_gets_a_clear_reply(desk: EvidenceDesk) -> None:
     outcome = await desk.on_action(act("no_such_action"))
     assert outcome.reply is not None and "don't recognise" in outcome.reply.text
+
+
+async def test_an_emergency_in_a_reply_to_the_specialist_is_relayed_and_signposted(
+    desk: EvidenceDesk,
+) -> None:
+    reference = await submit_clean(desk)
+    await desk.on_action(act("ticket_claim", user="U_SPEC", value=reference))
+    await desk.on_action(
+        act("ticket_ask_submit", user="U_SPEC", state=reference, question="Adults only?")
+    )
+    await deliver(desk)
+    answer = "Sorry, can't talk, my colleague has collapsed and is not breathing"
+    reply = await desk.on_message(
+        IncomingMessage(Platform.SLACK, "U_REQ", answer, conversation_id=WARD, thread_id=THREAD)
+    )
+    assert "call 999 now" in reply.text
+    slack = await deliver(desk)
+    assert any(answer in t for d, t in slack.posts if d.channel_id == QUEUE)

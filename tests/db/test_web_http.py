@@ -28,6 +28,7 @@ async def client(
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
+    monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")  # these tests use the demo's identities
     settings = Settings(
         database_url=database.engine.url.render_as_string(hide_password=False),
         auto_migrate=False,
@@ -36,10 +37,6 @@ async def client(
         feedback_salt="salt",
     )
     app = create_app(settings)
-    if not any(r.canonical == "/" for r in app.router.resources()):
-        from bot.web import setup_web
-
-        setup_web(app)
     await AdminAccounts(database).add(EMAIL, PASSWORD)
     yield await aiohttp_client(app)
 
@@ -219,10 +216,6 @@ async def test_outside_demo_mode_the_chat_identity_comes_from_a_cookie(
         feedback_salt="salt",
     )
     app = create_app(settings)
-    if not any(r.canonical == "/" for r in app.router.resources()):
-        from bot.web import setup_web
-
-        setup_web(app)
     client = await aiohttp_client(app)
     await RoutingService(database).add_specialist(
         NewSpecialist("Real specialist", identities=(Identity("web", "specialist"),))
@@ -238,3 +231,14 @@ async def test_outside_demo_mode_the_chat_identity_comes_from_a_cookie(
     home = await client.get("/chat/api/home?user=specialist")
     sections = (await home.json())["sections"]
     assert not any("Your queue" in s["html"] for s in sections)  # spoke as the cookie's id
+
+
+async def test_a_mental_health_crisis_in_the_web_chat_gets_111_option_2_and_samaritans(
+    client: TestClient[Any, Any],
+) -> None:
+    response = await client.post(
+        "/chat/api/message", json={"text": "I don't want to be alive any more", "user": "u1"}
+    )
+    html = (await response.json())["replies"][0]["html"]
+    assert "NHS 111 and choose option 2" in html and "116 123" in html and "999" in html
+    assert "where-to-get-urgent-help-for-mental-health" in html

@@ -9,8 +9,9 @@ botbuilder ConnectorClient talks to it over HTTP. It serves the three calls the 
 * PUT  /v3/conversations/{conversation_id}/activities/{activity_id}   (update an activity)
 
 Each answers `{"id": "<new id>"}`. `fail_next` makes the next calls answer 429 with
-Retry-After, or a 5xx, to test the outbox's retries. Nothing here sleeps: the bot sends within
-its turn, so a test can look at `calls` as soon as its request to the bot has returned.
+Retry-After, or a 5xx, to test the outbox's retries. Nothing here sleeps. Whether the bot
+answers within its turn or later from the outbox, `drained` returns what it sent once it has
+nothing pending, so a test counts every activity, including one that would come late.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from bot.db.session import Database
+from tests.fakes.drain import drain
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,12 @@ class FakeBotConnector:
     @property
     def updates(self) -> list[ConnectorCall]:
         return [call for call in self.delivered if call.method == "PUT"]
+
+    async def drained(self, database: Database) -> list[ConnectorCall]:
+        """Every call received (delivered or refused), once the bot using `database` has
+        nothing pending."""
+        await drain(database)
+        return list(self.calls)
 
     def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
         self._failures.extend([(status, retry_after)] * times)

@@ -1,8 +1,10 @@
 """A local stand-in for the Slack Web API: records every call, answers like Slack does.
 
 It runs on a random loopback port; the bot's AsyncWebClient is pointed at it with
-SLACK_API_URL. Tests wait for calls with `wait_for` (an asyncio condition, no sleeps), and can
-make the next calls fail with 429 + Retry-After or 500 to test the outbox's retries.
+SLACK_API_URL. Tests wait for one call with `wait_for` (an asyncio condition, no sleeps); to
+count calls they use `drained`, which first waits until the bot has nothing pending, so a call
+that would come later is counted too. They can make the next calls fail with 429 + Retry-After
+or 500 to test the outbox's retries (the refusals are counted in `refused`).
 
 It also keeps the messages posted with chat.postMessage (with their metadata) and answers
 conversations.history, conversations.replies and conversations.open from them, as the outbox
@@ -17,12 +19,15 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from bot.db.session import Database
+from tests.fakes.drain import drain
 
 BOT_USER = "UBOTUSER"
 
@@ -44,10 +49,12 @@ class FakeSlackApi:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Methods in an outage: until when (loop time), whether 500s took the call, statuses.
     outages: dict[str, tuple[float, bool, Iterator[int]]] = field(default_factory=dict)
-    #: Calls answered with an error during an outage, by method.
+    #: Calls answered with an error (an outage or `fail_next`), by method.
     refused: dict[str, int] = field(default_factory=dict)
     #: Methods whose calls are accepted but not answered yet, each with its gate.
     held: dict[str, asyncio.Event] = field(default_factory=dict)
+    #: Open Socket Mode connections.
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -88,21 +95,54 @@ class FakeSlackApi:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
 
     async def close(self) -> None:
+        for socket in list(self.sockets):
+            await socket.close()
         if self.server is not None:
             await self.server.close()
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode's WebSocket (what apps.connections.open points at): says hello, then
+        keeps the connection open until either side closes it."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        async for _ in socket:
+            pass
+        return socket
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
+    async def drained(
+        self, database: Database, method: str = "chat.postMessage", at_least: int = 0
+    ) -> list[dict[str, Any]]:
+        """Every call of `method`, once the bot using `database` has nothing pending.
+
+        Events are journalled before they are acknowledged, so draining covers them; a button
+        or a form is worked on after its acknowledgement, unjournalled, so a test of one says
+        how many calls it expects `at_least` before the bot is drained and all are counted."""
+        if at_least:
+            await self.wait_for(method, at_least)
+        await drain(database)
+        return self.of(method)
+
     async def wait_for(self, method: str, count: int = 1) -> list[dict[str, Any]]:
-        """Until `count` calls of `method` have arrived (bounded: 10 s, then the test fails)."""
+        """Until `count` calls of `method` have arrived (bounded: 10 s, then the test fails).
+        For "exactly N" use `drained`: this returns at N and cannot see an N+1th."""
         async with asyncio.timeout(10), self._changed:
             await self._changed.wait_for(lambda: len(self.of(method)) >= count)
         return self.of(method)
+
+    async def wait_until(self, done: Callable[[], bool]) -> None:
+        """Until `done()` holds, checked at every call received (bounded: 10 s)."""
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(done)
 
     async def _record(self, method: str, params: dict[str, Any]) -> None:
         async with self._changed:
@@ -140,6 +180,7 @@ class FakeSlackApi:
         pending = self.failures.get(method)
         if pending:
             status, retry_after = pending.pop(0)
+            self.refused[method] = self.refused.get(method, 0) + 1
             headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
             error = "ratelimited" if status == 429 else "internal_error"
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
@@ -181,6 +222,11 @@ class FakeSlackApi:
                 message["metadata"] = params["metadata"]
             self.messages.setdefault(channel, []).append(message)
             return web.json_response({"ok": True, "channel": channel, "ts": ts})
+        if method == "apps.connections.open":
+            assert self.server is not None
+            return web.json_response(
+                {"ok": True, "url": str(self.server.make_url("/socket")).replace("http", "ws", 1)}
+            )
         if method == "conversations.open":
             user = str(params.get("users", ""))
             return web.json_response({"ok": True, "channel": {"id": "D" + user[1:]}})

@@ -37,6 +37,7 @@ from bot.db.url import normalize_database_url
 from handlers.intake import request_form
 from tests.db.conftest import _admin
 from tests.fakes.slack_api import FakeSlackApi
+from tests.signed import TEST_SECRET_KEY, form_state
 
 POSTGRES_ENV = "EVIDENCE_DESK_TEST_POSTGRES_URL"
 SECRET = "fault-test-signing-secret"  # signs requests to a loopback test server only
@@ -104,6 +105,7 @@ class Server:
             "EVIDENCE_DESK_KB_RELOAD_SECONDS": "0",
             "EVIDENCE_DESK_LOG_LEVEL": "INFO",
             "EVIDENCE_DESK_FEEDBACK_SALT": "fault-salt",
+            "EVIDENCE_DESK_SECRET_KEY": TEST_SECRET_KEY,
             "EVIDENCE_DESK_GENERAL_QUEUE": f"slack:{LIBRARY}",
             "EVIDENCE_DESK_OUTBOX_INTERVAL_SECONDS": "0.2",
             "EVIDENCE_DESK_REPLAY_INTERVAL_SECONDS": "0.3",
@@ -322,7 +324,7 @@ async def post_event(
 def request_submission(n: int, marker: str) -> dict[str, Any]:
     """The request modal submitted, as tests/scenario/test_slack.py does; `marker` is in the
     question, and the confirmation goes to the thread 1700000100.<n>."""
-    state = json.dumps({"c": WARD, "t": submission_thread(n)})
+    state = form_state(WARD, submission_thread(n))
     values = {
         "question": {"input": {"type": "plain_text_input", "value": f"falls prevention {marker}"}},
         "purpose": {"input": {"type": "static_select",

@@ -44,6 +44,7 @@ from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.fault.conftest import fresh_postgres
 from tests.scenario.conftest import SIGNING_SECRET, signed_headers
+from tests.signed import TEST_SECRET_KEY, form_state
 
 WARD, LIBRARY = "C0WARD", "C0LIBRARY"
 BOT = {"id": "28:evidence-desk-bot", "name": "Evidence Desk"}
@@ -188,6 +189,7 @@ async def desk(
         unclaimed_escalation_working_hours=100000,
         general_queue=f"slack:{LIBRARY}",
         feedback_salt="salt",
+        secret_key=TEST_SECRET_KEY,
     )
     app = create_app(settings)
     try:
@@ -225,7 +227,7 @@ def request_submission(marker: str) -> dict[str, str]:
         "type": "view_submission", "team": {"id": "T0TEAM"}, "api_app_id": "A0APP",
         "user": {"id": "U0REQUESTER", "name": "someone"}, "trigger_id": "trig-sub",
         "view": {"id": "V0OUTAGE", "type": "modal", "callback_id": "request_submit",
-                 "private_metadata": json.dumps({"c": WARD, "t": "1700000100.000001"}),
+                 "private_metadata": form_state(WARD, "1700000100.000001"),
                  "state": {"values": values},
                  "blocks": [{"block_id": f.name} for f in request_form().fields]},
     }  # fmt: skip
@@ -260,6 +262,7 @@ async def test_requests_get_503_while_the_database_is_gone_and_each_is_answered_
         assert (await desk.event(event_id, event))[0] == 200
     await until(desk.settled, 10, "the answers before the outage")
     assert (await desk.teams(teams_message(desk, "t-before", "library opening hours")))[0] == 200
+    await until(desk.settled, 10, "the Teams answer before the outage")  # via the outbox
     assert len(desk.connector.posts) == 1
 
     await desk.proxy.cut(mode)  # type: ignore[arg-type]
@@ -302,7 +305,7 @@ async def test_requests_get_503_while_the_database_is_gone_and_each_is_answered_
     assert tickets == 1
     assert desk.answers("1700000100.000001") == 1  # the request's confirmation
     journal = await scalar(desk.direct_url, "SELECT count(*) FROM inbound_events")
-    assert journal == len(before) + len(during)
+    assert journal == len(before) + len(during) + 2  # and the two Teams activities, once each
     assert desk.proxy.forwarded > 0
 
 
@@ -311,21 +314,36 @@ async def test_an_event_acknowledged_just_before_the_outage_is_answered_once_aft
     desk: Desk, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The event is journalled and acknowledged; the database goes while it is being answered
-    (the listener is held on its private NHS-number warning); the journal replays it once the
-    database is back, and it is answered exactly once."""
-    caplog.set_level(logging.WARNING, logger="bot.slack")
-    desk.api.hold("chat.postEphemeral")
-    event_id, event, thread = mention(20, f"library opening hours for patient {NHS_NUMBER}")
-    assert (await desk.event(event_id, event))[0] == 200
-    await desk.api.wait_for("chat.postEphemeral")
+    (the answer is held at the database: the test locks the outbox table against writes from
+    a connection of its own, so the answer's transaction waits to queue its reply); the
+    journal replays it once the database is back, and it is answered exactly once."""
+    caplog.set_level(logging.INFO, logger="bot.inbox")
+    holder = Database.from_url(desk.direct_url)
+    try:
+        async with holder.engine.connect() as lock:
+            await lock.begin()
+            await lock.execute(text("LOCK TABLE outbox IN SHARE MODE"))  # no INSERT until released
+            event_id, event, thread = mention(20, "library opening hours")
+            assert (await desk.event(event_id, event))[0] == 200  # journalled: acknowledged
 
-    await desk.proxy.cut()
-    desk.api.release("chat.postEphemeral")
+            async def answer_waiting() -> bool:
+                waiting = await scalar(
+                    desk.direct_url,
+                    "SELECT count(*) FROM pg_locks WHERE relation = 'outbox'::regclass "
+                    "AND NOT granted",
+                )
+                return int(waiting) > 0
 
-    async def listener_failed() -> bool:
-        return any("acknowledged Slack event" in r.getMessage() for r in caplog.records)
+            await until(answer_waiting, 10, "the answer to wait for the outbox")
+            await desk.proxy.cut()
+            await lock.rollback()
+    finally:
+        await holder.dispose()
 
-    await until(listener_failed, 10, "the held listener to meet the outage")
+    async def answer_failed() -> bool:
+        return any("will be replayed" in r.getMessage() for r in caplog.records)
+
+    await until(answer_failed, 10, "the held answer to meet the outage")
     assert desk.answers(thread) == 0
 
     await desk.proxy.restore()
@@ -363,7 +381,7 @@ async def test_an_unreachable_host_is_a_503_after_the_connect_timeout_not_a_hang
 
 @pytest.mark.postgres
 async def test_only_unreachable_database_errors_count_as_an_outage(
-    proxy: TcpProxy, direct_url: str, tmp_path: Path
+    proxy: TcpProxy, direct_url: str
 ) -> None:
     proxied = make_url(direct_url).set(host="127.0.0.1", port=proxy.port)
     db = Database.from_url(proxied.render_as_string(hide_password=False))
@@ -415,7 +433,9 @@ async def test_only_unreachable_database_errors_count_as_an_outage(
     assert any(isinstance(e, DBAPIError) and e.connection_invalidated for e in outages)
     assert is_database_unavailable(DatabaseUnavailable("ping timed out"))
 
-    # The same kind of network error from an HTTP client is not the database's.
+
+async def test_a_network_error_from_outside_the_database_is_not_an_outage() -> None:
+    # The same kind of error as a lost database connection, from an HTTP client.
     with socket.socket() as spare:
         spare.bind(("127.0.0.1", 0))
         closed_port = spare.getsockname()[1]
@@ -429,7 +449,10 @@ async def test_only_unreachable_database_errors_count_as_an_outage(
             raise AssertionError("nothing should listen there")
     assert not is_database_unavailable(ConnectionRefusedError(111, "raised by our own code"))
 
-    # SQLite: a file that cannot be opened is an outage; a missing table is a bug.
+
+def test_on_sqlite_an_unopenable_file_is_an_outage_and_a_missing_table_is_a_bug(
+    tmp_path: Path,
+) -> None:
     with pytest.raises(sqlite3.OperationalError) as unopenable:
         sqlite3.connect(tmp_path / "missing-folder" / "desk.sqlite3")
     assert is_database_unavailable(unopenable.value)

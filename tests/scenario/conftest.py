@@ -20,6 +20,7 @@ from bot.app import DATABASE, create_app
 from bot.config import Settings
 from bot.tickets.routing import Identity, NewSpecialist, RoutingService
 from tests.fakes.slack_api import FakeSlackApi
+from tests.signed import TEST_SECRET_KEY
 
 SIGNING_SECRET = "test-signing-secret"
 WARD, LIBRARY = "C0WARD", "C0LIBRARY"
@@ -62,6 +63,20 @@ class SlackWorld:
     async def post_interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
         return await self.post_form({"payload": json.dumps(payload)})
 
+    async def posts(
+        self, channel: str | None = None, thread: str | None = None, *, at_least: int = 0
+    ) -> list[dict[str, Any]]:
+        """Every chat.postMessage (to `channel`, in `thread`, if given), counted once the bot
+        has nothing pending (tests/fakes/drain.py): a post that comes late is counted too.
+        `at_least`: how many to wait for first, when a button or form caused them."""
+        posts = await self.api.drained(self.app[DATABASE], at_least=at_least)
+        return [
+            post
+            for post in posts
+            if (channel is None or post.get("channel") == channel)
+            and (thread is None or post.get("thread_ts") == thread)
+        ]
+
     async def mention(
         self, text: str, event_id: str, thread: str | None = None, ts: str = "1700000000.000100"
     ) -> None:
@@ -88,6 +103,7 @@ async def slack(
         outbox_interval_seconds=0.2,
         escalation_interval_seconds=3600,
         feedback_salt="salt",
+        secret_key=TEST_SECRET_KEY,
     )
     app = create_app(settings)
     client = await aiohttp_client(app)

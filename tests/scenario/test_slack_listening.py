@@ -46,7 +46,7 @@ async def test_listen_on_is_announced_in_the_channel(slack: SlackWorld) -> None:
 async def test_question_in_an_opted_in_channel_is_answered_in_its_thread(slack: SlackWorld) -> None:
     await listen(slack, "on")
     await say(slack, "anyone know how to reset their athens password?", "1700000100.000001", "L1")
-    (post,) = await slack.api.wait_for("chat.postMessage")
+    (post,) = await slack.posts()
     assert post["thread_ts"] == "1700000100.000001"
     assert "listen_stop" in json.dumps(post["blocks"])
 
@@ -61,7 +61,7 @@ async def test_channel_that_did_not_opt_in_stays_silent(slack: SlackWorld) -> No
         channel=OTHER,
     )
     await marker(slack, "L2m")
-    (post,) = await slack.api.wait_for("chat.postMessage")
+    (post,) = await slack.posts()
     assert post["channel"] == WARD  # only the marker was answered
 
 
@@ -69,14 +69,14 @@ async def test_chatter_stays_silent(slack: SlackWorld) -> None:
     await listen(slack, "on")
     await say(slack, "bed 4 needs obs at 2 please", "1700000300.000001", "L3")
     await marker(slack, "L3m")
-    (post,) = await slack.api.wait_for("chat.postMessage")
+    (post,) = await slack.posts()
     assert post["thread_ts"] == "1799999999.000001"
 
 
 async def test_second_question_in_the_same_thread_stays_silent(slack: SlackWorld) -> None:
     await listen(slack, "on")
     await say(slack, "how do I reset my athens password?", "1700000400.000001", "L4")
-    await slack.api.wait_for("chat.postMessage")
+    await slack.posts()
     await say(
         slack,
         "and when is the library open?",
@@ -85,7 +85,7 @@ async def test_second_question_in_the_same_thread_stays_silent(slack: SlackWorld
         thread="1700000400.000001",
     )
     await marker(slack, "L5m")
-    posts = await slack.api.wait_for("chat.postMessage", 2)
+    posts = await slack.posts()
     assert [p["thread_ts"] for p in posts] == ["1700000400.000001", "1799999999.000001"]
 
 
@@ -93,7 +93,7 @@ async def test_stop_listening_here_turns_it_off(slack: SlackWorld) -> None:
     await listen(slack, "on")
     status, _ = await slack.post_interaction(button("listen_stop|4", "", REQUESTER))
     assert status == 200
-    (announcement,) = await slack.api.wait_for("chat.postMessage")
+    (announcement,) = await slack.posts(at_least=1)
     assert "turned listening off" in json.dumps(announcement["blocks"])
     response = await listen(slack, "status")
     assert "off" in json.dumps(response)
@@ -103,7 +103,7 @@ async def test_mentioning_the_bot_with_listen_on_turns_it_on_and_audits_who(
     slack: SlackWorld,
 ) -> None:
     await slack.mention("listen on", "L6")
-    (post,) = await slack.api.wait_for("chat.postMessage")
+    (post,) = await slack.posts()
     assert "Listening is on" in json.dumps(post["blocks"])
     audit = await ListeningStore(slack.app[DATABASE]).audit("slack", WARD)
     assert [(actor, action) for actor, action, _ in audit] == [(f"slack:{REQUESTER}", "on")]

@@ -3,23 +3,23 @@ confirmation with links to search the configured sources (shipped site.yaml) for
 
 from __future__ import annotations
 
-import json
-
+from bot.app import DATABASE
 from tests.scenario.conftest import WARD, SlackWorld
 from tests.scenario.test_slack import all_text, select_value, text_value, view_submission
+from tests.signed import form_state
 
 VALID_NHS = "943 476 5919"
 
 
 async def confirmation_text(slack: SlackWorld, question: str) -> str:
-    state = json.dumps({"c": WARD, "t": "1700000000.000100"})
+    state = form_state(WARD, "1700000000.000100")  # signed, as the bot signs the form it opens
     values = {"question": text_value(question), "purpose": select_value("service_development"),
               "privacy_ack": {"input": {"type": "checkboxes", "selected_options": [
                   {"value": "remove_and_send"}]}}}  # fmt: skip
     status, _ = await slack.post_interaction(view_submission("request_submit", values, state))
     assert status == 200
-    posts = await slack.api.wait_for("chat.postMessage", 2)
-    confirmation = next(p for p in posts if p["channel"] == WARD)
+    posts = await slack.api.drained(slack.app[DATABASE], at_least=2)
+    (confirmation,) = [p for p in posts if p["channel"] == WARD]
     return f"{confirmation.get('text', '')} {all_text(confirmation.get('blocks', []))}"
 
 

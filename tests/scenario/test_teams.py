@@ -13,7 +13,7 @@ import itertools
 import json
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.db.models import ConversationRef, OutboxMessage
 from bot.messages import Intent, Reply
 from bot.outbox import Destination, Outbox
-from bot.teams import MESSAGES_PATH, setup_teams
+from bot.teams import MESSAGES_PATH
 from bot.tickets.clock import utc_now
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 from tests.fakes.settle import settle
@@ -109,12 +109,12 @@ class TeamsWorld:
         return response.status
 
     async def say(self, activity: dict[str, Any]) -> list[ConnectorCall]:
-        """Post an activity; every call the bot made to the connector because of it, counted
-        once the app has nothing left to do (answers travel through the outbox)."""
+        """Post an activity; every call the bot made to the connector for it, once the bot
+        has nothing pending (so whether it answers in the turn or from the outbox, a second
+        answer would be counted too)."""
         before = len(self.connector.calls)
         assert await self.post(activity) == 200
-        await settle(self.app)
-        return self.connector.calls[before:]
+        return (await self.connector.drained(self.app[DATABASE]))[before:]
 
     async def tickets(self) -> int:
         async with self.app[DATABASE].transaction() as session:
@@ -136,22 +136,7 @@ def build_app(tmp_path: Path) -> web.Application:
         escalation_interval_seconds=3600,
         feedback_salt="salt",
     )
-    app = create_app(settings)
-    if not any(
-        getattr(route.resource, "canonical", None) == MESSAGES_PATH for route in app.router.routes()
-    ):
-        setup_teams(app)
-    return app
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeBotConnector]:
-    fake = FakeBotConnector()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()
+    return create_app(settings)
 
 
 @pytest.fixture
@@ -309,8 +294,10 @@ async def test_an_answer_waits_out_a_connector_outage_and_is_delivered_once(
     teams: TeamsWorld,
 ) -> None:
     teams.connector.fail_next(500, times=2)  # the connector is down for two attempts
-    calls = await teams.say(teams.activity(text="forgot my athens password"))
-    assert [c.status for c in calls] == [500, 500, 200]  # retried by the outbox, not dropped
+    assert await teams.post(teams.activity(text="forgot my athens password")) == 200
+
+    await settle(teams.app, within=20)  # retries are due in 2 s, then 4 s
+    assert [c.status for c in teams.connector.calls] == [500, 500, 200]  # retried, not dropped
     assert sum("OpenAthens password" in c.text for c in teams.connector.delivered) == 1
 
 
@@ -321,7 +308,7 @@ async def test_an_activity_redelivered_while_its_answer_waits_is_answered_once(
     message = teams.activity(text="library opening hours")
     assert await teams.post(message) == 200
     assert await teams.post(message) == 200  # the Bot Framework tries again
-    await settle(teams.app)
+    await settle(teams.app, within=20)  # retries are due in 2 s, then 4 s
     assert sum(c.ok for c in teams.connector.calls) == 1
 
 
@@ -579,3 +566,12 @@ async def test_outbox_message_to_an_unknown_conversation_fails_permanently(
     assert failed == 1
     assert row.last_error is not None and "no Teams conversation reference" in row.last_error
     assert teams.connector.calls == []
+
+
+async def test_an_emergency_in_a_personal_chat_gets_999_signposting_and_no_buttons(
+    teams: TeamsWorld,
+) -> None:
+    (reply,) = await teams.say(teams.activity(text="my son is having a fit and it won't stop"))
+    assert "call 999 now" in reply.text and "NHS 111" in reply.text and "A&E" in reply.text
+    assert "when-to-call-999" in reply.text
+    assert not reply.card.get("actions")

@@ -16,7 +16,6 @@ from bot.app import DATABASE
 from bot.listening import ListeningStore
 from tests.fakes.bot_connector import ConnectorCall
 from tests.scenario.test_teams import BOT, MENTION, TENANT, WARD_CHANNEL, TeamsWorld
-from tests.scenario.test_teams import connector as connector
 from tests.scenario.test_teams import teams as teams
 
 OTHER_CHANNEL = "19:pharmacy-channel@thread.tacv2"

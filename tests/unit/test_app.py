@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import DESK, KNOWLEDGE, create_app
 from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
 from bot.messages import IncomingMessage, Platform
+from bot.teams import MESSAGES_PATH
 from bot.web.keys import KB_SYNC
 from tests.conftest import KbFolder, entry_text
 
@@ -63,6 +67,32 @@ async def test_readyz_reports_the_schema_is_this_releases(
     assert body["checks"]["migrations"] == f"current ({head_revision()})"
 
 
+async def test_readyz_says_the_hybrid_matcher_is_on_by_default(
+    aiohttp_client, kb_folder: KbFolder
+) -> None:  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
+    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
+    client: TestClient = await aiohttp_client(app)
+    body = await (await client.get("/readyz")).json()
+    assert body["checks"]["matcher"] == "hybrid (lexical + semantic)"
+
+
+async def test_readyz_says_when_the_bot_answers_with_the_lexical_index_alone(
+    aiohttp_client, kb_folder: KbFolder
+) -> None:  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
+    settings = Settings(
+        kb_dir=kb_folder.path,
+        kb_reload_seconds=0,
+        database_url=db_url,
+        embedding_model=str(kb_folder.path / "no-model-here"),
+    )
+    client: TestClient = await aiohttp_client(create_app(settings))
+    response = await client.get("/readyz")
+    assert response.status == 200  # degraded, not down
+    assert (await response.json())["checks"]["matcher"] == "lexical only"
+
+
 async def test_readyz_is_503_on_a_schema_behind_this_release(
     aiohttp_client, kb_folder: KbFolder
 ) -> None:  # type: ignore[no-untyped-def]
@@ -98,6 +128,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
         kb_dir=kb_folder.path,
         kb_reload_seconds=0,
         database_url="postgresql+asyncpg://nobody@127.0.0.1:1/nowhere",
+        database_wait_seconds=0,  # start without waiting for it
     )
     client: TestClient = await aiohttp_client(create_app(settings))
     response = await client.get("/readyz")
@@ -134,3 +165,30 @@ def test_json_log_lines_carry_the_request_id_and_no_extras() -> None:
     assert line["request_id"] == "abc123"
     assert line["message"] == "ticket KLS-2026-00001 claimed"
     assert set(line) == {"at", "level", "logger", "message", "request_id"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/slack/events"),
+        ("POST", MESSAGES_PATH),
+        ("GET", "/"),
+        ("POST", "/chat/api/message"),
+        ("GET", "/chat/api/messages"),
+        ("GET", "/admin/login"),
+    ],
+)
+def test_create_app_itself_mounts_every_platforms_routes(
+    method: str, path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scenario, web and browser fixtures use create_app as it is: nothing mounts for it.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}"))
+    mounted = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None
+    }
+    assert (method, path) in mounted

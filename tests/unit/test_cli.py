@@ -68,6 +68,14 @@ def test_ask_json_writes_exactly_one_row_for_every_input_line() -> None:
     assert rows[-1]["topic"] == "sepsis"
 
 
+def test_ask_json_carries_the_urgent_signposting_text() -> None:
+    result = run("ask", "--json", stdin="my dad has collapsed and is not breathing\n")
+    assert result.returncode == 0, result.stderr
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["intent"] == "urgent"
+    assert "call 999 now" in row["answer"] and "NHS 111" in row["answer"]
+
+
 def test_ask_prints_the_answer_with_its_source() -> None:
     result = run("ask", "how", "do", "I", "register", "for", "openathens")
     assert result.returncode == 0, result.stderr
@@ -114,4 +122,14 @@ def test_invalid_setting_is_reported_not_a_traceback(tmp_path: Path) -> None:
     result = run("ask", "hello", env={"EVIDENCE_DESK_ANSWER_THRESHOLD": "lots"})
     assert result.returncode == 2
     assert "Configuration error" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_in_production_with_no_general_queue_refuses_to_start(tmp_path: Path) -> None:
+    env = {"EVIDENCE_DESK_WEB_DEMO": "false", "EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE": "no",
+           "EVIDENCE_DESK_DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite3'}"}  # fmt: skip
+    result = run("serve", "--port", "1", env=env)
+    assert result.returncode == 2
+    assert "EVIDENCE_DESK_GENERAL_QUEUE is not set" in result.stderr
+    assert "EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE" in result.stderr
     assert "Traceback" not in result.stderr

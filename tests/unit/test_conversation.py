@@ -97,11 +97,23 @@ def test_help_shows_what_the_bot_can_do(bot: Conversation) -> None:
     assert bot.say("help").faq_id == "bot-help"
 
 
+#: Vague questions near several entries; which of them land in the grey zone (near more than
+#: three entries, close enough to none) moves with the KB's wording and the matcher.
+VAGUE = ("account training", "account books", "training card", "library login",
+         "account online", "training loan")  # fmt: skip
+
+
 def test_grey_zone_offers_at_most_three_suggestions(bot: Conversation) -> None:
-    answer = bot.ask("journal")
-    assert len(answer.reply.suggestions) <= 3
-    if answer.reply.intent is Intent.UNKNOWN:
-        assert answer.reply.suggestions
+    thresholds = bot.router.classifier.thresholds
+    grey = []
+    for question in VAGUE:
+        answer = bot.ask(question)
+        assert answer.classification is not None
+        near = [m for m in answer.classification.matches if m.score >= thresholds.suggest]
+        if answer.reply.intent is Intent.UNKNOWN and len(near) > 3:
+            grey.append(answer)
+    assert grey, "none of the vague questions is in the grey zone any more: add one that is"
+    assert all(len(answer.reply.suggestions) == 3 for answer in grey)
 
 
 def test_raising_the_answer_threshold_turns_an_answer_into_suggestions(

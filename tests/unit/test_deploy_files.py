@@ -27,3 +27,20 @@ def test_dockerfile_runs_as_a_non_root_user_with_a_healthcheck() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "USER evidence" in dockerfile
     assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+
+
+def test_no_deploy_file_turns_demo_mode_on() -> None:
+    """Each deploy file says demo mode is off, so a copied one never serves the demo."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "EVIDENCE_DESK_WEB_DEMO=false" in dockerfile
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    assert compose["services"]["bot"]["environment"]["EVIDENCE_DESK_WEB_DEMO"] == "false"
+    docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "evidence-desk.yaml").read_text()))
+    config = next(d for d in docs if d["kind"] == "ConfigMap")
+    assert config["data"]["EVIDENCE_DESK_WEB_DEMO"] == "false"
+    env = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    assert env["EVIDENCE_DESK_WEB_DEMO"] == "false"

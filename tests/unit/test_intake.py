@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+
+import pytest
 
 from bot.messages import RequestPrefill
 from bot.privacy import PrivacyScanner
+from bot.signing import Signer
 from handlers.intake import (
     PRIVACY_ACK,
     FormState,
+    TamperedForm,
     check_values,
     privacy_errors,
     redact_values,
@@ -94,11 +99,38 @@ def test_privacy_warning_form_offers_to_remove_and_send() -> None:
     assert form.error_for("question") == "x"
 
 
+SIGNER = Signer(b"unit-test key")
+
+
 def test_form_state_round_trips_the_thread() -> None:
     state = FormState("C123", "1700000000.000100")
-    assert FormState.decode(state.encode()) == state
+    assert FormState.decode(state.encode(SIGNER), SIGNER) == state
 
 
-def test_tampered_form_state_is_ignored() -> None:
-    assert FormState.decode("{not json") == FormState()
-    assert FormState.decode("[1, 2]") == FormState()
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "{not json",
+        "[1, 2]",
+        '{"c": "C123", "t": null}',  # unsigned
+        '{"c": "C123", "t": null, "s": "made-up"}',
+        '{"c": 5, "t": null, "s": "x"}',
+    ],
+)
+def test_a_form_state_the_bot_did_not_sign_is_refused(raw: str) -> None:
+    with pytest.raises(TamperedForm):
+        FormState.decode(raw, SIGNER)
+
+
+def test_a_signed_form_state_with_its_channel_changed_is_refused() -> None:
+    data = json.loads(FormState("C123", "1700000000.000100").encode(SIGNER))
+    data["c"] = "C0ATTACKER"
+    with pytest.raises(TamperedForm, match="changed after I sent it"):
+        FormState.decode(json.dumps(data), SIGNER)
+
+
+def test_a_form_state_signed_with_another_key_is_refused() -> None:
+    other = FormState("C123", None).encode(Signer(b"another key"))
+    with pytest.raises(TamperedForm):
+        FormState.decode(other, SIGNER)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import Settings
 from bot.messages import Intent
 from handlers.listening import Listener
 from tests.conftest import Conversation
@@ -12,7 +13,9 @@ from tests.conftest import Conversation
 @pytest.fixture
 def listener(bot: Conversation) -> Listener:
     # The store is not touched by `verdict`; the threshold is the shipped default.
-    return Listener(bot.router, store=None, unasked_threshold=0.24, per_hour=5)  # type: ignore[arg-type]
+    return Listener(
+        bot.router, store=None, unasked_threshold=Settings().unasked_threshold, per_hour=5
+    )  # type: ignore[arg-type]
 
 
 def test_a_clear_faq_question_gets_the_answer_with_the_listening_controls(

@@ -177,10 +177,11 @@ def test_pubmed_central_and_trial_registry_ids_are_not_hospital_numbers() -> Non
     assert _kinds("See PMC7123456 and NCT01234567 for the trial results") == []
 
 
-def test_default_hospital_number_pattern_is_exposed() -> None:
-    assert PrivacyScanner(DEFAULT_HOSPITAL_NUMBER_PATTERN).scan("RTX123456") == (
-        PrivacyScanner().scan("RTX123456")
-    )
+def test_default_hospital_number_pattern_is_exposed_and_finds_bare_hospital_numbers() -> None:
+    text = "Seen as RTX123456 and AB1234567"
+    assert _found_text(text, FindingKind.HOSPITAL_NUMBER) == ["RTX123456", "AB1234567"]
+    exposed = PrivacyScanner(DEFAULT_HOSPITAL_NUMBER_PATTERN)
+    assert [text[f.start : f.end] for f in exposed.scan(text)] == ["RTX123456", "AB1234567"]
 
 
 def test_custom_hospital_number_pattern() -> None:
@@ -577,3 +578,140 @@ def test_the_requester_is_told_a_name_was_found_not_what_it_was() -> None:
     scanner = PrivacyScanner()
     message = scanner.describe(scanner.scan("Mrs Jones needs a review"))
     assert "a name" in message and "Jones" not in message
+
+
+# ---- the check digit alone decides (issue 14, item 7) ----------------------------------------
+
+
+def _mod11(first_nine: str) -> int:
+    """The NHS Data Dictionary's check digit, written out so the test does not trust the code."""
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
+    return (11 - total % 11) % 11
+
+
+@pytest.mark.parametrize(
+    "first_nine",
+    [
+        "010101123",  # a Scottish CHI number: date of birth 01/01/01 first
+        "311299456",  # CHI, 31/12/99
+        "320000001",  # Northern Ireland H&C range
+        "111111111",  # ranges the nhs-number package cannot place in a region
+        "250000004",
+        "999999990",  # test range used by training systems
+    ],
+)
+def test_any_ten_digits_with_a_valid_mod11_check_digit_are_an_nhs_number(first_nine: str) -> None:
+    check = _mod11(first_nine)
+    assert check < 10
+    number = first_nine + str(check)
+    for layout in (str, _spaced, _hyphenated):
+        assert _kinds(f"seen {layout(number)} today") == [FindingKind.NHS_NUMBER]
+
+
+def test_a_number_the_nhs_number_package_rejects_is_still_removed() -> None:
+    number = "2500000044"  # mod-11 valid; the package cannot place it in a region
+    assert not is_valid(number)
+    assert PrivacyScanner().redact(f"pt {number}") == "pt [NHS number removed]"
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["NHS number", "NHS no.", "nhs", "CHI", "CHI no:", "H&C number", "H&C", "hospital number",
+     "patient number", "Patient ID", "pt no"],
+)  # fmt: skip
+@pytest.mark.parametrize("layout", [str, _spaced, _hyphenated])
+def test_ten_digits_called_a_patient_number_are_removed_whatever_the_check_digit(
+    label: str, layout: Callable[[str], str]
+) -> None:
+    redacted = PrivacyScanner().redact(f"{label} {layout(WRONG_CHECK_DIGIT)} please")
+    assert not any(ch.isdigit() for ch in redacted.replace(label, ""))
+
+
+def test_wrong_check_digit_without_patient_words_is_kept_as_an_audit_id() -> None:
+    text = f"audit run {WRONG_CHECK_DIGIT} finished"
+    assert PrivacyScanner().redact(text) == text
+
+
+def test_patient_words_far_before_a_number_do_not_make_it_an_nhs_number() -> None:
+    text = f"the NHS library team says the audit id is, as I said before, {WRONG_CHECK_DIGIT}"
+    assert FindingKind.NHS_NUMBER not in _kinds(text)
+
+
+# ---- any UK-shaped phone number (item 8) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["01632 960123", "07700 900123", "07700900456", "020 7946 0123", "+44 7700 900123",
+     "0044 1632 960999", "(01632) 960001"],
+)  # fmt: skip
+def test_a_uk_phone_number_in_an_unallocated_range_is_found(number: str) -> None:
+    assert _found_text(f"ring {number} after 2pm", FindingKind.PHONE_NUMBER) == [number]
+
+
+def test_a_bare_ten_digit_reference_is_not_a_uk_phone_number() -> None:
+    assert _kinds(f"ticket {WRONG_CHECK_DIGIT}") == []
+
+
+# ---- decoded before scanning (item 10) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("NHS 943&nbsp;476&nbsp;5919 ok", "NHS [NHS number removed] ok"),
+        ("NHS 943&#160;476&#xA0;5919 ok", "NHS [NHS number removed] ok"),
+        ("no 943\u200b476\u200b5919", "no [NHS number removed]"),
+        ("no 943\u2009476\u202f5919", "no [NHS number removed]"),
+        ("no \uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19", "no [NHS number removed]"),
+        ("no 943\u2013476\u20135919", "no [NHS number removed]"),
+        ("<p>NHS <b>943 476 5919</b></p>", "<p>NHS <b>[NHS number removed]</b></p>"),
+        ("call <tel:07700900123|07700 900123> now", "call [phone number removed] now"),
+        ("to <mailto:jo.bloggs@nhs.net|jo.bloggs@nhs.net>", "to [email address removed]"),
+        ("see <https://x.nhs.uk/p/9434765919|record>", "see [NHS number removed]"),
+        ("DOB&nbsp;12/03/1950", "DOB&nbsp;[date of birth removed]"),
+        ("at LS1&nbsp;4AP", "at [postcode removed]"),
+    ],
+)  # fmt: skip
+def test_identifiers_are_found_in_the_text_as_a_person_reads_it(text: str, redacted: str) -> None:
+    assert PrivacyScanner().redact(text) == redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<x 943 476 5919>",
+        '<a href="tel:07700900123">ring</a>',
+        "<span title='943-476-5919'>x</span>",
+    ],
+)
+def test_an_identifier_cannot_hide_inside_something_shaped_like_a_tag(text: str) -> None:
+    redacted = PrivacyScanner().redact(text)
+    assert "5919" not in redacted and "0123" not in redacted
+    assert "removed]" in redacted
+
+
+def test_markup_without_identifiers_is_left_exactly_as_sent() -> None:
+    text = "a &amp; b <@U123> <https://nhs.uk|NHS> &lt;tag&gt; <b>bold</b> caf\u00e9"
+    assert PrivacyScanner().redact(text) == text
+
+
+_INVISIBLE = st.sampled_from(["", "\u200b", "\u200c", "\u2060", "\ufeff", "\u00ad"])
+_SEPARATOR = st.sampled_from(["", " ", "-", "\u00a0", "&nbsp;", "&#160;", "\u202f", "\u2013"])
+
+
+@settings(deadline=None, max_examples=80)
+@given(
+    number=_VALID_NHS_NUMBERS,
+    invisible=st.lists(_INVISIBLE, min_size=9, max_size=9),
+    separators=st.tuples(_SEPARATOR, _SEPARATOR),
+)
+def test_an_nhs_number_broken_up_by_invisible_characters_or_entities_is_removed(
+    number: str, invisible: list[str], separators: tuple[str, str]
+) -> None:
+    gaps = list(invisible)
+    gaps[2] += separators[0]
+    gaps[5] += separators[1]
+    text = "".join(digit + gap for digit, gap in zip(number, [*gaps, ""], strict=True))
+    redacted = PrivacyScanner().redact(f"ref {text} end")
+    assert number not in "".join(ch for ch in redacted if ch.isdecimal())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.messages import (
@@ -14,14 +15,18 @@ from bot.messages import (
     SourceLink,
     Suggestion,
 )
+from bot.privacy import PrivacyScanner
 from bot.teams.cards import (
-    CONTENT_TYPE,
+    SHARED_FORM_NOTICE,
+    SharedForm,
     attachment,
     form_card,
     markdown_blocks,
     parse_submission,
     reply_card,
+    shared_form,
 )
+from handlers.intake import request_form
 
 
 def texts(card: dict[str, Any]) -> list[str]:
@@ -119,7 +124,10 @@ def test_reply_without_controls_has_no_actions() -> None:
 
 def test_attachment_wraps_the_card_with_the_adaptive_content_type() -> None:
     card = reply_card(FAQ)
-    assert attachment(card) == {"contentType": CONTENT_TYPE, "content": card}
+    assert attachment(card) == {
+        "contentType": "application/vnd.microsoft.card.adaptive",
+        "content": card,
+    }
 
 
 FORM = Form(
@@ -265,3 +273,27 @@ def test_value_without_an_action_is_not_a_submission() -> None:
 
 def test_value_that_is_not_an_object_is_not_a_submission() -> None:
     assert parse_submission("request_submit") is None
+
+
+# ---- forms in shared conversations (issue 14, item 11) ----------------------------------------
+
+
+def test_a_form_shared_with_a_channel_shows_answers_without_identifiers() -> None:
+    scanner = PrivacyScanner()
+    answers = {"question": "falls for 943 476 5919", "notes": "none", "purpose": "research"}
+    errors = {"question": scanner.describe(scanner.scan(answers["question"]))}
+    shared = shared_form(
+        request_form(values=answers, errors=errors, notice="Patient details!"), scanner
+    )
+    values = {f.name: f.value for f in shared.form.fields}
+    assert values["question"] == "falls for [NHS number removed]"
+    assert values["notes"] == "none"
+    assert shared.form.errors == ()
+    assert shared.form.notice == SHARED_FORM_NOTICE
+    assert shared.warning.startswith("It looks like your message contains an NHS number")
+    assert "5919" not in json.dumps(form_card(shared.form))
+
+
+def test_a_form_without_identifiers_is_shared_as_it_is() -> None:
+    form = request_form(values={"question": "falls prevention"}, errors={"purpose": "Choose one"})
+    assert shared_form(form, PrivacyScanner()) == SharedForm(form)

@@ -1,36 +1,16 @@
-"""`evidence-desk admin add` and `kb import|versions|export --to`, on a SQLite database."""
+"""`evidence-desk admin add` and `kb import|versions|export --to`, on a SQLite database,
+through the real entry point (`bot.cli.main`), as the console script runs them."""
 
 from __future__ import annotations
 
-import argparse
 import io
 from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
-from bot.cli_admin import run_admin
-from bot.config import Settings
-from bot.web.cli import extend_kb_parser, register_cli
+from bot.cli import main
 from knowledge import SHIPPED_KB_DIR
 from tests.conftest import entry_text
-
-
-def run(argv: list[str]) -> int:
-    """The real parser, with this package's commands added where bot/cli.py has not yet."""
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "admin" not in sub.choices:
-        register_cli(sub)
-    kb = sub.choices["kb"]
-    kb_sub = next(a for a in kb._actions if isinstance(a, argparse._SubParsersAction))
-    if "import" not in kb_sub.choices:
-        extend_kb_parser(kb_sub)
-    args = parser.parse_args(argv)
-    if getattr(args, "admin", None) is not None:
-        return run_admin(args.admin, args, Settings())
-    result: int = args.func(args)
-    return result
 
 
 @pytest.fixture(autouse=True)
@@ -42,12 +22,12 @@ def test_admin_add_reads_the_password_from_stdin_and_refuses_short_ones(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
-    assert run(["admin", "add", "Admin@Example.nhs.uk", "--password-stdin"]) == 0
+    assert main(["admin", "add", "Admin@Example.nhs.uk", "--password-stdin"]) == 0
     assert "admin@example.nhs.uk" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert run(["admin", "add", "other@example.nhs.uk", "--password-stdin"]) == 1
+    assert main(["admin", "add", "other@example.nhs.uk", "--password-stdin"]) == 1
     assert "at least 12" in capsys.readouterr().err
-    assert run(["admin", "list"]) == 0
+    assert main(["admin", "list"]) == 0
     listing = capsys.readouterr().out
     assert "admin@example.nhs.uk" in listing and "other@" not in listing
 
@@ -55,17 +35,17 @@ def test_admin_add_reads_the_password_from_stdin_and_refuses_short_ones(
 def test_kb_import_then_export_to_a_folder_round_trips(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["kb", "import", str(SHIPPED_KB_DIR), "--note", "shipped"]) == 0
+    assert main(["kb", "import", str(SHIPPED_KB_DIR), "--note", "shipped"]) == 0
     assert "version 1 published" in capsys.readouterr().out
     out = tmp_path / "exported"
-    assert run(["kb", "export", "--to", str(out)]) == 0
+    assert main(["kb", "export", "--to", str(out)]) == 0
     shipped = sorted(p.name for p in (SHIPPED_KB_DIR / "faqs").glob("*.md"))
     assert sorted(p.name for p in (out / "faqs").glob("*.md")) == shipped
     assert (out / "site.yaml").read_text() == (SHIPPED_KB_DIR / "site.yaml").read_text()
-    assert run(["kb", "validate", str(out)]) == 0
-    assert run(["kb", "versions"]) == 0
+    assert main(["kb", "validate", str(out)]) == 0
+    assert main(["kb", "versions"]) == 0
     assert "shipped" in capsys.readouterr().out
-    assert run(["kb", "export"]) == 0  # the JSON lines export still works
+    assert main(["kb", "export"]) == 0  # the JSON lines export still works
 
 
 def test_an_invalid_folder_is_not_imported(
@@ -75,6 +55,6 @@ def test_an_invalid_folder_is_not_imported(
     (folder / "faqs").mkdir(parents=True)
     (folder / "site.yaml").write_text("library_name: Test\n")
     (folder / "faqs" / "sample-entry.md").write_text(entry_text(body="Mail {{missing}}"))
-    assert run(["kb", "import", str(folder)]) == 1
+    assert main(["kb", "import", str(folder)]) == 1
     assert "placeholder {{missing}}" in capsys.readouterr().out
-    assert run(["kb", "export", "--to", str(tmp_path / "out")]) == 1
+    assert main(["kb", "export", "--to", str(tmp_path / "out")]) == 1

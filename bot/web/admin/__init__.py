@@ -26,7 +26,6 @@ from bot.web.admin.common import (
     protected,
     safe_next,
     same_token,
-    secure_cookies,
 )
 from bot.web.admin.insights import add_insight_routes
 from bot.web.admin.kb import add_kb_routes
@@ -39,6 +38,7 @@ from bot.web.auth import (
     Session,
     SessionStore,
 )
+from bot.web.clients import client, secure_cookies
 from bot.web.kb_versions import KbVersions
 from bot.web.keys import WEB_SETTINGS
 from bot.web.pages import render
@@ -109,7 +109,7 @@ async def login(request: web.Request) -> web.Response:
     if not same_token(data.get(CSRF_FIELD), request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         raise web.HTTPForbidden(text=CSRF_FAILED)
     services = request.app[ADMIN]
-    result = await services.authenticator.authenticate(data, request.remote or "unknown")
+    result = await services.authenticator.authenticate(data, client(request).address)
     if result.admin is None:
         status = 429 if result.rate_limited else 401
         return _login_form(request, result.error, status, data.get("email", "")[:320])

@@ -14,7 +14,6 @@ from aiohttp import web
 
 from bot.web.auth import AdminAccounts, Authenticator, LoginLimiter, Session, SessionStore
 from bot.web.kb_versions import KbVersions
-from bot.web.keys import WEB_SETTINGS
 from bot.web.pages import render
 
 SESSION_COOKIE: Final = "ed_admin"
@@ -54,11 +53,6 @@ def check_origin(request: web.Request) -> None:
             raise web.HTTPForbidden(text=CSRF_FAILED)
 
 
-def secure_cookies(request: web.Request) -> bool:
-    configured = request.app[WEB_SETTINGS].secure_cookies
-    return request.secure if configured is None else configured
-
-
 def protected(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Only for a signed-in admin; and every POST must carry the session's CSRF token."""
 
@@ -75,9 +69,23 @@ def protected(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamR
             token = data.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token")
             if not same_token(token, session.csrf_token):
                 raise web.HTTPForbidden(text=CSRF_FAILED)
+        if request.method == "GET":
+            request[ALERTS] = await _alerts(request.app)
         return await handler(request, session)
 
     return wrapped
+
+
+ALERTS: Final = web.RequestKey("ed_admin_alerts", tuple[str, ...])
+
+
+async def _alerts(app: web.Application) -> tuple[str, ...]:
+    """Shown at the top of every console page: what an admin must act on."""
+    from bot.app import DATABASE, SETTINGS  # the app module imports this package's setup
+    from bot.tickets.stranded import routing_warning
+
+    warning = await routing_warning(app[DATABASE], app[SETTINGS].general_queue)
+    return (warning,) if warning else ()
 
 
 def page(
@@ -89,6 +97,7 @@ def page(
         admin=session.admin,
         csrf=session.csrf_token,
         path=request.path,
+        alerts=request.get(ALERTS, ()),
         **context,
     )
 

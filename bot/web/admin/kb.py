@@ -4,7 +4,7 @@ other profile files, history, diff and rollback. Every change is a new published
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Final
 from urllib.parse import quote
@@ -48,6 +48,8 @@ FILE_HELP: Final = {
     OUT_OF_SCOPE_FILE: "Topics that belong to other services, with where to send people.",
 }
 _QUOTED = re.compile(r"'([a-z_]+)'")
+#: The id a draft is checked under before it has one of its own.
+NEW_ENTRY: Final = "new-entry"
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -61,6 +63,8 @@ class EntryCheck:
     field_errors: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     other_problems: list[Problem] = field(default_factory=list)
+    #: A blank draft nobody has checked yet: what it lacks is not an error yet.
+    fresh: bool = False
 
     @property
     def ok(self) -> bool:
@@ -87,7 +91,7 @@ def check_entry(
     check = EntryCheck(form, content, kb)
     for name, message in (extra_errors or {}).items():
         check.field_errors.setdefault(name, []).append(message)
-    mine = entry_file(form.id)
+    mine = entry_file(form.id or NEW_ENTRY)  # a draft without an id is checked as NEW_ENTRY
     for problem in problems:
         if problem.file == mine:
             if problem.severity is Severity.WARNING:
@@ -104,7 +108,11 @@ def preview(check: EntryCheck) -> Markup:
     entry: FaqEntry | None = check.kb.get(check.form.id) if check.kb else None
     if entry is not None:
         return reply_html(faq_reply(entry, 1.0))
-    site_kb, _ = KbContent({}, check.content.site).build()
+    # The rest of the knowledge base, without this entry, builds: its site values fill the
+    # {{placeholders}} while this entry still has problems.
+    site_kb, _ = check.content.without_entry(check.form.id or NEW_ENTRY).build()
+    if site_kb is None:
+        site_kb, _ = KbContent({}, check.content.site).build()
     site = site_kb.site if site_kb else {}
     text = fill_placeholders(check.form.answer, site, "", 1, [])
     sources = tuple(
@@ -117,7 +125,7 @@ def preview(check: EntryCheck) -> Markup:
             text=text or "(no answer yet)",
             intent=Intent.FAQ,
             title=check.form.title or "(no title yet)",
-            faq_id=check.form.id or "new-entry",
+            faq_id=check.form.id or NEW_ENTRY,
             sources=sources,
         )
     )
@@ -231,8 +239,12 @@ async def kb_new(request: web.Request, session: Session) -> web.Response:
         review_by=(today + timedelta(days=365)).isoformat(),
     )
     content = latest[1] if latest else KbContent({})
-    check = check_entry(
-        content.with_entry(form.id or "new-entry", to_markdown(form).text), form, today
+    check = replace(
+        check_entry(content.with_entry(form.id or NEW_ENTRY, to_markdown(form).text), form, today),
+        field_errors={},
+        other_problems=[],
+        warnings=[],
+        fresh=True,
     )
     return _editor(
         request,
@@ -269,14 +281,14 @@ async def _checked_change(
     conflict = None
     try:
         content = await services.versions.entry_change(
-            form.id or "new-entry",
+            form.id or NEW_ENTRY,
             to_markdown(form).text,
             base_version=base_version,
             previous_id=previous_id or None,
         )
     except VersionConflict as exc:
         conflict = f"{exc} Reload the entry to see the change, then make yours again."
-        content = current.with_entry(form.id or "new-entry", to_markdown(form).text)
+        content = current.with_entry(form.id or NEW_ENTRY, to_markdown(form).text)
     return check_entry(content, form, services.today(), extra), previous_id, base_version, conflict
 
 

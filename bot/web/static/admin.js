@@ -2,6 +2,13 @@
 // ("Check and preview" does the same on the server); this only saves a click.
 "use strict";
 
+// A form whose action cannot be undone by accident (rolling back the live knowledge base)
+// says what it will do and waits for a yes.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
+
 (function () {
   const form = document.querySelector("form[data-live-preview]");
   const target = document.getElementById("preview");

@@ -81,12 +81,25 @@
       return li;
     }
 
-    addYou(text) {
+    addYou(text, clientId) {
       const li = this.item("you", "You");
+      if (clientId) li.dataset.clientId = clientId;
       const p = document.createElement("p");
       p.textContent = text;
       li.appendChild(p);
       this.log.appendChild(li);
+      return li;
+    }
+
+    /** What the person typed, as stored (redacted): from history, or this page's own send. */
+    showOwn(message) {
+      if (this.seen.has(message.id)) return;
+      this.seen.set(message.id, message.revision);
+      let li = message.message_id
+        ? this.log.querySelector('[data-client-id="' + CSS.escape(message.message_id) + '"]')
+        : null;
+      if (!li) li = this.addYou(message.text, message.message_id);
+      li.dataset.messageId = String(message.id);
     }
 
     addBot(html) {
@@ -110,11 +123,13 @@
     }
 
     async send(text) {
-      this.addYou(text);
+      const messageId = randomId("m");
+      this.addYou(text, messageId);
       this.say("Sending…");
       try {
         // The id makes a resend after a dropped connection safe: it is answered once.
-        const data = await call("POST", "/chat/api/message", this.payload({ text: text, message_id: randomId("m") }));
+        const data = await call("POST", "/chat/api/message", this.payload({ text: text, message_id: messageId }));
+        if (data.sent) this.showOwn(data.sent);
         data.replies.forEach((message) => {
           this.after = Math.max(this.after, message.id);
           this.showMessage(message);
@@ -218,6 +233,10 @@
     }
 
     showMessage(message) {
+      if (message.author === "person") {
+        this.showOwn(message);
+        return false;
+      }
       const known = this.seen.get(message.id);
       if (known !== undefined && known >= message.revision) return false;
       this.seen.set(message.id, message.revision);

