@@ -6,10 +6,11 @@ one event loop, and asyncio has no priorities: every answer in flight is a task 
 queue beside the acknowledgements. So the number of answers in flight is the knob: with no
 request waiting, up to `limit` events are answered at once; while any request is waiting for
 its acknowledgement, only `while_acknowledging` (fewer, but never none, so a long burst slows
-answering without stopping it). The events waiting to be answered are safe in the journal (an
-acknowledged event is journalled first). Measured in benchmarks/load.py: on two cores at 500
-events/s, letting all 8 answer beside the acknowledgements gave an acknowledgement p99 near
-105 ms, 1 to 3 gave 58-65 ms.
+answering without stopping it). Messages answered together in one transaction (bot/inbox.py)
+take one place between them: they wait on the batch, not on the event loop. The events waiting
+to be answered are safe in the journal (an acknowledged event is journalled first). Measured
+in benchmarks/load.py: on two cores at 500 events/s, letting all 8 answer beside the
+acknowledgements gave an acknowledgement p99 near 105 ms, 1 to 3 gave 58-65 ms.
 """
 
 from __future__ import annotations

@@ -224,6 +224,10 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How long a thread may hold the GIL while another waits for it (see cmd_serve).
+GIL_SWITCH_INTERVAL_SECONDS = 0.0005
+
+
 def _nowhere_to_go(settings: Settings) -> str | None:
     """In production (not the web demo), a desk with no general queue would leave requests
     from unrouted channels with no one: refuse to start unless told that is intended."""
@@ -281,6 +285,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.db.startup import DatabaseUnreachable
     from bot.observability import QuietPollingAccessLogger
 
+    # SQLite runs in a thread per connection (aiosqlite): every statement hands work to it and
+    # back. While the event loop is busy, the thread that wants the GIL waits up to the switch
+    # interval (5 ms by default) for it, per hand-over, so under load a few statements added
+    # tens of milliseconds to each answer while the CPU sat idle. 0.5 ms: 1.2-1.7x the answers/s
+    # on SQLite in benchmarks/load.py (docs/performance.md).
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     print(f"Evidence Desk is starting on http://{settings.host}:{settings.port}/", flush=True)
     try:
         web.run_app(

@@ -21,11 +21,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Update, and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import InboundEvent
@@ -43,14 +43,16 @@ LEASE = timedelta(seconds=60)
 FINISHED_PAYLOAD = "{}"
 #: How long a finished event's id is remembered, to recognise a late retry of it.
 RETRY_MEMORY = timedelta(days=7)
-#: Keys whose values the platform assigns (ids, timestamps, kinds), never a person: they are
-#: kept as they are, which also keeps a replayed event's thread and channel intact, and spares
-#: the scanner's phone-number matcher a dozen digit strings an event.
-_PLATFORM_KEYS = frozenset({"id", "ts", "type", "subtype", "channel", "user", "team"})
+#: Keys whose values the platform or the bot assigns (ids, timestamps, kinds, the platform's
+#: name), never a person: they are kept as they are, which also keeps a replayed event's thread
+#: and channel intact, and spares the scanner's phone-number matcher a dozen digit strings an
+#: event. (The neutral message's `received_at` timestamp alone made the phone matcher, the
+#: scanner's slowest part, run on every journalled event.)
+_PLATFORM_KEYS = frozenset({"id", "ts", "type", "subtype", "channel", "user", "team", "platform"})
 
 
 def _platform_assigned(key: str) -> bool:
-    return key in _PLATFORM_KEYS or key.endswith(("_id", "_ts", "Id"))
+    return key in _PLATFORM_KEYS or key.endswith(("_id", "_ts", "Id", "_at"))
 
 
 def _redacted(value: Any, scanner: PrivacyScanner) -> Any:
@@ -64,6 +66,29 @@ def _redacted(value: Any, scanner: PrivacyScanner) -> Any:
     if isinstance(value, list):
         return [_redacted(v, scanner) for v in value]
     return value
+
+
+#: Done, with its text dropped; only if not done already (by a peer or a replay). Built once:
+#: building the statement anew for every answered event (coercing each clause)
+#: cost more than executing it.
+_MARK_DONE: Final = (
+    update(InboundEvent)
+    .where(InboundEvent.id == bindparam("journal_id"), InboundEvent.done_at.is_(None))
+    .values(done_at=bindparam("done_at"), payload=FINISHED_PAYLOAD)
+    # No journal rows are loaded as objects in these sessions: nothing to synchronise.
+    .execution_options(synchronize_session=False)
+)
+
+_MARK_ALL_DONE: Final = (
+    update(InboundEvent)
+    .where(
+        InboundEvent.id.in_(bindparam("journal_ids", expanding=True)),
+        InboundEvent.done_at.is_(None),
+    )
+    .values(done_at=bindparam("done_at"), payload=FINISHED_PAYLOAD)
+    # No journal rows are loaded as objects in these sessions: nothing to synchronise.
+    .execution_options(synchronize_session=False)
+)
 
 
 class AlreadyFinished(Exception):
@@ -117,9 +142,21 @@ class InboundJournal:
         Raises AlreadyFinished if it was done already, so that transaction rolls back and the
         event is not answered twice."""
         self._held.discard(journal_id)
-        result = await session.execute(self._mark_done(journal_id))
+        result = await session.execute(_MARK_DONE, self._done(journal_id))
         if getattr(result, "rowcount", 1) == 0:
             raise AlreadyFinished(f"inbound event {journal_id} was finished already")
+
+    async def finish_all_in(self, session: AsyncSession, journal_ids: Sequence[int]) -> None:
+        """`finish_in` for several events in one statement: raises AlreadyFinished if any of
+        them was done already, so the caller's transaction, and every answer in it, rolls back
+        (the caller then answers them one at a time)."""
+        wanted = set(journal_ids)
+        self._held.difference_update(wanted)
+        result = await session.execute(
+            _MARK_ALL_DONE, {"journal_ids": sorted(wanted), "done_at": self._clock()}
+        )
+        if getattr(result, "rowcount", len(wanted)) != len(wanted):
+            raise AlreadyFinished("an inbound event of the batch was finished already")
 
     async def finish(self, journal_id: int) -> None:
         """Mark done with nothing to send; a no-op if it was done already or handed back."""
@@ -127,15 +164,11 @@ class InboundJournal:
         if journal_id in self._handed_back:
             return
         async with self._db.transaction() as session:
-            await session.execute(self._mark_done(journal_id))
+            await session.execute(_MARK_DONE, self._done(journal_id))
 
-    def _mark_done(self, journal_id: int) -> Update:
-        """Done, with its text dropped; only if not done already (by a peer or a replay)."""
-        return (
-            update(InboundEvent)
-            .where(InboundEvent.id == journal_id, InboundEvent.done_at.is_(None))
-            .values(done_at=self._clock(), payload=FINISHED_PAYLOAD)
-        )
+    def _done(self, journal_id: int) -> dict[str, Any]:
+        """The parameters of `_MARK_DONE` for this event, now."""
+        return {"journal_id": journal_id, "done_at": self._clock()}
 
     async def forget_finished(self, older_than: timedelta = RETRY_MEMORY) -> int:
         """Delete events finished more than `older_than` ago; returns how many. Their ids were

@@ -24,9 +24,11 @@ cannot be written (the database went away), the event stays in the journal and i
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
 
 from pydantic import TypeAdapter
 
@@ -88,6 +90,25 @@ def deliveries(reply: Reply, reply_to: Destination, sender: str) -> list[tuple[D
     return out
 
 
+#: The most events answered in one transaction.
+MAX_BATCH: Final = 16
+
+
+def _batchable(event: InboundEvent) -> bool:
+    """Messages addressed to the bot. Clicks, greetings and overheard channel messages keep a
+    transaction each: they are few, and their work is not worth repeating if a batch fails."""
+    return event.message is not None and not event.overheard
+
+
+@dataclass
+class _Waiting:
+    journal_id: int
+    event: InboundEvent
+    answered: asyncio.Future[bool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class Inbox:
     """Journal, de-duplicate, answer in one transaction, replay: for every platform."""
 
@@ -104,6 +125,9 @@ class Inbox:
         self._outbox = outbox
         self._desk = desk
         self.gate = gate
+        #: Events waiting for the next batch, and the task answering batches while any wait.
+        self._batch: list[_Waiting] = []
+        self._batcher: asyncio.Task[None] | None = None
 
     async def accept(self, event: InboundEvent) -> int | None:
         """Journal the event; its journal id, or None when this event id was seen before.
@@ -113,7 +137,16 @@ class Inbox:
 
     async def answer(self, journal_id: int, event: InboundEvent) -> None:
         """Answer a journalled message: the desk's work, its replies and the event marked
-        done in one transaction (see the module docstring for failures)."""
+        done in one transaction (see the module docstring for failures).
+
+        Messages addressed to the bot that are waiting while another batch is being answered
+        are answered together, in one transaction (as the journal groups its inserts, see
+        bot/group_commit.py): each event's work, replies and done mark still commit together,
+        with the others'. A transaction per event cost more in statements, round trips and
+        SQLite thread hops than the answering itself. If anything in a batch fails, nothing of
+        it is committed and its events are answered one at a time, each as below."""
+        if _batchable(event) and await self._answer_in_batch(journal_id, event):
+            return
         async with self.gate.answering():
             try:
                 await self._answer(journal_id, event)
@@ -122,6 +155,51 @@ class Inbox:
             except Exception:
                 log.exception("answering inbound event %s failed", journal_id)
                 await self._apologise(journal_id, event)
+
+    async def _answer_in_batch(self, journal_id: int, event: InboundEvent) -> bool:
+        """Whether the event was answered (and finished) as part of a batch."""
+        waiting = _Waiting(journal_id, event)
+        self._batch.append(waiting)
+        if self._batcher is None or self._batcher.done():
+            # A fresh context: the batch is its own unit of work, never part of the unit of
+            # work of whichever task happened to start the batcher.
+            self._batcher = asyncio.create_task(
+                self._answer_batches(), context=contextvars.Context()
+            )
+        return await waiting.answered
+
+    async def _answer_batches(self) -> None:
+        # A batch takes one place at the answer gate (bot/backpressure.py), not one per event:
+        # the events in it wait on a future, taking no turns on the event loop, and the batch
+        # yields between its events, so acknowledgements are not held up by its size.
+        while self._batch:
+            batch: list[_Waiting] = []
+            try:
+                async with self.gate.answering():
+                    batch, self._batch = self._batch[:MAX_BATCH], self._batch[MAX_BATCH:]
+                    await self._answer_together(batch)
+                answered = True
+            except Exception:
+                log.debug("a batch of %s events failed; answering them one at a time", len(batch))
+                answered = False
+            except BaseException:
+                for waiting in [*batch, *self._batch]:
+                    waiting.answered.cancel()
+                raise
+            for waiting in batch:
+                if not waiting.answered.done():
+                    waiting.answered.set_result(answered)
+
+    async def _answer_together(self, batch: list[_Waiting]) -> None:
+        async with self._db.unit_of_work() as session:
+            for waiting in batch:
+                # Answering is CPU work with no wait in it: let acknowledgements in between.
+                await asyncio.sleep(0)
+                reply, target = await self._reply(waiting.event)
+                if reply is not None:
+                    for destination, part in deliveries(reply, target, waiting.event.sender):
+                        self._outbox.add(session, destination, part)
+            await self.journal.finish_all_in(session, [waiting.journal_id for waiting in batch])
 
     async def _answer(self, journal_id: int, event: InboundEvent) -> None:
         async with self._db.unit_of_work() as session:

@@ -17,7 +17,7 @@ from bot.feedback import FeedbackStore
 from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
 from bot.privacy_gate import scrub_action, scrub_message
 from bot.tickets.lifecycle import TicketStatus
-from bot.tickets.lookup import awaiting_reply_in, requests_of
+from bot.tickets.lookup import awaiting_reply_in, may_be_a_reply, requests_of
 from bot.tickets.posts import card_in_thread
 from bot.tickets.values import Origin, Person
 from handlers.intake import prefill_from_value
@@ -88,7 +88,11 @@ class EvidenceDesk:
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         try:
-            ticket = await awaiting_reply_in(self.db, origin, person, direct=message.is_direct)
+            ticket = (
+                await awaiting_reply_in(self.db, origin, person, direct=message.is_direct)
+                if may_be_a_reply(message)
+                else None
+            )
         except Exception:
             # The FAQ answer needs no database: keep answering while it is down.
             log.exception("could not check for a ticket awaiting this reply")
@@ -116,7 +120,9 @@ class EvidenceDesk:
         message = scrub_message(message, self.router.scanner)
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
-        ticket = await awaiting_reply_in(self.db, origin, person)
+        ticket = (
+            await awaiting_reply_in(self.db, origin, person) if may_be_a_reply(message) else None
+        )
         if ticket is not None:
             relayed = await self.requests.requester_replied(ticket, message.text)
             return self.router.signposting(message.text) or relayed

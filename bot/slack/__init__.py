@@ -24,6 +24,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -133,6 +134,7 @@ def setup_slack(app: web.Application, settings: SlackSettings | None = None) -> 
     bolt = build_bolt(settings, app)
     app[BOLT] = bolt
     app[MESSENGERS]["slack"] = SlackMessenger(bolt.client)
+    app.cleanup_ctx.append(_shared_http_session(bolt.client))
     if settings.socket_mode:
         app.cleanup_ctx.append(_socket_mode(bolt, settings.app_token))
         log.info("Slack: Socket Mode (no Slack URL is served over HTTP)")
@@ -166,6 +168,22 @@ def setup_slack(app: web.Application, settings: SlackSettings | None = None) -> 
     app.router.add_post("/slack/events", slack_events)
     log.info("Slack: HTTP mode at POST /slack/events")
     return True
+
+
+def _shared_http_session(
+    client: AsyncWebClient,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """One HTTP session (a pool of kept-alive connections) for every Web API call, from
+    startup to shutdown. Without it slack_sdk opens a session, and a TCP connection, for each
+    call and closes it after: under load that was the larger part of posting an answer."""
+
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession() as session:
+            client.session = session
+            yield
+            client.session = None
+
+    return context
 
 
 def _socket_mode(bolt: AsyncApp, app_token: str):  # type: ignore[no-untyped-def]

@@ -41,10 +41,7 @@ from typing import Any, Final
 
 from aiohttp import web
 from botbuilder.core import TurnContext, serializer_helper  # type: ignore[import-untyped]
-from botbuilder.integration.aiohttp import (  # type: ignore[import-untyped]
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import CloudAdapter  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-untyped]
 
 from bot.conversation_refs import ConversationStore
@@ -52,6 +49,7 @@ from bot.db.errors import is_database_unavailable, unavailable_body, unavailable
 from bot.db.session import Database
 from bot.network import is_loopback_host, is_loopback_url
 from bot.teams.bot import EvidenceDeskBot
+from bot.teams.clients import ReusedClientsAuthentication
 from bot.teams.config import TeamsSettings
 from bot.teams.messenger import TeamsMessenger
 from handlers.desk import GENERIC_APOLOGY
@@ -281,7 +279,7 @@ def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> 
             "MicrosoftAppPassword before connecting Teams.",
             MESSAGES_PATH,
         )
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings.sdk_configuration()))
+    adapter = CloudAdapter(ReusedClientsAuthentication(settings.sdk_configuration()))
     adapter.on_turn_error = _on_turn_error
     database = app[DATABASE]
     conversations = ConversationStore(database, PLATFORM)

@@ -6,11 +6,21 @@ from sqlalchemy import and_, or_, select
 
 from bot.db.models import Ticket
 from bot.db.session import Database
+from bot.messages import IncomingMessage
 from bot.tickets.lifecycle import OPEN_STATUSES, TicketStatus
 from bot.tickets.posts import references_asked_in
 from bot.tickets.store import ticket_view
 from bot.tickets.values import Origin, Person
 from bot.tickets.views import TicketView
+
+
+def may_be_a_reply(message: IncomingMessage) -> bool:
+    """False when the message cannot be a requester's reply, so `awaiting_reply_in` need not
+    ask the database: a channel message that starts its own thread (Slack gives a thread's
+    root its own timestamp as thread id). A reply is posted in the thread of the request, after
+    the specialist's question, so it is never that thread's root. Direct messages are always
+    looked up: a request made in a direct chat waits for its reply outside any thread."""
+    return message.is_direct or message.thread_id is None or message.thread_id != message.message_id
 
 
 async def awaiting_reply_in(

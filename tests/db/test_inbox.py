@@ -8,6 +8,7 @@ sent, exactly as a process dying there would leave the transaction uncommitted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -194,3 +195,68 @@ async def test_nothing_of_a_unit_of_work_is_committed_when_it_fails(database: Da
             raise RuntimeError("the work failed after a part of it was done")
     async with database.read() as session:
         assert await session.scalar(select(func.count()).select_from(JournalRow)) == 0
+
+
+@contextmanager
+def done_marks_counted(database: Database) -> Iterator[list[int]]:
+    """How many statements mark inbound events done (one per transaction that answers)."""
+    counted = [0]
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE INBOUND_EVENTS"):
+            counted[0] += 1
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+async def test_messages_waiting_together_are_answered_in_one_transaction_each_once(
+    database: Database, world: dict[str, Any]
+) -> None:
+    inbox: Inbox = world["inbox"]
+    events = [question(f"EvB{n}") for n in range(5)]
+    ids = [await inbox.accept(e) for e in events]
+    with done_marks_counted(database) as done_marks:
+        await asyncio.gather(*(inbox.answer(i, e) for i, e in zip(ids, events, strict=True) if i))
+    assert done_marks == [1]
+    rows = await outbox_rows(database)
+    assert len(rows) == 5 and all("OpenAthens" in row.payload for row in rows)
+    assert await unfinished(database) == 0
+
+
+async def test_a_bug_in_one_message_of_a_batch_leaves_the_others_answered(
+    database: Database, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox: Inbox = world["inbox"]
+    answer = inbox._desk.on_message
+
+    async def broken_for_one(message: IncomingMessage) -> Any:
+        if message.text == "library opening hours":
+            raise RuntimeError("a bug")
+        return await answer(message)
+
+    monkeypatch.setattr(inbox._desk, "on_message", broken_for_one)
+    events = [question("EvC1"), question("EvC2", "library opening hours"), question("EvC3")]
+    ids = [await inbox.accept(e) for e in events]
+    await asyncio.gather(*(inbox.answer(i, e) for i, e in zip(ids, events, strict=True) if i))
+    payloads = [row.payload for row in await outbox_rows(database)]
+    assert sum("OpenAthens" in p for p in payloads) == 2
+    assert sum(GENERIC_APOLOGY[:40] in p for p in payloads) == 1
+    assert await unfinished(database) == 0
+
+
+async def test_an_event_of_a_batch_finished_elsewhere_is_not_answered_again(
+    database: Database, world: dict[str, Any]
+) -> None:
+    inbox: Inbox = world["inbox"]
+    events = [question(f"EvD{n}") for n in range(3)]
+    ids = [await inbox.accept(e) for e in events]
+    assert ids[1] is not None
+    await inbox.journal.finish(ids[1])  # a peer answered it meanwhile
+    await asyncio.gather(*(inbox.answer(i, e) for i, e in zip(ids, events, strict=True) if i))
+    assert len(await outbox_rows(database)) == 2
+    assert await unfinished(database) == 0
