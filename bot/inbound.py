@@ -139,9 +139,11 @@ class InboundJournal:
     async def finish_in(self, session: AsyncSession, journal_id: int) -> None:
         """Mark done inside the caller's transaction (the one that queues the answer).
 
-        Raises AlreadyFinished if it was done already, so that transaction rolls back and the
-        event is not answered twice."""
+        Raises AlreadyFinished if it was done already, or handed back at shutdown (a peer
+        answers it now), so that transaction rolls back and the event is not answered twice."""
         self._held.discard(journal_id)
+        if journal_id in self._handed_back:
+            raise AlreadyFinished(f"inbound event {journal_id} was handed back to a peer")
         result = await session.execute(_MARK_DONE, self._done(journal_id))
         if getattr(result, "rowcount", 1) == 0:
             raise AlreadyFinished(f"inbound event {journal_id} was finished already")
@@ -152,6 +154,8 @@ class InboundJournal:
         (the caller then answers them one at a time)."""
         wanted = set(journal_ids)
         self._held.difference_update(wanted)
+        if wanted & self._handed_back:
+            raise AlreadyFinished("an inbound event of the batch was handed back to a peer")
         result = await session.execute(
             _MARK_ALL_DONE, {"journal_ids": sorted(wanted), "done_at": self._clock()}
         )
@@ -182,6 +186,10 @@ class InboundJournal:
                 )
             )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def handed_back(self, journal_id: int) -> bool:
+        """Whether this process gave the event back at shutdown: a peer answers it, not us."""
+        return journal_id in self._handed_back
 
     def holds(self, journal_id: int) -> bool:
         """Whether this process journalled or claimed the event and has not finished it."""

@@ -145,6 +145,8 @@ class Inbox:
         with the others'. A transaction per event cost more in statements, round trips and
         SQLite thread hops than the answering itself. If anything in a batch fails, nothing of
         it is committed and its events are answered one at a time, each as below."""
+        if self.journal.handed_back(journal_id):
+            return  # given back at shutdown: a peer answers it
         if _batchable(event) and await self._answer_in_batch(journal_id, event):
             return
         async with self.gate.answering():
