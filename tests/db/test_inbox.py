@@ -260,3 +260,15 @@ async def test_an_event_of_a_batch_finished_elsewhere_is_not_answered_again(
     await asyncio.gather(*(inbox.answer(i, e) for i, e in zip(ids, events, strict=True) if i))
     assert len(await outbox_rows(database)) == 2
     assert await unfinished(database) == 0
+
+
+async def test_an_event_handed_back_at_shutdown_is_left_to_the_peer_that_replays_it(
+    database: Database, world: dict[str, Any]
+) -> None:
+    inbox: Inbox = world["inbox"]
+    journal_id = await inbox.accept(question("Ev-back"))
+    assert journal_id is not None
+    assert await inbox.journal.release_held(grace=0) == 1  # SIGTERM: given back, not answered
+    await inbox.answer(journal_id, question("Ev-back"))  # the answer still queued in this process
+    assert await outbox_rows(database) == []
+    assert await unfinished(database) == 1  # for the peer, at once (no lease to wait out)
