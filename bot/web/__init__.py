@@ -22,8 +22,8 @@ from bot.web.config import WebSettings
 from bot.web.demo import ensure_demo_team, retire_demo_team
 from bot.web.kb_versions import KbSync, KbVersions
 from bot.web.keys import KB_SYNC, WEB_MESSENGER, WEB_SETTINGS
-from bot.web.messenger import WebMessenger
 from bot.web.pages import STATIC_DIR, add_security_headers, styled_not_found
+from bot.web_messages import WebMessenger
 
 __all__ = ["KB_SYNC", "WEB_MESSENGER", "WEB_SETTINGS", "WebSettings", "setup_web"]
 

@@ -31,9 +31,9 @@ from bot.outbox import Destination
 from bot.web.clients import secure_cookies
 from bot.web.identity import CHAT_COOKIE, identity, issue, set_identity_cookie
 from bot.web.keys import WEB_MESSENGER, WEB_SETTINGS
-from bot.web.messenger import StoredMessage, WebMessenger
 from bot.web.pages import render
 from bot.web.render import form_html, reply_html
+from bot.web_messages import StoredMessage, WebMessenger
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _ACTION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from bot.web.config import WebSettings
 from bot.web.kb_versions import KbSync
-from bot.web.messenger import WebMessenger
+from bot.web_messages import WebMessenger
 
 WEB_SETTINGS = web.AppKey("web_settings", WebSettings)
 WEB_MESSENGER = web.AppKey("web_messenger", WebMessenger)

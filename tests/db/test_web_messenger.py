@@ -11,7 +11,7 @@ from bot.outbox import DeliveryError, Destination, MessengerRegistry, Outbox
 from bot.tickets.routing import RoutingService
 from bot.web.config import WebSettings
 from bot.web.demo import ensure_demo_team
-from bot.web.messenger import WebMessenger
+from bot.web_messages import WebMessenger
 from tests.db.conftest import FakeClock
 
 

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTER_MODULES = sorted(
     [*(ROOT / "bot" / "slack").glob("*.py"), *(ROOT / "bot" / "teams").glob("*.py"),
-     ROOT / "bot" / "web" / "chat.py"]
+     ROOT / "bot" / "web" / "chat.py", ROOT / "bot" / "web" / "__init__.py"]
 )  # fmt: skip
 CORE_ONLY = ("sqlalchemy", "bot.db.models", "bot.inbound", "bot.group_commit")
 

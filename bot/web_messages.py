@@ -1,4 +1,5 @@
-"""The web chat's `Messenger`: what the outbox "sends" to a web conversation is stored in
+"""The web chat's `Messenger`. It lives in the core, not in bot/web, because the web chat's
+"platform" is our own table: what the outbox "sends" to a web conversation is stored in
 `web_messages`, and the page polls for it. Updating a living card rewrites its row."""
 
 from __future__ import annotations
