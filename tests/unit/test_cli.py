@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from tests.conftest import KbFolder, entry_text
@@ -16,15 +17,19 @@ ASK_JSON_KEYS = {"intent", "faq_id", "score", "answer", "suggestions", "topic"}
 def run(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+    """The command, on a database of its own: `ask` answers from a version published in the
+    database, so the developer's `var/evidence-desk.sqlite3` must not leak into a test."""
+    with tempfile.TemporaryDirectory() as scratch:
+        database = {"EVIDENCE_DESK_DATABASE_URL": f"sqlite:///{Path(scratch) / 'cli.sqlite3'}"}
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **database, **(env or {})},
+            check=False,
+        )
 
 
 def test_ask_json_reads_one_question_a_line_and_writes_one_object_a_line() -> None:
