@@ -385,17 +385,11 @@ class RequestDesk:
         )
 
     def ask_form(self, reference: str) -> Form:
-        return Form(
-            form_id=SUBMIT_ASK,
-            title=f"Ask about {reference}",
-            submit_label="Send question",
-            fields=(
-                FormField(
-                    "question", "Your question for the requester", "textarea", True, max_length=2000
-                ),
-            ),
-            state=reference,
-        )
+        return _text_form(
+            reference, SUBMIT_ASK, f"Ask about {reference}", "Send question",
+            "question", "Your question for the requester",
+            required=True, max_length=2000,
+        )  # fmt: skip
 
     async def ask(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
         question = (values.get("question") or "").strip()
@@ -448,21 +442,11 @@ class RequestDesk:
     # ---- notes, updates and the rest of a specialist's steps ----------------------------
 
     def note_form(self, reference: str) -> Form:
-        return Form(
-            form_id=SUBMIT_NOTE,
-            title=f"Note on {reference}",
-            submit_label="Add note",
-            fields=(
-                FormField(
-                    "note",
-                    "Internal note (specialists only; never sent to the requester)",
-                    "textarea",
-                    True,
-                    max_length=3000,
-                ),
-            ),
-            state=reference,
-        )
+        return _text_form(
+            reference, SUBMIT_NOTE, f"Note on {reference}", "Add note",
+            "note", "Internal note (specialists only; never sent to the requester)",
+            required=True, max_length=3000,
+        )  # fmt: skip
 
     async def add_note(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
         """An internal note: stored on the ticket and shown in the card's thread, where only
@@ -494,17 +478,11 @@ class RequestDesk:
         )
 
     def update_form(self, reference: str) -> Form:
-        return Form(
-            form_id=SUBMIT_UPDATE,
-            title=f"Update on {reference}",
-            submit_label="Send update",
-            fields=(
-                FormField(
-                    "update", "Your update for the requester", "textarea", True, max_length=2000
-                ),
-            ),
-            state=reference,
-        )
+        return _text_form(
+            reference, SUBMIT_UPDATE, f"Update on {reference}", "Send update",
+            "update", "Your update for the requester",
+            required=True, max_length=2000,
+        )  # fmt: skip
 
     async def send_update(
         self, reference: str, person: Person, values: Mapping[str, str]
@@ -585,21 +563,11 @@ class RequestDesk:
         return self._done(f"{ticket.reference} is now with {chosen.display_name}.")
 
     def cancel_form(self, reference: str) -> Form:
-        return Form(
-            form_id=SUBMIT_CANCEL,
-            title=f"Cancel {reference}",
-            submit_label="Cancel request",
-            fields=(
-                FormField(
-                    "reason",
-                    "Why (kept as an internal note; the requester is told it was cancelled)",
-                    "textarea",
-                    False,
-                    max_length=1000,
-                ),
-            ),
-            state=reference,
-        )
+        return _text_form(
+            reference, SUBMIT_CANCEL, f"Cancel {reference}", "Cancel request",
+            "reason", "Why (kept as an internal note; the requester is told it was cancelled)",
+            required=False, max_length=1000,
+        )  # fmt: skip
 
     async def cancel(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
         specialist = await self._specialist(person)
@@ -835,3 +803,25 @@ def _refilled(form: Form, values: Mapping[str, str], errors: Mapping[str, str]) 
     """The form again with the person's answers in it and the errors beside them."""
     fields = tuple(replace(f, value=values.get(f.name, f.value)) for f in form.fields)
     return replace(form, fields=fields, errors=tuple(errors.items()))
+
+
+def _text_form(
+    reference: str,
+    form_id: str,
+    title: str,
+    submit_label: str,
+    name: str,
+    label: str,
+    *,
+    required: bool,
+    max_length: int,
+) -> Form:
+    """A ticket's one-question form (ask, note, update, cancel): one text area, the ticket's
+    reference as its state."""
+    return Form(
+        form_id=form_id,
+        title=title,
+        submit_label=submit_label,
+        fields=(FormField(name, label, "textarea", required, max_length=max_length),),
+        state=reference,
+    )
