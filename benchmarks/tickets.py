@@ -29,10 +29,10 @@ from bot.db.migrate import upgrade
 from bot.db.models import Ticket
 from bot.db.session import Database
 from bot.db.url import normalize_database_url
-from bot.privacy import PrivacyScanner
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService
-from bot.tickets.service import TicketService
-from bot.tickets.values import Origin, Person, Purpose, TicketDraft
+from bot.desk.privacy import PrivacyScanner
+from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import Origin, Person, Purpose, TicketDraft
 
 
 def pct(values: list[float], p: float) -> float:

@@ -26,22 +26,22 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.backpressure import AnswerGate
+from bot.clock import utc_now
 from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
 from bot.db.session import Database
 from bot.db.startup import wait_for_database
-from bot.feedback import FeedbackStore
-from bot.inbound import InboundJournal
-from bot.inbox import Inbox
-from bot.listening import ListeningStore
+from bot.delivery.backpressure import AnswerGate
+from bot.delivery.inbox import Inbox
+from bot.delivery.journal import InboundJournal
+from bot.delivery.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
+from bot.desk.feedback import FeedbackStore
+from bot.desk.listening_store import ListeningStore
+from bot.desk.tickets.routing import RoutingService
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.stranded import routing_warning
 from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
-from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
 from bot.signing import Signer
-from bot.tickets.clock import utc_now
-from bot.tickets.routing import RoutingService
-from bot.tickets.service import TicketService
-from bot.tickets.stranded import routing_warning
 from handlers.desk import EvidenceDesk
 from handlers.escalations import run_escalations
 from handlers.listening import Listener
@@ -306,9 +306,9 @@ async def _freeze_startup_objects(app: web.Application) -> None:
 
 def _mount_adapters(app: web.Application) -> None:
     """The platform adapters import this module's keys, so they are imported here, late."""
-    from bot.slack import setup_slack
-    from bot.teams import setup_teams
-    from bot.web import setup_web
+    from bot.platforms.slack import setup_slack
+    from bot.platforms.teams import setup_teams
+    from bot.platforms.web import setup_web
 
     setup_slack(app)
     setup_teams(app)

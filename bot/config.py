@@ -13,7 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.db.url import normalize_database_url
-from bot.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
+from bot.desk.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
 from knowledge import SHIPPED_KB_DIR
 
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -160,7 +160,7 @@ class Settings(BaseSettings):
         description=(
             "Most acknowledged events one process answers at once (3 while other requests "
             "await their acknowledgement; the rest wait in the journal), so a burst is "
-            "acknowledged fast and answered as it allows (bot/backpressure.py)."
+            "acknowledged fast and answered as it allows (bot/delivery/backpressure.py)."
         ),
     )
     replay_interval_seconds: float = Field(

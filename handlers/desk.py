@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.db.session import Database
+from bot.desk.feedback import FeedbackStore
+from bot.desk.privacy_gate import scrub_action, scrub_message
+from bot.desk.tickets.lifecycle import TicketStatus
+from bot.desk.tickets.lookup import awaiting_reply_in, may_be_a_reply, requests_of
+from bot.desk.tickets.posts import card_in_thread
+from bot.desk.tickets.values import Origin, Person
 from bot.errors import UserFacingError
-from bot.feedback import FeedbackStore
 from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
-from bot.privacy_gate import scrub_action, scrub_message
-from bot.tickets.lifecycle import TicketStatus
-from bot.tickets.lookup import awaiting_reply_in, may_be_a_reply, requests_of
-from bot.tickets.posts import card_in_thread
-from bot.tickets.values import Origin, Person
 from handlers.intake import prefill_from_value
 from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ

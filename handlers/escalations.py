@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.db.session import Database
-from bot.tickets.escalation import Escalation, due_escalations
+from bot.desk.tickets.escalation import Escalation, due_escalations
 from handlers.requests import RequestDesk
 
 

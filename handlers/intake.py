@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from bot.desk.privacy import PrivacyScanner
 from bot.errors import UserFacingError
 from bot.messages import Choice, Form, FormField, RequestPrefill
-from bot.privacy import PrivacyScanner
 from bot.signing import Signer
 
 FORM_ID = "request_submit"  # the action its submission means (handlers.requests.SUBMIT_REQUEST)

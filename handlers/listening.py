@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.listening import ListeningStore
+from bot.desk.listening_store import ListeningStore
 from bot.messages import Button, IncomingMessage, Intent, Reply
 from handlers.intake import prefill_value
 from handlers.replies import ACTION_OPEN_REQUEST

@@ -1,6 +1,6 @@
 """Search requests from intake to delivery: the conversation around a ticket.
 
-The ticket service (bot/tickets) owns the rules of a ticket's life; this module decides what
+The ticket service (bot/desk/tickets) owns the rules of a ticket's life; this module decides what
 people see at each step: the intake form and its privacy gate, the specialist's card with
 Claim / Ask requester / Complete, the messages relayed to the requester's original thread, and
 the impact questions after delivery. It speaks only in neutral forms, replies and outbox
@@ -14,19 +14,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from bot.errors import UserFacingError
-from bot.messages import Button, Choice, Form, FormField, Intent, Reply, RequestPrefill
-from bot.outbox import CARD_THREAD, Destination, Outbox
-from bot.privacy import PrivacyScanner
-from bot.signing import Signer
-from bot.tickets.calendar import OFFICE_HOURS, is_working_time, next_working_start
-from bot.tickets.clock import utc_now
-from bot.tickets.escalation import Audience, Escalation, EscalationKind
-from bot.tickets.lifecycle import FINISHED_STATUSES, OPEN_STATUSES, TicketStatus
-from bot.tickets.posts import asked_key, card_key, escalation_key, escalation_posts
-from bot.tickets.routing import RoutingService, SpecialistView
-from bot.tickets.service import TicketService
-from bot.tickets.values import (
+from bot.clock import utc_now
+from bot.delivery.outbox import CARD_THREAD, Destination, Outbox
+from bot.desk.privacy import PrivacyScanner
+from bot.desk.tickets.calendar import OFFICE_HOURS, is_working_time, next_working_start
+from bot.desk.tickets.escalation import Audience, Escalation, EscalationKind
+from bot.desk.tickets.lifecycle import FINISHED_STATUSES, OPEN_STATUSES, TicketStatus
+from bot.desk.tickets.posts import asked_key, card_key, escalation_key, escalation_posts
+from bot.desk.tickets.routing import RoutingService, SpecialistView
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import (
     Actor,
     ImpactAnswers,
     ImpactUse,
@@ -35,7 +32,10 @@ from bot.tickets.values import (
     Purpose,
     TicketDraft,
 )
-from bot.tickets.views import TicketView
+from bot.desk.tickets.views import TicketView
+from bot.errors import UserFacingError
+from bot.messages import Button, Choice, Form, FormField, Intent, Reply, RequestPrefill
+from bot.signing import Signer
 from handlers.intake import (
     PRIVACY_ACK,
     PRIVACY_ACK_VALUE,
@@ -100,7 +100,7 @@ class Outcome:
 
     `reply_to`: where a shared reply goes when the core knows better than the place the
     button was pressed (a request form's confirmation goes to the thread the request was
-    made in). `queued`: the shared reply is already in the outbox (bot/inbox.py), so the
+    made in). `queued`: the shared reply is already in the outbox (bot/delivery/inbox.py), so the
     adapter shows nothing more of it."""
 
     reply: Reply | None = None
@@ -317,7 +317,7 @@ class RequestDesk:
 
     async def _post_card(self, ticket: TicketView, assignee: SpecialistView | None) -> bool:
         """Queue the card; False when it has nowhere to go (the admins are told: see
-        bot/tickets/stranded.py)."""
+        bot/desk/tickets/stranded.py)."""
         destination = await self._queue_for(ticket, assignee)
         if destination is None:
             log.warning(
@@ -348,7 +348,7 @@ class RequestDesk:
         self, ticket: TicketView, reply: Reply, *, tracked_as: str | None = None
     ) -> None:
         """`tracked_as`: a key under which the posted message is remembered (a question, so
-        that a reply where it landed is recognised: bot/tickets/posts.py)."""
+        that a reply where it landed is recognised: bot/desk/tickets/posts.py)."""
         origin = ticket.origin
         await self.outbox.enqueue(
             Destination(origin.platform, origin.channel_id, origin.thread_id),

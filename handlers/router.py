@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 
 from bot.config import Settings
+from bot.desk.privacy import PrivacyScanner
 from bot.messages import IncomingMessage, Reply
-from bot.privacy import PrivacyScanner
 from handlers.classify import Classification, Classifier, Thresholds
 from handlers.intents import ClinicalVocabulary
 from handlers.replies import build_reply, faq_reply, too_long_reply, urgent_reply

@@ -4,7 +4,7 @@ Choices that keep the two databases interchangeable:
 
 * Enumerations (statuses, purposes, directions ...) are stored as short strings, not native
   enums, so adding a value needs no migration and SQLite and PostgreSQL hold the same thing.
-  The ticket layer (`bot.tickets`) owns the valid values and converts at its edge.
+  The ticket layer (`bot.desk.tickets`) owns the valid values and converts at its edge.
 * Every timestamp is `UTCDateTime`: timezone-aware in Python, UTC in the database. SQLite has
   no time zones, so values are normalised to UTC on the way in and marked UTC on the way out;
   a naive datetime is refused rather than guessed at.
@@ -312,7 +312,7 @@ class UnansweredQuestion(Base):
 
 
 class OutboxMessage(Base):
-    """A message waiting to be sent (or sent): see bot/outbox.py."""
+    """A message waiting to be sent (or sent): see bot/delivery/outbox.py."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
@@ -349,7 +349,7 @@ class PostedMessage(Base):
 
 
 class KbVersion(Base):
-    """One published version of the knowledge base (bot/web/kb_versions.py); never changed.
+    """One published version of the knowledge base (bot/desk/kb_versions.py); never changed.
 
     The site profile, synonyms and out-of-scope topics are held whole, as the text of their
     YAML files; the entries are rows of `kb_entries`. Rollback publishes an old version's

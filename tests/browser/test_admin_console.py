@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from bot.app import DATABASE
-from bot.listening import ListeningStore
+from bot.desk.listening_store import ListeningStore
 from tests.browser.conftest import LiveServer
 from tests.browser.test_web_chat import ask
 

@@ -31,12 +31,12 @@ from bot.db.migrate import upgrade
 from bot.db.models import Base
 from bot.db.session import Database
 from bot.db.url import normalize_database_url
-from bot.feedback import FeedbackStore
-from bot.outbox import Outbox
-from bot.privacy import PrivacyScanner
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
-from bot.tickets.service import TicketService
-from bot.tickets.values import Origin, Person, Purpose, TicketDraft
+from bot.delivery.outbox import Outbox
+from bot.desk.feedback import FeedbackStore
+from bot.desk.privacy import PrivacyScanner
+from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import Origin, Person, Purpose, TicketDraft
 from handlers.desk import EvidenceDesk
 from handlers.requests import RequestDesk
 from handlers.router import Router

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from bot.db.session import Database
 from bot.errors import UserFacingError
-from bot.web.auth import (
+from bot.platforms.web.auth import (
     AdminAccounts,
     LoginLimiter,
     PasswordAuthenticator,

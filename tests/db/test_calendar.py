@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from bot.tickets.calendar import (
+from bot.desk.tickets.calendar import (
     OFFICE_HOURS,
     WorkingHours,
     add_working_days,

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.tickets.lifecycle import IllegalTransition, TicketStatus
-from bot.tickets.routing import SpecialistView
-from bot.tickets.service import TicketService
-from bot.tickets.values import TicketDraft
-from bot.tickets.views import TicketView
+from bot.desk.tickets.lifecycle import IllegalTransition, TicketStatus
+from bot.desk.tickets.routing import SpecialistView
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import TicketDraft
+from bot.desk.tickets.views import TicketView
 
 AddSpecialists = Callable[..., Coroutine[Any, Any, list[SpecialistView]]]
 

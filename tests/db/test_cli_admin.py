@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 from bot.db.session import Database
-from bot.tickets.service import TicketService
-from bot.tickets.values import Actor, ImpactAnswers, ImpactUse, TicketDraft
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import Actor, ImpactAnswers, ImpactUse, TicketDraft
 
 
 def run(database: Database, *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from bot.db.session import Database
-from bot.web.kb_versions import KbContent, KbVersions
+from bot.desk.kb_versions import KbContent, KbVersions
 from knowledge import SHIPPED_KB_DIR
 from tests.conftest import entry_text
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.db.session import Database
-from bot.tickets.escalation import Audience, EscalationKind, due_escalations
-from bot.tickets.routing import RoutingService, SpecialistView
-from bot.tickets.service import TicketService
-from bot.tickets.values import SYSTEM, Origin, TicketDraft
+from bot.desk.tickets.escalation import Audience, EscalationKind, due_escalations
+from bot.desk.tickets.routing import RoutingService, SpecialistView
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import SYSTEM, Origin, TicketDraft
 
 AddSpecialists = Callable[..., Coroutine[Any, Any, list[SpecialistView]]]
 # The ticket is made Monday 2 March 2026 10:00 (see conftest), due Monday 9 March.

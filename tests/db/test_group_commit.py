@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import InboundEvent
 from bot.db.session import Database
-from bot.group_commit import GroupCommit
+from bot.delivery.group_commit import GroupCommit
 from tests.db.conftest import START
 
 

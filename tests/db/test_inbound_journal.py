@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.db.models import InboundEvent
 from bot.db.session import Database
-from bot.inbound import InboundJournal
-from bot.privacy import PrivacyScanner
+from bot.delivery.journal import InboundJournal
+from bot.desk.privacy import PrivacyScanner
 
 NHS = "943 476 5919"
 

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.backpressure import AnswerGate
 from bot.db.models import InboundEvent as JournalRow
 from bot.db.models import OutboxMessage, Ticket
 from bot.db.session import Database
-from bot.inbound import InboundJournal
-from bot.inbox import InboundEvent, Inbox
+from bot.delivery.backpressure import AnswerGate
+from bot.delivery.inbox import InboundEvent, Inbox
+from bot.delivery.journal import InboundJournal
+from bot.delivery.outbox import Destination
+from bot.desk.privacy import PrivacyScanner
 from bot.messages import IncomingMessage, Platform, UserAction
-from bot.outbox import Destination
-from bot.privacy import PrivacyScanner
 from handlers.desk import GENERIC_APOLOGY, EvidenceDesk
 from handlers.requests import CLAIM
 from tests.db.conftest import DRAFT, QUEUE, WARD, FakeClock

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.db.session import Database
-from bot.web.entries import from_markdown, to_markdown
-from bot.web.kb_versions import KbContent, KbInvalid, KbSync, KbVersions, VersionConflict, diff
+from bot.desk.kb_versions import KbContent, KbInvalid, KbSync, KbVersions, VersionConflict, diff
+from bot.platforms.web.entries import from_markdown, to_markdown
 from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
 from tests.conftest import SITE_YAML, entry_text

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import UserFacingError
-from bot.tickets.lifecycle import (
+from bot.desk.tickets.lifecycle import (
     ALLOWED_TRANSITIONS,
     Action,
     IllegalTransition,
     TicketStatus,
     check_transition,
 )
+from bot.errors import UserFacingError
 
 S = TicketStatus
 SPECIFIED = {

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.db.session import Database
-from bot.listening import ListeningStore
+from bot.desk.listening_store import ListeningStore
 from bot.messages import IncomingMessage, Intent, Platform, UserAction
 from handlers.desk import EvidenceDesk
 from handlers.listening import LISTEN_STOP, Listener

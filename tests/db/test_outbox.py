@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bot.db.session import Database
+from bot.delivery.outbox import DeliveryError, Destination, Outbox
 from bot.messages import Intent, Reply
-from bot.outbox import DeliveryError, Destination, Outbox
 from tests.db.conftest import FakeClock
 
 WARD = Destination("slack", "C_WARD", "1700000000.000100")

@@ -10,10 +10,10 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from bot.db.session import Database
-from bot.inbound import InboundJournal
+from bot.delivery.journal import InboundJournal
+from bot.delivery.outbox import DeliveryError
+from bot.desk.privacy import PrivacyScanner
 from bot.messages import Platform, UserAction
-from bot.outbox import DeliveryError
-from bot.privacy import PrivacyScanner
 from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
 from tests.db.test_outbox import RecordingMessenger
@@ -81,7 +81,7 @@ async def test_identifiers_never_reach_the_logs(
     await desk.requests.outbox.deliver_due({"slack": failing})
     logged = [r.name for r in caplog.records]
     assert any(name.startswith("sqlalchemy.engine") for name in logged)
-    assert "bot.outbox" in logged
+    assert "bot.delivery.outbox" in logged
     assert not leaks("\n".join(r.getMessage() for r in caplog.records))
 
 

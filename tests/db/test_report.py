@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from bot.db.session import Database
-from bot.tickets.report import CSV_HEADER, Report, build_report
-from bot.tickets.routing import RoutingService, SpecialistView
-from bot.tickets.service import TicketService
-from bot.tickets.values import Actor, ImpactAnswers, ImpactUse, Origin, Purpose, TicketDraft
+from bot.desk.tickets.report import CSV_HEADER, Report, build_report
+from bot.desk.tickets.routing import RoutingService, SpecialistView
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import Actor, ImpactAnswers, ImpactUse, Origin, Purpose, TicketDraft
 
 from .conftest import START, FakeClock
 

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.db.session import Database
+from bot.delivery.outbox import Destination
+from bot.desk.tickets.lifecycle import TicketStatus
 from bot.messages import IncomingMessage, Platform, UserAction
-from bot.outbox import Destination
-from bot.tickets.lifecycle import TicketStatus
 from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
 from tests.db.conftest import QUEUE, WARD

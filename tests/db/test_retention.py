@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.db.session import Database
-from bot.tickets.lifecycle import TicketStatus
-from bot.tickets.routing import SpecialistView
-from bot.tickets.service import TicketService
-from bot.tickets.values import SYSTEM, Actor, TicketDraft
+from bot.desk.tickets.lifecycle import TicketStatus
+from bot.desk.tickets.routing import SpecialistView
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import SYSTEM, Actor, TicketDraft
 
 from .conftest import FakeClock
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from bot.desk.tickets.calendar import WorkingHours
+from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import Origin, TicketDraft
 from bot.errors import UserFacingError
-from bot.tickets.calendar import WorkingHours
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
-from bot.tickets.service import TicketService
-from bot.tickets.values import Origin, TicketDraft
 
 AddSpecialists = Callable[..., Coroutine[Any, Any, list[SpecialistView]]]
 CARDIO = Origin("slack", "C_CARDIO")

@@ -10,12 +10,12 @@ import pytest
 
 from bot.config import Settings
 from bot.db.session import Database
-from bot.feedback import FeedbackStore
+from bot.delivery.outbox import Outbox
+from bot.desk.feedback import FeedbackStore
+from bot.desk.privacy import PrivacyScanner
+from bot.desk.tickets.routing import RoutingService
+from bot.desk.tickets.service import TicketService
 from bot.messages import Platform, UserAction
-from bot.outbox import Outbox
-from bot.privacy import PrivacyScanner
-from bot.tickets.routing import RoutingService
-from bot.tickets.service import TicketService
 from handlers.desk import EvidenceDesk
 from handlers.requests import RequestDesk
 from handlers.router import Router

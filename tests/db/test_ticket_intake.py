@@ -9,11 +9,11 @@ from datetime import date
 from sqlalchemy import text
 
 from bot.db.session import Database
-from bot.privacy import PrivacyScanner
-from bot.tickets.lifecycle import TicketStatus
-from bot.tickets.routing import RoutingService
-from bot.tickets.service import TicketService
-from bot.tickets.values import Origin, Purpose, TicketDraft
+from bot.desk.privacy import PrivacyScanner
+from bot.desk.tickets.lifecycle import TicketStatus
+from bot.desk.tickets.routing import RoutingService
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import Origin, Purpose, TicketDraft
 
 from .conftest import FakeClock
 

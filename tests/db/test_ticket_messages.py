@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from bot.db.session import Database
-from bot.tickets.errors import TicketRefused
-from bot.tickets.routing import SpecialistView
-from bot.tickets.service import TicketService
-from bot.tickets.values import Actor, ImpactAnswers, ImpactUse, MessageDirection, TicketDraft
-from bot.tickets.views import TicketView
+from bot.desk.tickets.errors import TicketRefused
+from bot.desk.tickets.routing import SpecialistView
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import Actor, ImpactAnswers, ImpactUse, MessageDirection, TicketDraft
+from bot.desk.tickets.views import TicketView
 
 from .conftest import FakeClock
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from bot.db.models import PostedMessage
 from bot.db.session import Database
-from bot.messages import Intent, Reply
-from bot.outbox import Destination, Outbox
-from bot.tickets.posts import (
+from bot.delivery.outbox import Destination, Outbox
+from bot.desk.tickets.posts import (
     asked_key,
     card_in_thread,
     card_key,
@@ -15,6 +14,7 @@ from bot.tickets.posts import (
     escalation_posts,
     references_asked_in,
 )
+from bot.messages import Intent, Reply
 
 REF, OTHER = "KLS-2026-00001", "KLS-2026-00011"
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from bot.tickets.errors import BadReference, SpecialistNotFound, TicketNotFound
-from bot.tickets.lifecycle import IllegalTransition, TicketStatus
-from bot.tickets.routing import RoutingService, SpecialistView
-from bot.tickets.service import TicketService
-from bot.tickets.values import Actor, TicketDraft
-from bot.tickets.views import TicketView
+from bot.desk.tickets.errors import BadReference, SpecialistNotFound, TicketNotFound
+from bot.desk.tickets.lifecycle import IllegalTransition, TicketStatus
+from bot.desk.tickets.routing import RoutingService, SpecialistView
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import Actor, TicketDraft
+from bot.desk.tickets.views import TicketView
 
 S = TicketStatus
 LEAD = Actor.person("slack", "U_LEAD")

@@ -19,12 +19,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.cli import build_parser, serve_app
+from bot.cli.main import build_parser, serve_app
 from bot.config import Settings
 from bot.db.session import Database
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService
-from bot.web.auth import AdminAccounts
-from bot.web.demo import DEMO_SPECIALIST_NAME
+from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.platforms.web.auth import AdminAccounts
+from bot.platforms.web.demo import DEMO_SPECIALIST_NAME
 from tests.db.test_web_http import EMAIL, PASSWORD, csrf_of
 from tests.fakes.drain import drain
 
@@ -206,7 +206,7 @@ async def test_by_default_there_is_no_demo_and_no_chosen_identity(
 async def test_demo_mode_shows_a_banner_and_logs_a_warning(
     make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.web"):
+    with caplog.at_level(logging.WARNING, logger="bot.platforms.web"):
         client = await make_client(demo="true")
     page = await (await client.get("/")).text()
     assert "Demo mode." in page and "Specialist view" in page

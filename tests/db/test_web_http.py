@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestClient
 from bot.app import DATABASE, create_app
 from bot.config import Settings
 from bot.db.session import Database
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService
-from bot.web.auth import AdminAccounts
+from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.platforms.web.auth import AdminAccounts
 from tests.signed import TEST_SECRET_KEY
 
 EMAIL, PASSWORD = "admin@example.nhs.uk", "a long enough password"
@@ -78,7 +78,7 @@ async def test_signing_in_sets_an_httponly_samesite_strict_session_cookie(
 async def test_cookies_are_secure_when_the_setting_says_so(
     client: TestClient[Any, Any],
 ) -> None:
-    from bot.web.keys import WEB_SETTINGS
+    from bot.platforms.web.keys import WEB_SETTINGS
 
     assert client.app is not None
     client.app[WEB_SETTINGS].secure_cookies = True  # behind a TLS-terminating proxy

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.db.session import Database
-from bot.feedback import FeedbackStore, UnansweredView
-from bot.privacy import PrivacyScanner
-from bot.tickets.service import TicketService
-from bot.tickets.values import TicketDraft
-from bot.web.insights import bar_chart, dashboard, feedback_counts, group_questions
+from bot.desk.feedback import FeedbackStore, UnansweredView
+from bot.desk.insights import bar_chart, dashboard, feedback_counts, group_questions
+from bot.desk.privacy import PrivacyScanner
+from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.values import TicketDraft
 from knowledge.normalize import Normalizer
 from tests.db.conftest import START, FakeClock
 

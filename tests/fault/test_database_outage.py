@@ -317,7 +317,7 @@ async def test_an_event_acknowledged_just_before_the_outage_is_answered_once_aft
     (the answer is held at the database: the test locks the outbox table against writes from
     a connection of its own, so the answer's transaction waits to queue its reply); the
     journal replays it once the database is back, and it is answered exactly once."""
-    caplog.set_level(logging.INFO, logger="bot.inbox")
+    caplog.set_level(logging.INFO, logger="bot.delivery.inbox")
     holder = Database.from_url(desk.direct_url)
     try:
         async with holder.engine.connect() as lock:

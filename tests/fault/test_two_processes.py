@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 
 from bot.db.session import Database
+from bot.delivery.outbox import Destination, Outbox
 from bot.messages import Intent, Reply
-from bot.outbox import Destination, Outbox
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fault.conftest import (
     LIBRARY,

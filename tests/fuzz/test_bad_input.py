@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.privacy import Finding, FindingKind, PrivacyScanner
+from bot.desk.privacy import Finding, FindingKind, PrivacyScanner
 from knowledge.loader import SourceFile, parse_entry
 from knowledge.markup import clean_markup
 from tests.conftest import Conversation

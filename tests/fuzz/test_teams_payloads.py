@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import WORKER
-from bot.teams import TEAMS
+from bot.platforms.teams import TEAMS
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.scenario.test_teams import (
     ALEX,

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import DATABASE, create_app
 from bot.config import Settings
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from tests.fakes.slack_api import FakeSlackApi
 from tests.signed import TEST_SECRET_KEY
 

@@ -31,8 +31,8 @@ from sqlalchemy import inspect, text
 from bot.app import DATABASE, create_app
 from bot.config import Settings
 from bot.db.session import Database
-from bot.teams import MESSAGES_PATH
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.platforms.teams import MESSAGES_PATH
 from tests.db.conftest import _truncate_all
 from tests.db.conftest import postgres_url as postgres_url  # the fixture, shared
 from tests.fakes.bot_connector import FakeBotConnector

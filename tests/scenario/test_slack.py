@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select, text, update
 
 from bot.app import DATABASE, WORKER
+from bot.clock import utc_now
 from bot.db.models import OutboxMessage
-from bot.tickets.clock import utc_now
 from handlers.intake import request_form
 from tests.fakes.drain import until
 from tests.scenario.conftest import LIBRARY, REQUESTER, SPECIALIST, WARD, SlackWorld, signed_headers

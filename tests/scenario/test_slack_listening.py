@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.app import DATABASE
-from bot.listening import ListeningStore
+from bot.desk.listening_store import ListeningStore
 from tests.scenario.conftest import REQUESTER, WARD, SlackWorld
 from tests.scenario.test_slack import button
 

@@ -25,12 +25,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text, update
 
 from bot.app import DATABASE, MESSENGERS, OUTBOX, create_app
+from bot.clock import utc_now
 from bot.config import Settings
 from bot.db.models import ConversationRef, OutboxMessage
+from bot.delivery.outbox import Destination, Outbox
 from bot.messages import Intent, Reply
-from bot.outbox import Destination, Outbox
-from bot.teams import MESSAGES_PATH
-from bot.tickets.clock import utc_now
+from bot.platforms.teams import MESSAGES_PATH
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 from tests.fakes.settle import settle
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from bot.app import create_app
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import Settings
-from bot.teams import MESSAGES_PATH, TEAMS
+from bot.platforms.teams import MESSAGES_PATH, TEAMS
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.scenario.test_teams import TeamsWorld, build_app, without_teams_variables
 

@@ -13,7 +13,7 @@ import itertools
 from typing import Any
 
 from bot.app import DATABASE
-from bot.listening import ListeningStore
+from bot.desk.listening_store import ListeningStore
 from tests.fakes.bot_connector import ConnectorCall
 from tests.scenario.test_teams import BOT, MENTION, TENANT, WARD_CHANNEL, TeamsWorld
 from tests.scenario.test_teams import teams as teams

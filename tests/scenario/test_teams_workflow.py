@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.app import DATABASE, DESK
-from bot.tickets.clock import utc_now
-from bot.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.clock import utc_now
+from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from handlers.escalations import run_escalations
 from tests.fakes.bot_connector import ConnectorCall
 from tests.fakes.settle import settle

@@ -11,10 +11,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTER_MODULES = sorted(
-    [*(ROOT / "bot" / "slack").glob("*.py"), *(ROOT / "bot" / "teams").glob("*.py"),
-     ROOT / "bot" / "web" / "chat.py", ROOT / "bot" / "web" / "__init__.py"]
+    [*(ROOT / "bot" / "platforms" / "slack").glob("*.py"), *(ROOT / "bot" / "platforms" / "teams").glob("*.py"),
+     ROOT / "bot" / "platforms" / "web" / "chat.py", ROOT / "bot" / "platforms" / "web" / "__init__.py"]
 )  # fmt: skip
-CORE_ONLY = ("sqlalchemy", "bot.db.models", "bot.inbound", "bot.group_commit")
+CORE_ONLY = ("sqlalchemy", "bot.db.models", "bot.delivery.journal", "bot.delivery.group_commit")
 
 
 def imported(path: Path) -> set[str]:

@@ -11,8 +11,8 @@ from bot.app import DESK, KNOWLEDGE, create_app
 from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
 from bot.messages import IncomingMessage, Platform
-from bot.teams import MESSAGES_PATH
-from bot.web.keys import KB_SYNC
+from bot.platforms.teams import MESSAGES_PATH
+from bot.platforms.web.keys import KB_SYNC
 from tests.conftest import KbFolder, entry_text
 
 

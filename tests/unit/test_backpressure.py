@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.backpressure import AnswerGate
+from bot.delivery.backpressure import AnswerGate
 
 
 async def started_within(gate: AnswerGate, count: int, seconds: float = 0.05) -> int:

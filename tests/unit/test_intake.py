@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from bot.desk.privacy import PrivacyScanner
 from bot.messages import RequestPrefill
-from bot.privacy import PrivacyScanner
 from bot.signing import Signer
 from handlers.intake import (
     PRIVACY_ACK,

@@ -1,4 +1,4 @@
-"""Tests for bot.privacy: what counts as patient-identifiable, and that it never leaks."""
+"""Tests for bot.desk.privacy: what counts as patient-identifiable, and that it never leaks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 # Documented top-level API; the package's __init__ re-exports without __all__.
 from nhs_number import calculate_checksum, is_valid  # type: ignore[attr-defined]
 
-from bot.privacy import (
+from bot.desk.privacy import (
     DEFAULT_HOSPITAL_NUMBER_PATTERN,
     Finding,
     FindingKind,

@@ -9,9 +9,9 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from bot.config import Settings
-from bot.slack.config import SlackSettings
-from bot.teams.config import TeamsSettings
-from bot.web.config import WebSettings
+from bot.platforms.slack.config import SlackSettings
+from bot.platforms.teams.config import TeamsSettings
+from bot.platforms.web.config import WebSettings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -3,8 +3,8 @@ only for those (every question would otherwise cost a lookup)."""
 
 from __future__ import annotations
 
+from bot.desk.tickets.lookup import may_be_a_reply
 from bot.messages import IncomingMessage, Platform
-from bot.tickets.lookup import may_be_a_reply
 
 ROOT = "1700000000.000100"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack.listeners import NEW_REQUEST, SEND_TO_SPECIALIST
+from bot.platforms.slack.listeners import NEW_REQUEST, SEND_TO_SPECIALIST
 
 MANIFEST = yaml.safe_load(
     (Path(__file__).parents[2] / "deploy" / "slack" / "manifest.yml").read_text()

@@ -1,5 +1,5 @@
 """What the Teams adapter reads from an activity: the text without the bot's mention, who
-sent it and where (bot/teams/activities.py, bot/teams/conversations.py)."""
+sent it and where (bot/platforms/teams/activities.py, bot/platforms/teams/conversations.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from botbuilder.schema import Activity  # type: ignore[import-untyped]
 
-from bot.teams.activities import location_of, message_text, user_id_of
-from bot.teams.conversations import EXTERNAL_ID_LEN, event_key, join_thread, split_thread
+from bot.platforms.teams.activities import location_of, message_text, user_id_of
+from bot.platforms.teams.conversations import EXTERNAL_ID_LEN, event_key, join_thread, split_thread
 
 BOT = {"id": "28:bot", "name": "Evidence Desk"}
 

@@ -1,10 +1,11 @@
-"""Replies and forms as Adaptive Cards, and card submissions back (bot/teams/cards.py)."""
+"""Replies and forms as Adaptive Cards, and card submissions back (bot/platforms/teams/cards.py)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from bot.desk.privacy import PrivacyScanner
 from bot.messages import (
     Button,
     Choice,
@@ -15,8 +16,7 @@ from bot.messages import (
     SourceLink,
     Suggestion,
 )
-from bot.privacy import PrivacyScanner
-from bot.teams.cards import (
+from bot.platforms.teams.cards import (
     SHARED_FORM_NOTICE,
     SharedForm,
     attachment,

@@ -1,6 +1,6 @@
 """What the Teams adapter needs for listening mode: the app package asks for resource-specific
 consent to receive channel messages, and an activity says whether it is addressed to the bot
-and whether a bot sent it (bot/teams/package.py, bot/teams/activities.py)."""
+and whether a bot sent it (bot/platforms/teams/package.py, bot/platforms/teams/activities.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from botbuilder.schema import Activity  # type: ignore[import-untyped]
 
-from bot.teams.activities import is_channel, is_from_a_bot, mentions_recipient
-from bot.teams.package import build_package
+from bot.platforms.teams.activities import is_channel, is_from_a_bot, mentions_recipient
+from bot.platforms.teams.package import build_package
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 ENDPOINT = "https://bot.example.nhs.uk/api/messages"

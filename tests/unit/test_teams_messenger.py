@@ -1,10 +1,10 @@
-"""Reading the connector's Retry-After header (bot/teams/messenger.py)."""
+"""Reading the connector's Retry-After header (bot/platforms/teams/messenger.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.teams.messenger import retry_after_seconds
+from bot.platforms.teams.messenger import retry_after_seconds
 
 NOW = datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""The Teams app package (bot/teams/package.py) and its command (bot/teams/cli.py)."""
+"""The Teams app package (bot/platforms/teams/package.py) and its command (bot/platforms/teams/cli.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.teams.cli import register_cli
-from bot.teams.package import build_package
+from bot.platforms.teams.cli import register_cli
+from bot.platforms.teams.package import build_package
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 ENDPOINT = "https://bot.example.nhs.uk/api/messages"

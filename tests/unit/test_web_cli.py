@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from knowledge import SHIPPED_KB_DIR
 from tests.conftest import entry_text
 

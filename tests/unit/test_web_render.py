@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.messages import Button, Choice, Form, FormField, Intent, Reply, SourceLink, Suggestion
-from bot.web.entries import EntryForm, from_markdown, to_markdown
-from bot.web.render import form_html, markdown, reply_html
+from bot.platforms.web.entries import EntryForm, from_markdown, to_markdown
+from bot.platforms.web.render import form_html, markdown, reply_html
 
 
 def test_light_markdown_becomes_paragraphs_lists_bold_and_links() -> None:

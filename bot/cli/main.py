@@ -1,0 +1,380 @@
+"""`evidence-desk`: run the server, ask questions, chat, and check or export the knowledge base."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from aiohttp import web
+from pydantic import AliasChoices, ValidationError
+
+from bot.cli.admin import register as register_admin
+from bot.cli.admin import run_admin
+from bot.config import Settings
+from bot.messages import Intent
+from bot.observability import configure_logging
+from bot.platforms.teams.cli import register_cli as register_teams_cli
+from bot.platforms.web.cli import extend_kb_parser
+from bot.platforms.web.cli import register_cli as register_web_cli
+from bot.render_text import render_text
+from handlers.router import Answer, Router
+from knowledge.embeddings import load_embedder
+from knowledge.loader import read_directory
+from knowledge.models import KnowledgeBase, KnowledgeBaseInvalid, Severity
+from knowledge.store import KnowledgeSnapshot, KnowledgeStore, build_index
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print("Configuration error:", file=sys.stderr)
+        for line in setting_errors(exc):
+            print(f"  {line}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def setting_errors(exc: ValidationError) -> list[str]:
+    """Each problem named by the environment variable the person set (not pydantic's field
+    name), with the value's problem, never the value (it may be a secret)."""
+    lines = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        lines.append(f"{_variable(field)}: {error['msg']}")
+    return lines
+
+
+def _variable(name: str) -> str:
+    """`name` is a field's name, or one of its aliases (pydantic reports the first)."""
+    if not name:
+        return "settings"
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        choices = [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else []
+        if name != field and name not in choices:
+            continue
+        names = [c for c in choices if c.isupper()]
+        if names:  # the one the person set, if they set one
+            return next((n for n in names if n in os.environ), " or ".join(names))
+        return f"EVIDENCE_DESK_{field.upper()}"
+    return name
+
+
+def _published(settings: Settings) -> KnowledgeBase | None:
+    """The knowledge base the server answers from: the latest version published in the
+    database (the admin console publishes there), so the terminal gives the same answers.
+    None when there is no database yet or nothing published; the files are used then."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db.session import Database
+    from bot.desk.kb_versions import published_knowledge
+
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1].split("?", 1)[0]
+        if not path or path == ":memory:" or not Path(path).is_file():
+            return None  # never create a database just to answer a question
+
+    async def read() -> KnowledgeBase | None:
+        db = Database.from_url(url)
+        try:
+            found = await published_knowledge(db)
+        finally:
+            await db.dispose()
+        return None if found is None else found[1]
+
+    try:
+        return asyncio.run(read())
+    except (SQLAlchemyError, OSError) as exc:
+        print(
+            f"Answering from the files in {settings.kb_dir}: the published knowledge base "
+            f"could not be read from the database ({type(exc).__name__}).",
+            file=sys.stderr,
+        )
+        return None
+
+
+def _router(settings: Settings) -> Router:
+    published = _published(settings)
+    embedder = load_embedder(settings.embedding_model)
+    if published is not None:  # the same matcher as the server's, on the same version
+        snapshot = KnowledgeSnapshot(published, build_index(published, embedder))
+        return Router(KnowledgeStore(snapshot, embedder=embedder), settings)
+    try:
+        store = KnowledgeStore.from_directory(settings.kb_dir, embedder=embedder)
+    except KnowledgeBaseInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"The knowledge base in {settings.kb_dir} has errors; nothing started.", file=sys.stderr
+        )
+        raise SystemExit(1) from exc
+    return Router(store, settings)
+
+
+ASK_JSON_KEYS = ("intent", "faq_id", "score", "answer", "suggestions", "topic")
+
+
+def _as_json(answer: Answer) -> dict[str, object]:
+    result = answer.classification
+    reply = answer.reply
+    return {
+        "intent": str(reply.intent),
+        "faq_id": reply.faq_id,
+        "score": round(result.score, 4) if result is not None else None,
+        # An FAQ's answer, or the urgent-care signposting (which a caller must show as it is).
+        "answer": reply.text if reply.faq_id or reply.intent is Intent.URGENT else None,
+        "suggestions": [s.faq_id for s in reply.suggestions] or None,
+        "topic": reply.prefill.topic if reply.prefill else None,
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    router = _router(_settings())
+    if args.text:
+        answer = router.answer(" ".join(args.text))
+        if args.json:
+            print(json.dumps(_as_json(answer)))
+        else:
+            print(render_text(answer.reply))
+        return 0
+    if not args.json:
+        print(
+            "Give a question, or use --json to read one question a line from stdin.",
+            file=sys.stderr,
+        )
+        return 2
+    for question in _input_lines(sys.stdin.buffer):
+        if question.strip():
+            row = _as_json(router.answer(question))
+        else:
+            row = dict.fromkeys(ASK_JSON_KEYS) | {"intent": str(Intent.UNKNOWN)}
+        print(json.dumps(row), flush=True)
+    return 0
+
+
+def _input_lines(stream: BinaryIO) -> Iterator[str]:
+    """One question per input line, so output row N always answers input line N.
+
+    Lines are split at newline bytes only (a stray carriage return or Unicode line separator
+    must not make two rows of one line), and bytes that are not UTF-8 are replaced rather than
+    ending the run with the remaining questions unanswered.
+    """
+    for raw in stream:
+        yield raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    router = _router(_settings())
+    print("Evidence Desk (terminal chat). Ask a question; Ctrl-D or 'quit' to leave.")
+    while True:
+        try:
+            question = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question.strip().lower() in {"quit", "exit"}:
+            return 0
+        if not question.strip():
+            continue
+        print(render_text(router.answer(question).reply, prefix="bot> "))
+
+
+def cmd_kb_validate(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else _settings().kb_dir
+    kb, problems = read_directory(directory)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = len(problems) - errors
+    if kb is None:
+        print(f"{directory}: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+        return 1
+    print(f"{directory}: {len(kb.entries)} entries OK, {warnings} warning(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_kb_export(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else _settings().kb_dir
+    kb, problems = read_directory(directory)
+    if kb is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
+    for entry in kb.entries:
+        record = {
+            "id": entry.id,
+            "title": entry.title,
+            "category": entry.category,
+            "questions": list(entry.questions),
+            "answer": entry.answer,
+            "links": [{"title": link.title, "url": link.url} for link in entry.links],
+            "owner": entry.owner,
+            "reviewed": entry.reviewed.isoformat(),
+            "review_by": entry.review_by.isoformat(),
+        }
+        print(json.dumps(record, ensure_ascii=False))
+    return 0
+
+
+#: How long a thread may hold the GIL while another waits for it (see cmd_serve).
+GIL_SWITCH_INTERVAL_SECONDS = 0.0005
+
+
+def _nowhere_to_go(settings: Settings) -> str | None:
+    """In production (not the web demo), a desk with no general queue would leave requests
+    from unrouted channels with no one: refuse to start unless told that is intended."""
+    from bot.platforms.web.config import WebSettings
+
+    if settings.general_queue or settings.allow_no_general_queue:
+        return None
+    try:
+        if WebSettings().demo:
+            return None
+    except ValueError:
+        return None  # a bad web setting: create_app reports it, naming it
+
+    return (
+        "Configuration error: EVIDENCE_DESK_GENERAL_QUEUE is not set, so a request from a "
+        "channel with no route would reach no specialist. Set it (e.g. slack:C0LIBRARY), or "
+        "set EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE=true if every channel that takes requests "
+        "is routed."
+    )
+
+
+def serve_app(args: argparse.Namespace) -> tuple[Settings, web.Application] | int:
+    """What `serve` would run with these arguments: its settings and app, or an exit code
+    after printing why it cannot start."""
+    from bot.app import create_app
+
+    if args.demo:
+        # The same as EVIDENCE_DESK_WEB_DEMO=true, which the web settings read at start.
+        os.environ["EVIDENCE_DESK_WEB_DEMO"] = "true"
+    settings = _settings()
+    if args.host or args.port:
+        settings = settings.model_copy(
+            update={k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+        )
+    configure_logging(settings.log_level, settings.log_format == "json")
+    if refusal := _nowhere_to_go(settings):
+        print(refusal, file=sys.stderr)
+        return 2
+    try:
+        return settings, create_app(settings)
+    except KnowledgeBaseInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except ValueError as exc:  # an adapter's settings do not fit together
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    built = serve_app(args)
+    if isinstance(built, int):
+        return built
+    settings, app = built
+    from bot.db.startup import DatabaseUnreachable
+    from bot.observability import QuietPollingAccessLogger
+
+    # SQLite runs in a thread per connection (aiosqlite): every statement hands work to it and
+    # back. While the event loop is busy, the thread that wants the GIL waits up to the switch
+    # interval (5 ms by default) for it, per hand-over, so under load a few statements added
+    # tens of milliseconds to each answer while the CPU sat idle. 0.5 ms: 1.2-1.7x the answers/s
+    # on SQLite in benchmarks/load.py (docs/performance.md).
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
+    print(f"Evidence Desk is starting on http://{settings.host}:{settings.port}/", flush=True)
+    try:
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            access_log_class=QuietPollingAccessLogger,
+        )
+    except DatabaseUnreachable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            print(_listen_error(exc.errno, settings.host, settings.port), file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+def _listen_error(code: int, host: str, port: int) -> str:
+    if code == errno.EADDRINUSE:
+        problem = f"Port {port} on {host} is already in use (is Evidence Desk already running?)."
+    elif code == errno.EACCES:
+        problem = f"Not allowed to listen on port {port} on {host}."
+    else:
+        problem = f"{host} is not an address of this machine."
+    return (
+        f"{problem} Choose another with EVIDENCE_DESK_PORT / EVIDENCE_DESK_HOST or --port / --host."
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="evidence-desk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server (health check; adapters mount here)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="web chat demo mode: anyone can act as anyone; loopback host only",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    ask = sub.add_parser("ask", help="answer one question, or many as JSON lines from stdin")
+    ask.add_argument("text", nargs="*")
+    ask.add_argument("--json", action="store_true", help="print the verdict as a JSON object")
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="interactive terminal chat on the same core")
+    chat.set_defaults(func=cmd_chat)
+
+    kb = sub.add_parser("kb", help="check or export the knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    validate = kb_sub.add_parser("validate", help="check every file; exit 1 on any error")
+    validate.add_argument("dir", nargs="?")
+    validate.set_defaults(func=cmd_kb_validate)
+    export = kb_sub.add_parser("export", help="print every entry, placeholders filled")
+    export.add_argument("--format", choices=["jsonl"], default="jsonl")
+    export.add_argument("--dir")
+    export.set_defaults(func=cmd_kb_export)
+    extend_kb_parser(kb_sub)
+    register_admin(sub)
+    register_teams_cli(sub)
+    register_web_cli(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if getattr(args, "admin", None) is not None:
+            return run_admin(args.admin, args, _settings())
+        result: int = args.func(args)
+        return result
+    except BrokenPipeError:
+        # The reader went away (`kb export | head`): that is not an error of ours. Point
+        # stdout at nothing so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

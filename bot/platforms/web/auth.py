@@ -1,0 +1,343 @@
+"""Admin accounts, sign-in, sessions and the sign-in rate limit.
+
+* Passwords are hashed with Argon2id (argon2-cffi's `PasswordHasher`, RFC 9106 parameters) and
+  re-hashed on sign-in when the parameters move on.
+* Sign-in goes through an `Authenticator`. `PasswordAuthenticator` is the only one today; single
+  sign-on (OpenID Connect with NHS mail / Entra ID, say) is another implementation that ends in
+  the same place: an active `admin_users` row, then `SessionStore.start`. Nothing else in the
+  console knows how someone signed in.
+* A session is a random 256-bit token in an HttpOnly, SameSite=Strict cookie; the database holds
+  only its SHA-256, so a leaked database cannot be replayed as a cookie. Each session has its
+  own CSRF token, checked on every form the console posts.
+* Sign-in attempts are counted per email and client address in the database (so every worker
+  shares the count), atomically and before the password is checked: after `max_failures` in
+  the window, that pair is refused without checking the password until the window has passed
+  (`LoginLimiter`). The client address is the peer's, or behind a trusted proxy the one it
+  reports (bot/network.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final, Protocol
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import utc_now
+from bot.db.models import AdminSession, AdminUser, LoginFailure
+from bot.db.session import Database
+from bot.errors import UserFacingError
+
+MIN_PASSWORD_LENGTH: Final = 12
+MAX_PASSWORD_LENGTH: Final = 1024
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_HASHER: Final = PasswordHasher()
+# Verified against when the email is unknown, so that a wrong email takes as long as a wrong
+# password and timing does not reveal which accounts exist.
+_DUMMY_HASH: Final = _HASHER.hash(secrets.token_hex(16))
+
+
+def hash_password(password: str) -> str:
+    check_password_rules(password)
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_rules(password: str) -> None:
+    """Length is what matters (NCSC): at least 12 characters, no other composition rules."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserFacingError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserFacingError(f"A password may have at most {MAX_PASSWORD_LENGTH} characters.")
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise UserFacingError(f"{email!r} does not look like an email address.")
+    return email
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AdminView:
+    id: int
+    email: str
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, row: AdminUser) -> AdminView:
+        return cls(row.id, row.email, row.is_active, row.created_at, row.last_login_at)
+
+
+class AdminAccounts:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def add(self, email: str, password: str | None) -> AdminView:
+        """Create an account; `password` None makes one that can only use single sign-on."""
+        email = normalise_email(email)
+        row = AdminUser(
+            email=email,
+            password_hash=hash_password(password) if password is not None else None,
+            is_active=True,
+            created_at=self._clock(),
+        )
+        try:
+            async with self._db.transaction() as session:
+                session.add(row)
+                await session.flush()
+                return AdminView.of(row)
+        except IntegrityError as exc:
+            raise UserFacingError(f"There is already an admin account for {email}.") from exc
+
+    async def set_password(self, email: str, password: str) -> None:
+        hashed = hash_password(password)
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(AdminUser)
+                .where(AdminUser.email == normalise_email(email))
+                .values(password_hash=hashed, is_active=True)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise UserFacingError(f"There is no admin account for {email}.")
+            admin_id = await session.scalar(
+                select(AdminUser.id).where(AdminUser.email == normalise_email(email))
+            )
+            await session.execute(delete(AdminSession).where(AdminSession.admin_id == admin_id))
+
+    async def deactivate(self, email: str) -> None:
+        async with self._db.transaction() as session:
+            admin_id = await session.scalar(
+                select(AdminUser.id).where(AdminUser.email == normalise_email(email))
+            )
+            if admin_id is None:
+                raise UserFacingError(f"There is no admin account for {email}.")
+            await session.execute(
+                update(AdminUser).where(AdminUser.id == admin_id).values(is_active=False)
+            )
+            await session.execute(delete(AdminSession).where(AdminSession.admin_id == admin_id))
+
+    async def list(self) -> list[AdminView]:
+        async with self._db.transaction() as session:
+            rows = await session.scalars(select(AdminUser).order_by(AdminUser.email))
+            return [AdminView.of(r) for r in rows]
+
+    async def check_password(self, email: str, password: str) -> AdminView | None:
+        """The active account whose password this is, or None (in about the same time)."""
+        async with self._db.transaction() as session:
+            row = await session.scalar(select(AdminUser).where(AdminUser.email == email))
+            if row is None or not row.is_active or not row.password_hash:
+                verify_password(_DUMMY_HASH, password)
+                return None
+            if not verify_password(row.password_hash, password):
+                return None
+            if _HASHER.check_needs_rehash(row.password_hash):
+                row.password_hash = _HASHER.hash(password)
+            row.last_login_at = self._clock()
+            return AdminView.of(row)
+
+    async def by_email(self, email: str) -> AdminView | None:
+        async with self._db.transaction() as session:
+            row = await session.scalar(select(AdminUser).where(AdminUser.email == email))
+            return AdminView.of(row) if row is not None and row.is_active else None
+
+
+class LoginLimiter:
+    """At most `max_failures` password checks per email and client address in the window.
+
+    An attempt is counted *before* the password is checked, in one transaction with the
+    count (`reserve`): counted as a failure until the password proves right, when the pair's
+    count is cleared. So parallel attempts cannot all pass a count taken before any of them
+    failed. The transaction is what makes count-and-insert atomic across replicas: SQLite
+    runs every write transaction alone (BEGIN IMMEDIATE), and PostgreSQL takes a transaction
+    advisory lock on the pair first.
+
+    Counting per email *and* address means an attacker's failures lock out only their own
+    address for that account: the real admin, from their address, can still sign in (with
+    EVIDENCE_DESK_WEB_TRUSTED_PROXIES set behind a proxy, so that addresses differ)."""
+
+    def __init__(
+        self,
+        db: Database,
+        max_failures: int = 5,
+        window: timedelta = timedelta(minutes=15),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._db = db
+        self.max_failures = max_failures
+        self.window = window
+        self._clock = clock
+
+    async def reserve(self, email: str, ip: str) -> bool:
+        """Count one attempt for the pair if it has any left in the window; False if not."""
+        email, ip = email[:320], ip[:64]
+        now = self._clock()
+        async with self._db.transaction() as session:
+            if self._db.dialect == "postgresql":
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(email, ip)}
+                )
+            count = await session.scalar(
+                select(func.count())
+                .select_from(LoginFailure)
+                .where(
+                    LoginFailure.email == email,
+                    LoginFailure.ip == ip,
+                    LoginFailure.at > now - self.window,
+                )
+            )
+            if int(count or 0) >= self.max_failures:
+                return False
+            session.add(LoginFailure(email=email, ip=ip, at=now))
+            # Old rows are no use to the limit; keep the table small.
+            await session.execute(
+                delete(LoginFailure).where(LoginFailure.at < now - 4 * self.window)
+            )
+            return True
+
+    async def clear(self, email: str, ip: str) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                delete(LoginFailure).where(
+                    LoginFailure.email == email[:320], LoginFailure.ip == ip[:64]
+                )
+            )
+
+
+def _lock_key(email: str, ip: str) -> int:
+    """A signed 64-bit key for pg_advisory_xact_lock, the same for the pair on every replica."""
+    digest = hashlib.sha256(f"login\x00{email}\x00{ip}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    admin: AdminView | None = None
+    #: Shown to the person: deliberately the same for an unknown email and a wrong password.
+    error: str | None = None
+    rate_limited: bool = False
+
+
+class Authenticator(Protocol):
+    """A way of proving who an admin is. The console calls `authenticate` with what the sign-in
+    form (or, for single sign-on, the identity provider's callback) sent, and starts a session
+    for the account it returns. An SSO implementation would also add its redirect and callback
+    routes; it must still map the verified identity to an active `admin_users` row."""
+
+    async def authenticate(self, credentials: Mapping[str, str], ip: str) -> LoginResult: ...
+
+
+WRONG_CREDENTIALS: Final = "The email address or password is not right."
+
+
+class PasswordAuthenticator:
+    def __init__(self, accounts: AdminAccounts, limiter: LoginLimiter) -> None:
+        self.accounts = accounts
+        self.limiter = limiter
+
+    async def authenticate(self, credentials: Mapping[str, str], ip: str) -> LoginResult:
+        raw_email = (credentials.get("email") or "").strip().lower()[:320]
+        password = credentials.get("password") or ""
+        if not await self.limiter.reserve(raw_email, ip):
+            minutes = int(self.limiter.window.total_seconds() // 60)
+            return LoginResult(
+                error=f"Too many failed attempts. Please wait {minutes} minutes and try again.",
+                rate_limited=True,
+            )
+        admin = None
+        if raw_email and password and len(password) <= MAX_PASSWORD_LENGTH:
+            admin = await self.accounts.check_password(raw_email, password)
+        if admin is None:
+            return LoginResult(error=WRONG_CREDENTIALS)  # the reserved attempt stays counted
+        await self.limiter.clear(raw_email, ip)
+        return LoginResult(admin=admin)
+
+
+@dataclass(frozen=True)
+class Session:
+    id: int
+    admin: AdminView
+    csrf_token: str
+    expires_at: datetime
+
+
+class SessionStore:
+    def __init__(
+        self,
+        db: Database,
+        lifetime: timedelta = timedelta(hours=8),
+        idle: timedelta = timedelta(hours=1),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._db = db
+        self.lifetime = lifetime
+        self.idle = idle
+        self._clock = clock
+
+    async def start(self, admin: AdminView) -> tuple[str, Session]:
+        """A new session for `admin`; returns the cookie token (stored only as a hash)."""
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        row = AdminSession(
+            token_hash=token_hash(token),
+            admin_id=admin.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self.lifetime,
+        )
+        async with self._db.transaction() as session:
+            session.add(row)
+            await session.execute(delete(AdminSession).where(AdminSession.expires_at < now))
+            await session.flush()
+        return token, Session(row.id, admin, row.csrf_token, row.expires_at)
+
+    async def load(self, token: str) -> Session | None:
+        """The live session behind a cookie, or None if it is unknown, expired or idle."""
+        if not token or len(token) > 200:
+            return None
+        now = self._clock()
+        async with self._db.transaction() as session:
+            found = (
+                await session.execute(
+                    select(AdminSession, AdminUser)
+                    .join(AdminUser, AdminUser.id == AdminSession.admin_id)
+                    .where(AdminSession.token_hash == token_hash(token))
+                )
+            ).first()
+            if found is None:
+                return None
+            row, admin = found
+            if row.expires_at <= now or row.last_seen_at + self.idle <= now or not admin.is_active:
+                await session.delete(row)
+                return None
+            if now - row.last_seen_at > timedelta(minutes=1):
+                row.last_seen_at = now
+            return Session(row.id, AdminView.of(admin), row.csrf_token, row.expires_at)
+
+    async def end(self, token: str) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                delete(AdminSession).where(AdminSession.token_hash == token_hash(token))
+            )

@@ -1,0 +1,13 @@
+"""The web package's shared objects on the aiohttp app (typed keys, no globals)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.delivery.web_messages import WebMessenger
+from bot.desk.kb_versions import KbSync
+from bot.platforms.web.config import WebSettings
+
+WEB_SETTINGS = web.AppKey("web_settings", WebSettings)
+WEB_MESSENGER = web.AppKey("web_messenger", WebMessenger)
+KB_SYNC = web.AppKey("kb_sync", KbSync)
