@@ -60,6 +60,7 @@ def main() -> int:
             [str(PYTHON), "-m", "ruff", "check", "."],
             [str(PYTHON), "-m", "ruff", "format", "--check", "."],
             [str(PYTHON), "-m", "mypy"],
+            [str(BIN / "lint-imports")],  # the layers, as contracts in pyproject.toml
         ):
             if subprocess.call(step) != 0:
                 return 1

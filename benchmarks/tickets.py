@@ -25,10 +25,10 @@ import asyncpg
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
+from bot.config.database_url import normalize_database_url
 from bot.db.migrate import upgrade
 from bot.db.models import Ticket
 from bot.db.session import Database
-from bot.db.url import normalize_database_url
 from bot.desk.privacy import PrivacyScanner
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.desk.tickets.service import TicketService

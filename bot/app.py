@@ -1,6 +1,10 @@
-"""`create_app(settings)`: the one place the web server and its services are assembled.
+"""`create_app(settings)`: the web server around the desk.
 
-No import-time globals: everything shared lives under typed `web.AppKey`s, and background work
+The desk and its services come from `bot.services.build_services` (the one place they are
+made, shared with the CLI and the tests); this module adds the HTTP routes, mounts the
+platform adapters and runs the background work. Only entry points import it.
+
+No import-time globals: everything shared lives under typed `web.AppKey`s (bot/keys.py), and background work
 (the KB watcher, the outbox worker, the escalation scheduler) starts and stops with the app
 (cleanup_ctx), so tests can build as many apps as they like. Adapters (Slack, Teams, web chat)
 mount their routes here and register a `Messenger` for their platform.
@@ -18,9 +22,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import text
@@ -29,43 +31,33 @@ from sqlalchemy.exc import DBAPIError
 from bot.clock import utc_now
 from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
-from bot.db.session import Database
 from bot.db.startup import wait_for_database
-from bot.delivery.backpressure import AnswerGate
-from bot.delivery.inbox import Inbox
 from bot.delivery.journal import InboundJournal
-from bot.delivery.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
-from bot.desk.feedback import FeedbackStore
-from bot.desk.listening_store import ListeningStore
-from bot.desk.tickets.routing import RoutingService
-from bot.desk.tickets.service import TicketService
+from bot.delivery.outbox import OutboxWorker
 from bot.desk.tickets.stranded import routing_warning
-from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
-from bot.signing import Signer
-from handlers.desk import EvidenceDesk
+from bot.keys import (
+    ANSWER_GATE,
+    DATABASE,
+    DESK,
+    INBOX,
+    JOURNAL,
+    KNOWLEDGE,
+    MESSENGERS,
+    OUTBOX,
+    ROUTER,
+    SCHEMA_HEAD,
+    SETTINGS,
+    SIGNER,
+    WORKER,
+)
+from bot.observability import METRICS, metrics_endpoint, metrics_middleware
+from bot.platforms.slack import setup_slack
+from bot.platforms.teams import setup_teams
+from bot.platforms.web import setup_web
+from bot.services import Services, build_services
 from handlers.escalations import run_escalations
-from handlers.listening import Listener
-from handlers.requests import RequestDesk
-from handlers.router import Router
-from handlers.signposts import Signposts
-from knowledge.embeddings import load_embedder
-from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
-
-SETTINGS = web.AppKey("settings", Settings)
-KNOWLEDGE = web.AppKey("knowledge", KnowledgeStore)
-ROUTER = web.AppKey("router", Router)
-DATABASE = web.AppKey("database", Database)
-OUTBOX = web.AppKey("outbox", Outbox)
-DESK = web.AppKey("desk", EvidenceDesk)
-MESSENGERS = web.AppKey("messengers", MessengerRegistry)
-WORKER = web.AppKey("outbox_worker", OutboxWorker)
-JOURNAL = web.AppKey("inbound_journal", InboundJournal)
-INBOX = web.AppKey("inbox", Inbox)
-ANSWER_GATE = web.AppKey("answer_gate", AnswerGate)
-SCHEMA_HEAD = web.AppKey("schema_head", str)
-SIGNER = web.AppKey("signer", Signer)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -196,61 +188,32 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await app[DATABASE].dispose()
 
 
-def create_app(settings: Settings) -> web.Application:
-    store = KnowledgeStore.from_directory(
-        settings.kb_dir, embedder=load_embedder(settings.embedding_model)
+def create_app(settings: Settings, services: Services | None = None) -> web.Application:
+    """The web server around the desk: health and metrics routes, the platform adapters, and
+    the background work, started and stopped with the app."""
+    services = services or build_services(settings)
+    metrics = services.metrics
+    store, db, tickets, outbox = (
+        services.knowledge,
+        services.database,
+        services.tickets,
+        services.outbox,
     )
-    db = Database.from_url(settings.database_url)
-    router = Router(store, settings)
-    tickets = TicketService.from_settings(db, settings)
-    outbox = Outbox(db, lease=timedelta(seconds=settings.outbox_lease_seconds))
-    general_queue = None
-    if settings.general_queue:
-        platform, _, channel = settings.general_queue.partition(":")
-        general_queue = Destination(platform, channel)
-    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-    signer = Signer.from_secret(secret)  # signs web chat identities and request forms' state
-    requests = RequestDesk(
-        tickets,
-        RoutingService(db),
-        outbox,
-        router.scanner,
-        general_queue=general_queue,
-        signposts=Signposts(lambda: store.current.kb),
-        signer=signer,
-    )
-    salt = settings.feedback_salt or secrets.token_hex(16)
-    if settings.feedback_salt is None:
-        log.warning("EVIDENCE_DESK_FEEDBACK_SALT is not set; using a random one for this process")
-    listener = Listener(
-        router, ListeningStore(db), settings.unasked_threshold, settings.listen_replies_per_hour
-    )
-    desk = EvidenceDesk(router, requests, FeedbackStore(db, router.scanner, salt), db, listener)
-
-    metrics = Metrics()
-    desk.answered = lambda intent: metrics.answers.labels(intent).inc()
-    requests.unrouted = lambda reference: metrics.unrouted.inc()
+    journal, inbox, worker = services.journal, services.inbox, services.worker
     app = web.Application(client_max_size=1024 * 1024, middlewares=[metrics_middleware(metrics)])
     app[METRICS] = metrics
     app[SETTINGS] = settings
     app[SCHEMA_HEAD] = head_revision()
-    app[SIGNER] = signer
+    app[SIGNER] = services.signer
     app[KNOWLEDGE] = store
-    app[ROUTER] = router
+    app[ROUTER] = services.router
     app[DATABASE] = db
     app[OUTBOX] = outbox
-    app[DESK] = desk
-    journal = InboundJournal(
-        db, router.scanner, lease=timedelta(seconds=settings.inbound_lease_seconds)
-    )
+    app[DESK] = services.desk
     app[JOURNAL] = journal
-    gate = AnswerGate(settings.answer_concurrency)
-    app[ANSWER_GATE] = gate
-    inbox = Inbox(db, journal, outbox, desk, gate)
+    app[ANSWER_GATE] = services.gate
     app[INBOX] = inbox
-    messengers = MessengerRegistry()
-    app[MESSENGERS] = messengers
-    worker = OutboxWorker(outbox, messengers, settings.outbox_interval_seconds)
+    app[MESSENGERS] = services.messengers
     app[WORKER] = worker
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -261,7 +224,7 @@ def create_app(settings: Settings) -> web.Application:
 
     async def escalate() -> None:
         raised = await run_escalations(
-            db, requests, utc_now(), settings.unclaimed_escalation_working_hours
+            db, services.requests, utc_now(), settings.unclaimed_escalation_working_hours
         )
         for escalation in raised:
             metrics.escalations.labels(escalation.kind.value).inc()
@@ -305,11 +268,6 @@ async def _freeze_startup_objects(app: web.Application) -> None:
 
 
 def _mount_adapters(app: web.Application) -> None:
-    """The platform adapters import this module's keys, so they are imported here, late."""
-    from bot.platforms.slack import setup_slack
-    from bot.platforms.teams import setup_teams
-    from bot.platforms.web import setup_web
-
     setup_slack(app)
     setup_teams(app)
     setup_web(app)

@@ -161,3 +161,38 @@ class Reply:
     ephemeral: bool = False
     #: Shown privately to the sender, above the reply (patient details found in the message).
     warning: str | None = None
+
+
+GENERIC_APOLOGY = (
+    "Sorry, something went wrong on my side and I couldn't do that. Nothing you sent was lost; "
+    "please try again in a minute, or contact the library."
+)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a message goes: a channel or conversation, optionally a thread within it.
+
+    `visible_to`: a user id when only that person may see the message (a warning about the
+    patient details they typed, an answer to a slash command): Slack posts it ephemeral,
+    Teams in the person's one-to-one chat with the bot, the web chat in their own thread."""
+
+    platform: str
+    channel_id: str
+    thread_id: str | None = None
+    visible_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to show the person who acted: a form (again, with errors) or a reply.
+
+    `reply_to`: where a shared reply goes when the core knows better than the place the
+    button was pressed (a request form's confirmation goes to the thread the request was
+    made in). `queued`: the shared reply is already in the outbox (bot/delivery/inbox.py), so the
+    adapter shows nothing more of it."""
+
+    reply: Reply | None = None
+    form: Form | None = None
+    reply_to: Destination | None = None
+    queued: bool = False

@@ -19,7 +19,7 @@ from bot.desk.tickets.lookup import awaiting_reply_in, may_be_a_reply, requests_
 from bot.desk.tickets.posts import card_in_thread
 from bot.desk.tickets.values import Origin, Person
 from bot.errors import UserFacingError
-from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
+from bot.messages import GENERIC_APOLOGY, IncomingMessage, Intent, Platform, Reply, UserAction
 from handlers.intake import prefill_from_value
 from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
@@ -49,11 +49,6 @@ from handlers.router import Router
 from handlers.wording import wording
 
 log = logging.getLogger(__name__)
-
-GENERIC_APOLOGY = (
-    "Sorry, something went wrong on my side and I couldn't do that. Nothing you sent was lost; "
-    "please try again in a minute, or contact the library."
-)
 
 
 def _ignore(intent: str) -> None:

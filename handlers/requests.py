@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 
 from bot.clock import utc_now
@@ -35,6 +35,7 @@ from bot.desk.tickets.values import (
 from bot.desk.tickets.views import TicketView
 from bot.errors import UserFacingError
 from bot.messages import Button, Choice, Form, FormField, Intent, Reply, RequestPrefill
+from bot.messages import Outcome as Outcome  # re-exported: where it was first
 from bot.signing import Signer
 from handlers.intake import (
     PRIVACY_ACK,
@@ -94,21 +95,6 @@ IMPACT_USES: tuple[Choice, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What to show the person who acted: a form (again, with errors) or a reply.
-
-    `reply_to`: where a shared reply goes when the core knows better than the place the
-    button was pressed (a request form's confirmation goes to the thread the request was
-    made in). `queued`: the shared reply is already in the outbox (bot/delivery/inbox.py), so the
-    adapter shows nothing more of it."""
-
-    reply: Reply | None = None
-    form: Form | None = None
-    reply_to: Destination | None = None
-    queued: bool = False
-
-
 def _when(moment: datetime) -> str:
     return f"{moment:%A} {moment.day} {moment:%B} at {moment:%H:%M}"
 
@@ -124,6 +110,7 @@ class RequestDesk:
         clock: Callable[[], datetime] = utc_now,
         signposts: Callable[[str], str | None] = lambda question: None,
         signer: Signer | None = None,
+        unrouted: Callable[[str], None] = lambda reference: None,
     ) -> None:
         self.signer = signer or Signer.random()  # signs the request form's state
         self.tickets = tickets
@@ -134,7 +121,7 @@ class RequestDesk:
         self._clock = clock
         self._signposts = signposts  # search links offered while waiting (handlers/signposts.py)
         #: Told of each request that reached no one (the app counts them in a metric).
-        self.unrouted: Callable[[str], None] = lambda reference: None
+        self.unrouted = unrouted
 
     # ---- intake ---------------------------------------------------------------------------
 

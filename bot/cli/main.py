@@ -17,12 +17,15 @@ from pydantic import AliasChoices, ValidationError
 
 from bot.cli.admin import register as register_admin
 from bot.cli.admin import run_admin
+from bot.cli.teams import register_cli as register_teams_cli
+from bot.cli.web_admin import extend_kb_parser
+from bot.cli.web_admin import register_cli as register_web_cli
 from bot.config import Settings
+from bot.config.slack import SlackSettings
+from bot.config.teams import TeamsSettings
+from bot.config.web import WebSettings
 from bot.messages import Intent
 from bot.observability import configure_logging
-from bot.platforms.teams.cli import register_cli as register_teams_cli
-from bot.platforms.web.cli import extend_kb_parser
-from bot.platforms.web.cli import register_cli as register_web_cli
 from bot.render_text import render_text
 from handlers.router import Answer, Router
 from knowledge.embeddings import load_embedder
@@ -52,18 +55,27 @@ def setting_errors(exc: ValidationError) -> list[str]:
 
 
 def _variable(name: str) -> str:
-    """`name` is a field's name, or one of its aliases (pydantic reports the first)."""
+    """`name` is a field's name, or one of its aliases (pydantic reports the first), in the
+    core settings or a platform's (each platform's variables have their own prefix)."""
     if not name:
         return "settings"
-    for field, info in Settings.model_fields.items():
-        alias = info.validation_alias
-        choices = [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else []
-        if name != field and name not in choices:
-            continue
-        names = [c for c in choices if c.isupper()]
-        if names:  # the one the person set, if they set one
-            return next((n for n in names if n in os.environ), " or ".join(names))
-        return f"EVIDENCE_DESK_{field.upper()}"
+    for cls, prefix in (
+        (Settings, "EVIDENCE_DESK_"),
+        (SlackSettings, ""),
+        (TeamsSettings, "EVIDENCE_DESK_TEAMS_"),
+        (WebSettings, "EVIDENCE_DESK_WEB_"),
+    ):
+        for field, info in cls.model_fields.items():
+            alias = info.validation_alias
+            choices = [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else []
+            if isinstance(alias, str):
+                choices = [alias]
+            if name != field and name not in choices:
+                continue
+            names = [c for c in choices if c != field]
+            if names:  # the one the person set, if they set one
+                return next((n for n in names if n in os.environ), " or ".join(names))
+            return f"{prefix}{field.upper()}"
     return name
 
 
@@ -231,15 +243,8 @@ GIL_SWITCH_INTERVAL_SECONDS = 0.0005
 def _nowhere_to_go(settings: Settings) -> str | None:
     """In production (not the web demo), a desk with no general queue would leave requests
     from unrouted channels with no one: refuse to start unless told that is intended."""
-    from bot.platforms.web.config import WebSettings
-
-    if settings.general_queue or settings.allow_no_general_queue:
+    if settings.general_queue or settings.allow_no_general_queue or settings.web.demo:
         return None
-    try:
-        if WebSettings().demo:
-            return None
-    except ValueError:
-        return None  # a bad web setting: create_app reports it, naming it
 
     return (
         "Configuration error: EVIDENCE_DESK_GENERAL_QUEUE is not set, so a request from a "
@@ -254,14 +259,12 @@ def serve_app(args: argparse.Namespace) -> tuple[Settings, web.Application] | in
     after printing why it cannot start."""
     from bot.app import create_app
 
-    if args.demo:
-        # The same as EVIDENCE_DESK_WEB_DEMO=true, which the web settings read at start.
-        os.environ["EVIDENCE_DESK_WEB_DEMO"] = "true"
     settings = _settings()
-    if args.host or args.port:
-        settings = settings.model_copy(
-            update={k: v for k, v in (("host", args.host), ("port", args.port)) if v}
-        )
+    updates: dict[str, object] = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    if args.demo:  # the same as EVIDENCE_DESK_WEB_DEMO=true
+        updates["web"] = settings.web.model_copy(update={"demo": True})
+    if updates:
+        settings = settings.model_copy(update=updates)
     configure_logging(settings.log_level, settings.log_format == "json")
     if refusal := _nowhere_to_go(settings):
         print(refusal, file=sys.stderr)

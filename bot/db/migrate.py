@@ -21,8 +21,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
+from bot.config.database_url import normalize_database_url
 from bot.db.session import create_engine_from_url
-from bot.db.url import normalize_database_url
 
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "head_revision", "upgrade"]
 

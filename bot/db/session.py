@@ -36,9 +36,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from bot.config.database_url import normalize_database_url
 from bot.db.errors import DatabaseUnavailable
 from bot.db.turns import WriteTurns
-from bot.db.url import normalize_database_url
 
 __all__ = ["Database", "create_engine_from_url"]
 

@@ -28,7 +28,7 @@ import asyncio
 import contextvars
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from pydantic import TypeAdapter
 
@@ -36,11 +36,20 @@ from bot.db.session import Database
 from bot.delivery.backpressure import AnswerGate
 from bot.delivery.journal import AlreadyFinished, InboundJournal
 from bot.delivery.outbox import Destination, Outbox
-from bot.messages import IncomingMessage, Intent, Reply, UserAction
-from handlers.desk import GENERIC_APOLOGY, EvidenceDesk
-from handlers.requests import Outcome
+from bot.messages import GENERIC_APOLOGY, IncomingMessage, Intent, Outcome, Reply, UserAction
 
 log = logging.getLogger(__name__)
+
+
+class Desk(Protocol):
+    """What the inbox hands events to (handlers/desk.py's EvidenceDesk). A protocol, so the
+    delivery layer sits below the handlers and does not import them."""
+
+    async def on_message(self, message: IncomingMessage) -> Reply: ...
+
+    async def on_overheard(self, message: IncomingMessage) -> Reply | None: ...
+
+    async def on_action(self, action: UserAction) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,7 @@ class Inbox:
         db: Database,
         journal: InboundJournal,
         outbox: Outbox,
-        desk: EvidenceDesk,
+        desk: Desk,
         gate: AnswerGate,
     ) -> None:
         self._db = db

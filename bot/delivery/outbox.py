@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeGuard, runtime_checkable
 
@@ -39,6 +38,7 @@ from sqlalchemy.orm import Session
 from bot.clock import utc_now
 from bot.db.models import OutboxMessage, PostedMessage
 from bot.db.session import Database
+from bot.messages import Destination as Destination  # re-exported: where it was first
 from bot.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -53,20 +53,6 @@ MAX_ATTEMPTS = 12
 RESERVED = "reserved:"
 #: Session.info key: this session's commit will wake the outbox worker.
 _WAKE_PENDING = "evidence_desk_outbox_wake"
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where a message goes: a channel or conversation, optionally a thread within it.
-
-    `visible_to`: a user id when only that person may see the message (a warning about the
-    patient details they typed, an answer to a slash command): Slack posts it ephemeral,
-    Teams in the person's one-to-one chat with the bot, the web chat in their own thread."""
-
-    platform: str
-    channel_id: str
-    thread_id: str | None = None
-    visible_to: str | None = None
 
 
 class DeliveryError(Exception):

@@ -32,6 +32,8 @@ from typing import Final
 
 import phonenumbers
 
+from bot.config.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
+
 __all__ = [
     "DEFAULT_HOSPITAL_NUMBER_PATTERN",
     "Finding",
@@ -122,7 +124,6 @@ class Finding:
 # evidence service is asked about, so they are excluded. Trusts with other layouts pass their
 # own pattern; numbers introduced by words such as "MRN" or "hospital number" are caught
 # whatever their layout (see _HOSPITAL_CONTEXT_RE).
-DEFAULT_HOSPITAL_NUMBER_PATTERN: Final[str] = r"\b(?!(?:PMC|NCT)\d)[A-Z]{1,3}\d{6,8}\b"
 
 # NHS numbers (England, Wales, Isle of Man), CHI numbers (Scotland) and H&C numbers (Northern
 # Ireland) share one layout: ten digits, written plain, 3-3-4 with spaces or 3-3-4 with dashes,

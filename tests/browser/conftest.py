@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 import pytest
 from aiohttp import web
 
-from bot.app import DATABASE, create_app
+from bot.app import create_app
 from bot.config import Settings
+from bot.keys import DATABASE
 
 T = TypeVar("T")
 

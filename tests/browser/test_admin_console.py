@@ -9,8 +9,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from bot.app import DATABASE
 from bot.desk.listening_store import ListeningStore
+from bot.keys import DATABASE
 from tests.browser.conftest import LiveServer
 from tests.browser.test_web_chat import ask
 

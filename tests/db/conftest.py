@@ -27,10 +27,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
+from bot.config.database_url import normalize_database_url
 from bot.db.migrate import upgrade
 from bot.db.models import Base
 from bot.db.session import Database
-from bot.db.url import normalize_database_url
 from bot.delivery.outbox import Outbox
 from bot.desk.feedback import FeedbackStore
 from bot.desk.privacy import PrivacyScanner

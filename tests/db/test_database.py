@@ -10,9 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 
 from bot.config import Settings
+from bot.config.database_url import normalize_database_url
 from bot.db.models import InboundEvent
 from bot.db.session import Database
-from bot.db.url import normalize_database_url
 
 
 @pytest.mark.parametrize(

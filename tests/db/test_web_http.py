@@ -11,10 +11,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bot.app import DATABASE, create_app
+from bot.app import create_app
 from bot.config import Settings
 from bot.db.session import Database
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.keys import DATABASE
 from bot.platforms.web.auth import AdminAccounts
 from tests.signed import TEST_SECRET_KEY
 

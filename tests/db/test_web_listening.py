@@ -8,10 +8,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.app import DESK
 from bot.db.session import Database
 from bot.delivery.conversation_refs import ConversationStore
 from bot.desk.listening_store import ListeningStore
+from bot.keys import DESK
 from tests.db.conftest import FakeClock
 from tests.db.test_web_http import EMAIL, csrf_of, sign_in
 from tests.db.test_web_http import client as client

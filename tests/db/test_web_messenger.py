@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config.web import WebSettings
 from bot.db.session import Database
 from bot.delivery.outbox import DeliveryError, Destination, MessengerRegistry, Outbox
 from bot.delivery.web_messages import WebMessenger
 from bot.desk.tickets.routing import RoutingService
 from bot.messages import Intent, Reply
-from bot.platforms.web.config import WebSettings
 from bot.platforms.web.demo import ensure_demo_team
 from tests.db.conftest import FakeClock
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.app import DESK
+from bot.keys import DESK
 from tests.db.test_web_http import client
 from tests.fakes.settle import settle
 from tests.signed import form_state

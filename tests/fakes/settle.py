@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.app import DATABASE, WORKER
+from bot.keys import DATABASE, WORKER
 from tests.fakes.drain import DRAIN_TIMEOUT, pending, until
 
 

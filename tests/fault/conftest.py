@@ -31,9 +31,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.config.database_url import normalize_database_url
 from bot.db.migrate import upgrade
 from bot.db.session import Database
-from bot.db.url import normalize_database_url
 from handlers.intake import request_form
 from tests.db.conftest import _admin
 from tests.fakes.slack_api import FakeSlackApi

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.app import WORKER
+from bot.keys import WORKER
 from bot.platforms.teams import TEAMS
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.scenario.test_teams import (

@@ -16,9 +16,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bot.app import DATABASE, create_app
+from bot.app import create_app
 from bot.config import Settings
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.keys import DATABASE
 from tests.fakes.slack_api import FakeSlackApi
 from tests.signed import TEST_SECRET_KEY
 

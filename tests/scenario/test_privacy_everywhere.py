@@ -28,10 +28,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
-from bot.app import DATABASE, create_app
+from bot.app import create_app
 from bot.config import Settings
 from bot.db.session import Database
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.keys import DATABASE
 from bot.platforms.teams import MESSAGES_PATH
 from tests.db.conftest import _truncate_all
 from tests.db.conftest import postgres_url as postgres_url  # the fixture, shared

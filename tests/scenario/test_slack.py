@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select, text, update
 
-from bot.app import DATABASE, WORKER
 from bot.clock import utc_now
 from bot.db.models import OutboxMessage
+from bot.keys import DATABASE, WORKER
 from handlers.intake import request_form
 from tests.fakes.drain import until
 from tests.scenario.conftest import LIBRARY, REQUESTER, SPECIALIST, WARD, SlackWorld, signed_headers

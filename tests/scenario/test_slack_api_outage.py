@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from bot.app import DATABASE
+from bot.keys import DATABASE
 from tests.fakes.drain import drain
 from tests.scenario.conftest import WARD, SlackWorld
 

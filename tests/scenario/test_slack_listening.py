@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from bot.app import DATABASE
 from bot.desk.listening_store import ListeningStore
+from bot.keys import DATABASE
 from tests.scenario.conftest import REQUESTER, WARD, SlackWorld
 from tests.scenario.test_slack import button
 

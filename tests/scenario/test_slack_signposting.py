@@ -3,7 +3,7 @@ confirmation with links to search the configured sources (shipped site.yaml) for
 
 from __future__ import annotations
 
-from bot.app import DATABASE
+from bot.keys import DATABASE
 from tests.scenario.conftest import WARD, SlackWorld
 from tests.scenario.test_slack import all_text, select_value, text_value, view_submission
 from tests.signed import form_state

@@ -24,11 +24,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text, update
 
-from bot.app import DATABASE, MESSENGERS, OUTBOX, create_app
+from bot.app import create_app
 from bot.clock import utc_now
 from bot.config import Settings
 from bot.db.models import ConversationRef, OutboxMessage
 from bot.delivery.outbox import Destination, Outbox
+from bot.keys import DATABASE, MESSENGERS, OUTBOX
 from bot.messages import Intent, Reply
 from bot.platforms.teams import MESSAGES_PATH
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector

@@ -12,8 +12,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from bot.app import DATABASE
 from bot.desk.listening_store import ListeningStore
+from bot.keys import DATABASE
 from tests.fakes.bot_connector import ConnectorCall
 from tests.scenario.test_teams import BOT, MENTION, TENANT, WARD_CHANNEL, TeamsWorld
 from tests.scenario.test_teams import teams as teams

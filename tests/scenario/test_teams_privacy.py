@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.app import MESSENGERS, OUTBOX
+from bot.keys import MESSENGERS, OUTBOX
 from tests.fakes.bot_connector import ConnectorCall
 from tests.scenario.test_teams import (
     PERSONAL,

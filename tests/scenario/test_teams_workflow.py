@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.app import DATABASE, DESK
 from bot.clock import utc_now
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.keys import DATABASE, DESK
 from handlers.escalations import run_escalations
 from tests.fakes.bot_connector import ConnectorCall
 from tests.fakes.settle import settle

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from bot.config import Settings
-from bot.platforms.slack.config import SlackSettings
-from bot.platforms.teams.config import TeamsSettings
-from bot.platforms.web.config import WebSettings
+from bot.config.slack import SlackSettings
+from bot.config.teams import TeamsSettings
+from bot.config.web import WebSettings
 
 SECRET = "hunter2-s3cret"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from botframework.connector.auth import ClaimsIdentity  # type: ignore[import-untyped]
 
+from bot.config.teams import TeamsSettings
 from bot.platforms.teams.clients import MAX_CLIENTS, ReusedClientsAuthentication
-from bot.platforms.teams.config import TeamsSettings
 
 SERVICE = "https://smba.trafficmanager.net/emea/"
 

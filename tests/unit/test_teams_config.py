@@ -1,4 +1,4 @@
-"""Teams settings from the standard Bot Framework variable names (bot/platforms/teams/config.py)."""
+"""Teams settings from the standard Bot Framework variable names (bot/config/teams.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import pytest
 from pydantic import ValidationError
 
-from bot.platforms.teams.config import AppType, TeamsSettings
+from bot.config.teams import AppType, TeamsSettings
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The Teams app package (bot/platforms/teams/package.py) and its command (bot/platforms/teams/cli.py)."""
+"""The Teams app package (bot/platforms/teams/package.py) and its command (bot/cli/teams.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.platforms.teams.cli import register_cli
+from bot.cli.teams import register_cli
 from bot.platforms.teams.package import build_package
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"

@@ -16,9 +16,9 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
+from bot.config.database_url import normalize_database_url
 from bot.db.models import Base, UTCDateTime
 from bot.db.session import create_engine_from_url
-from bot.db.url import normalize_database_url
 
 config = context.config
 target_metadata = Base.metadata

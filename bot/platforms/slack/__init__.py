@@ -32,10 +32,10 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import ANSWER_GATE, DATABASE, DESK, INBOX, MESSENGERS
+from bot.config.slack import SlackSettings
 from bot.db.errors import is_database_unavailable, unavailable_body, unavailable_headers
 from bot.db.session import Database
-from bot.platforms.slack.config import SlackSettings
+from bot.keys import ANSWER_GATE, DATABASE, DESK, INBOX, MESSENGERS, SETTINGS
 from bot.platforms.slack.listeners import SlackListeners
 from bot.platforms.slack.messenger import SlackMessenger
 from bot.platforms.slack.quiet_logs import bolt_logger
@@ -123,7 +123,7 @@ def well_formed(body: dict[str, Any]) -> bool:
 
 def setup_slack(app: web.Application, settings: SlackSettings | None = None) -> bool:
     """Connect Slack if it is configured; returns whether it was."""
-    settings = settings or SlackSettings()
+    settings = settings or app[SETTINGS].slack
     if not settings.enabled:
         log.info("Slack is not configured (no SLACK_BOT_TOKEN); skipping")
         return False

@@ -3,7 +3,7 @@
 `setup_teams(app)` mounts POST /api/messages, the URL an Azure Bot's messaging endpoint points
 at, and registers the Teams messenger for the outbox. Settings are the standard Bot Framework
 variables (`MicrosoftAppId`, `MicrosoftAppPassword`, `MicrosoftAppType`,
-`MicrosoftAppTenantId`; see bot/platforms/teams/config.py and docs/teams.md).
+`MicrosoftAppTenantId`; see bot/config/teams.py and docs/teams.md).
 
 With no `MicrosoftAppId` the bot runs in local mode, for the Bot Framework Emulator: no token
 is checked or sent, so anyone who can reach the URL could speak as any Teams user, and an
@@ -44,15 +44,16 @@ from botbuilder.core import TurnContext, serializer_helper  # type: ignore[impor
 from botbuilder.integration.aiohttp import CloudAdapter  # type: ignore[import-untyped]
 from botbuilder.schema import Activity, ActivityTypes  # type: ignore[import-untyped]
 
+from bot.config.teams import TeamsSettings
 from bot.db.errors import is_database_unavailable, unavailable_body, unavailable_headers
 from bot.db.session import Database
 from bot.delivery.conversation_refs import ConversationStore
+from bot.keys import DATABASE, DESK, INBOX, MESSENGERS, SETTINGS
+from bot.messages import GENERIC_APOLOGY
 from bot.network import is_loopback_host, is_loopback_url
 from bot.platforms.teams.bot import EvidenceDeskBot
 from bot.platforms.teams.clients import ReusedClientsAuthentication
-from bot.platforms.teams.config import TeamsSettings
 from bot.platforms.teams.messenger import TeamsMessenger
-from handlers.desk import GENERIC_APOLOGY
 
 log = logging.getLogger(__name__)
 
@@ -261,14 +262,11 @@ def _local_mode_allowed(settings: TeamsSettings, host: str) -> bool:
 
 
 def setup_teams(app: web.Application, settings: TeamsSettings | None = None) -> None:
-    """Mount POST /api/messages and register the Teams messenger (settings from the
-    environment unless given). A bad setting raises pydantic's ValidationError naming it."""
-    # Imported here, not at module level, so bot.app may import this package at its top.
-    from bot.app import DATABASE, DESK, INBOX, MESSENGERS, SETTINGS
-
+    """Mount POST /api/messages and register the Teams messenger (settings from
+    `Settings.teams` unless given). A bad setting raises pydantic's ValidationError naming it."""
     if TEAMS in app:
         return
-    settings = settings or TeamsSettings()
+    settings = settings or app[SETTINGS].teams
     if not settings.authenticated and not _local_mode_allowed(settings, app[SETTINGS].host):
         return
     if not settings.authenticated:

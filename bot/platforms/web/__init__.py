@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from bot.app import DATABASE, KNOWLEDGE, MESSENGERS, SETTINGS
+from bot.config.web import WebSettings
 from bot.delivery.web_messages import WebMessenger
 from bot.desk.kb_versions import KbSync, KbVersions
+from bot.keys import DATABASE, KNOWLEDGE, MESSENGERS, SETTINGS
 from bot.network import is_loopback_host
 from bot.platforms.web.admin import setup_admin
 from bot.platforms.web.chat import add_chat_routes
-from bot.platforms.web.config import WebSettings
 from bot.platforms.web.demo import ensure_demo_team, retire_demo_team
 from bot.platforms.web.keys import KB_SYNC, WEB_MESSENGER, WEB_SETTINGS
 from bot.platforms.web.pages import STATIC_DIR, add_security_headers, styled_not_found
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def setup_web(app: web.Application, settings: WebSettings | None = None) -> None:
     """Mount the web chat, the admin console and their static files on `app`."""
-    settings = settings or WebSettings()
+    settings = settings or app[SETTINGS].web
     host = app[SETTINGS].host
     if settings.demo and not is_loopback_host(host):
         raise ValueError(

@@ -24,10 +24,10 @@ from uuid import uuid4
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from bot.app import DESK, INBOX, ROUTER, SIGNER
 from bot.delivery.inbox import InboundEvent
 from bot.delivery.outbox import Destination
 from bot.delivery.web_messages import StoredMessage, WebMessenger
+from bot.keys import DESK, INBOX, ROUTER, SIGNER
 from bot.messages import IncomingMessage, Platform, Reply, UserAction
 from bot.platforms.web.clients import secure_cookies
 from bot.platforms.web.identity import CHAT_COOKIE, identity, issue, set_identity_cookie

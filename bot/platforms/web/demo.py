@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from bot.config.web import WebSettings
 from bot.db.session import Database
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
 from bot.errors import UserFacingError
-from bot.platforms.web.config import WebSettings
 
 log = logging.getLogger(__name__)
 

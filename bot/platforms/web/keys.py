@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.config.web import WebSettings
 from bot.delivery.web_messages import WebMessenger
 from bot.desk.kb_versions import KbSync
-from bot.platforms.web.config import WebSettings
 
 WEB_SETTINGS = web.AppKey("web_settings", WebSettings)
 WEB_MESSENGER = web.AppKey("web_messenger", WebMessenger)

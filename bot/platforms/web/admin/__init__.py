@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.app import DATABASE, DESK, KNOWLEDGE
 from bot.desk.kb_versions import KbVersions
+from bot.keys import DATABASE, DESK, KNOWLEDGE
 from bot.platforms.web.admin.common import (
     ADMIN,
     CSRF_FAILED,

@@ -13,6 +13,8 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from bot.desk.kb_versions import KbVersions
+from bot.desk.tickets.stranded import routing_warning
+from bot.keys import DATABASE, SETTINGS
 from bot.platforms.web.auth import AdminAccounts, Authenticator, LoginLimiter, Session, SessionStore
 from bot.platforms.web.pages import render
 
@@ -81,9 +83,6 @@ ALERTS: Final = web.RequestKey("ed_admin_alerts", tuple[str, ...])
 
 async def _alerts(app: web.Application) -> tuple[str, ...]:
     """Shown at the top of every console page: what an admin must act on."""
-    from bot.app import DATABASE, SETTINGS  # the app module imports this package's setup
-    from bot.desk.tickets.stranded import routing_warning
-
     warning = await routing_warning(app[DATABASE], app[SETTINGS].general_queue)
     return (warning,) if warning else ()
 

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from aiohttp import web
 
-from bot.app import DATABASE, DESK, KNOWLEDGE
 from bot.desk.insights import bar_chart, dashboard, feedback_counts, group_questions
 from bot.desk.tickets.report import build_report
+from bot.keys import DATABASE, DESK, KNOWLEDGE
 from bot.platforms.web.admin.common import ADMIN, page, protected
 from bot.platforms.web.auth import Session
 

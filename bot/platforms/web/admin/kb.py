@@ -12,7 +12,6 @@ from urllib.parse import quote
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.app import KNOWLEDGE
 from bot.desk.kb_versions import (
     OUT_OF_SCOPE_FILE,
     PROFILE_FILES,
@@ -24,6 +23,7 @@ from bot.desk.kb_versions import (
     diff,
     entry_file,
 )
+from bot.keys import KNOWLEDGE
 from bot.messages import Intent, Reply, SourceLink
 from bot.platforms.web.admin.common import ADMIN, form_data, page, protected
 from bot.platforms.web.auth import Session

@@ -15,9 +15,9 @@ from urllib.parse import unquote, urlencode
 
 from aiohttp import web
 
-from bot.app import DATABASE
 from bot.db.models import EXTERNAL_ID_LEN
 from bot.desk.listening_store import LISTENING_PLATFORMS, ListeningStore
+from bot.keys import DATABASE
 from bot.platforms.web.admin.common import form_data, page, protected
 from bot.platforms.web.auth import Session
 

@@ -1,7 +1,10 @@
 """All configuration, from environment variables, checked once at start.
 
-One pydantic-settings class so that a typo in a value fails loudly at start rather than at the
-first message. Every field is listed in the README's configuration table.
+One `Settings` object, read when the program starts and passed down: the platforms' settings
+hang off it (`settings.slack`, `settings.teams`, `settings.web`, each read from its own
+variables), so nothing reads the environment again later and a test sets up a server by
+building one object. A typo in a value fails loudly at start rather than at the first
+message. Every field is listed in the README's configuration table.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from typing import Final
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.db.url import normalize_database_url
-from bot.desk.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
+from bot.config.database_url import normalize_database_url
+from bot.config.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
+from bot.config.slack import SlackSettings
+from bot.config.teams import TeamsSettings
+from bot.config.web import WebSettings
 from knowledge import SHIPPED_KB_DIR
 
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -24,6 +30,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EVIDENCE_DESK_", extra="ignore", hide_input_in_errors=True
     )
+
+    slack: SlackSettings = Field(default_factory=SlackSettings, exclude=True)
+    teams: TeamsSettings = Field(default_factory=TeamsSettings, exclude=True)
+    web: WebSettings = Field(default_factory=WebSettings, exclude=True)
 
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(3978, ge=1, le=65535, description="Port the web server listens on.")
