@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.messages import Button, Choice, Form, FormField, Intent, Reply, SourceLink, Suggestion
+from bot.render.html import markdown_html as markdown
 from bot.web.entries import EntryForm, from_markdown, to_markdown
-from bot.web.render import form_html, markdown, reply_html
+from bot.web.render import form_html, reply_html
 
 
 def test_light_markdown_becomes_paragraphs_lists_bold_and_links() -> None:
