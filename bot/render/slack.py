@@ -44,7 +44,9 @@ def link(url: str, label: str) -> str:
     if not is_safe_url(url):
         return escape(label)
     target = escape(url).replace("|", "%7C")
-    return f"<{target}|{escape(label)}>" if label.strip() else f"<{target}>"
+    if not label.strip() or label == url:
+        return f"<{target}>"
+    return f"<{target}|{escape(label)}>"
 
 
 def inlines(items: Sequence[Inline]) -> str:
