@@ -12,7 +12,7 @@ here, for every platform at once:
   relative path) keeps its label as plain text and loses the address, so no renderer can be
   talked into making one.
 
-Indented code blocks are switched off: in chat text a four-space indent is a person's
+An image is a link to the image, labelled by its alt text. Indented code blocks are switched off: in chat text a four-space indent is a person's
 layout, not code. Bare web addresses and e-mail addresses become links (linkify, without
 "fuzzy" bare domains, so "report.py" stays text).
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TypeAlias
 
 from markdown_it import MarkdownIt
@@ -131,9 +131,11 @@ class Document:
         return None
 
 
+@cache
 def _parser() -> MarkdownIt:
+    """Made on first use: compiling linkify's patterns is most of the cost of importing this."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
-    md.enable(["linkify", "strikethrough"]).disable(["code", "image"])
+    md.enable(["linkify", "strikethrough"]).disable(["code"])
     md.linkify.set({"fuzzy_link": False})  # type: ignore[union-attr]
     # Every target parses as a link, so that an unsafe one can keep its label as text here
     # (markdown-it's own check would leave the raw "[label](javascript:...)" in the text).
@@ -141,7 +143,6 @@ def _parser() -> MarkdownIt:
     return md
 
 
-_MD = _parser()
 #: Line ends as markdown-it counts them, so that token line numbers index this split.
 _LINES = re.compile(r"\r\n|\r|\n")
 
@@ -183,6 +184,11 @@ def _inlines(tokens: Sequence[Token]) -> tuple[Inline, ...]:
             continue
         if kind == "text" and token.content:
             out.append(Text(token.content))
+        elif kind == "image":
+            # No platform here shows images inline: an image is a link to it, named by its alt.
+            url = str(token.attrs.get("src", ""))
+            alt = _inlines(token.children or []) or (Text(url),)
+            out.extend([Link(url, alt)] if is_safe_url(url) else alt)
         elif kind == "code_inline":
             out.append(Code(token.content))
         elif kind in {"softbreak", "hardbreak"}:
@@ -264,7 +270,7 @@ def _items(tokens: Sequence[Token], lines: Sequence[str]) -> tuple[tuple[Block, 
 @lru_cache(maxsize=1024)
 def parse(text: str) -> Document:
     """The document for a reply's text; cached, as the same KB answer is shown many times."""
-    return Document(_blocks(_MD.parse(text), _LINES.split(text)))
+    return Document(_blocks(_parser().parse(text), _LINES.split(text)))
 
 
 def split_lines(inlines: Sequence[Inline]) -> list[tuple[Inline, ...]]:

@@ -209,3 +209,10 @@ def test_cli_wraps_a_long_list_item_under_its_words() -> None:
     reply = Reply("1. " + "word " * 30, Intent.FAQ)
     first, second = render_text(reply).splitlines()
     assert first.startswith("1. word") and second.startswith("   word")
+
+
+def test_an_image_is_a_link_to_it_named_by_its_alt_text() -> None:
+    (paragraph,) = parse("![the logo](https://x.nhs.uk/logo.png) ![x](javascript:y)").blocks
+    assert paragraph == Paragraph(
+        (Link("https://x.nhs.uk/logo.png", (Text("the logo"),)), Text(" x"))
+    )
