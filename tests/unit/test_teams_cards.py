@@ -21,11 +21,11 @@ from bot.platforms.teams.cards import (
     SharedForm,
     attachment,
     form_card,
-    markdown_blocks,
     parse_submission,
     reply_card,
     shared_form,
 )
+from bot.render.teams import markdown_blocks
 from handlers.intake import request_form
 
 
@@ -65,7 +65,7 @@ def test_reply_text_keeps_the_markdown_teams_renders() -> None:
 
 
 def test_list_items_share_one_text_block_separated_by_carriage_returns() -> None:
-    assert "1. Go to the sign-in page.\r2. Choose *Forgotten password*." in texts(reply_card(FAQ))
+    assert "1. Go to the sign-in page.\r2. Choose _Forgotten password_." in texts(reply_card(FAQ))
 
 
 def test_star_bullets_become_dashes() -> None:

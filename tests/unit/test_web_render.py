@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.messages import Button, Choice, Form, FormField, Intent, Reply, SourceLink, Suggestion
 from bot.platforms.web.entries import EntryForm, from_markdown, to_markdown
-from bot.platforms.web.render import form_html, markdown, reply_html
+from bot.platforms.web.render import form_html, reply_html
+from bot.render.html import markdown_html as markdown
 
 
 def test_light_markdown_becomes_paragraphs_lists_bold_and_links() -> None:

@@ -5,23 +5,15 @@ Pure functions: what Slack would show for a Reply or a Form, and nothing else.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bot.messages import Button, Form, FormField, Reply
+from bot.render.slack import escape, link, mrkdwn
+from bot.render.text import plain_text
 
 SECTION_LIMIT = 3000
-_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
 ACTION_SEPARATOR = "|"
-
-
-def mrkdwn(text: str) -> str:
-    """Light Markdown (the KB's) to Slack mrkdwn: **bold**, [label](url), bullets."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
-    text = _BOLD.sub(lambda m: f"*{m.group(1)}*", text)
-    return re.sub(r"(?m)^\s*[-*] ", "• ", text)
+FALLBACK_LIMIT = 300
 
 
 def action_id(button: Button, index: int) -> str:
@@ -49,10 +41,10 @@ def blocks(reply: Reply) -> list[dict[str, Any]]:
         )
     body = mrkdwn(reply.text)
     if reply.title and reply.faq_id:
-        body = f"*{mrkdwn(reply.title)}*\n{body}"
+        body = f"*{escape(reply.title)}*\n{body}"
     out.extend(_sections(body))
     if reply.sources:
-        links = " · ".join(f"<{s.url}|{mrkdwn(s.title)}>" for s in reply.sources)
+        links = " · ".join(link(s.url, s.title) for s in reply.sources)
         out.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Source: {links}"}]}
         )
@@ -73,8 +65,10 @@ def blocks(reply: Reply) -> list[dict[str, Any]]:
 
 
 def fallback_text(reply: Reply) -> str:
-    """The plain text Slack shows in notifications and to screen readers."""
-    return (reply.title + ": " if reply.title else "") + reply.text[:300]
+    """The plain text Slack shows in notifications and to screen readers: no Markdown marks,
+    cut before escaping so that an entity is never cut in half."""
+    words = (reply.title + ": " if reply.title else "") + plain_text(reply.text)
+    return escape(words[:FALLBACK_LIMIT])
 
 
 def _option(value: str, label: str) -> dict[str, Any]:

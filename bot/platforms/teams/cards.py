@@ -11,13 +11,14 @@ behind `INPUT_PREFIX` so that a field can never overwrite `action` or `state`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bot.desk.privacy import Finding, PrivacyScanner
 from bot.messages import Button, Form, FormField, Reply
+from bot.render.teams import escape, inline_markdown, link, markdown_blocks
+from bot.render.teams import text_block as _text_block
 
 CONTENT_TYPE: Final = "application/vnd.microsoft.card.adaptive"
 SCHEMA: Final = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -28,55 +29,10 @@ VALUE_KEY: Final = "value"
 STATE_KEY: Final = "state"
 SHOW_FAQ_ACTION: Final = "faq_show"
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
-_BULLET = re.compile(r"^\s*[*+•]\s+")
 _STYLES: Final = {"primary": "positive", "danger": "destructive"}
 
 
 Card = dict[str, Any]
-
-
-def _text_block(text: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **extra}
-
-
-def markdown_blocks(text: str) -> list[dict[str, Any]]:
-    """The light Markdown of replies as TextBlocks Teams renders reliably.
-
-    Teams' card Markdown supports **bold**, *italic*, [label](url) and lists, but treats a
-    single newline unevenly; so each line is its own TextBlock, a blank line becomes a larger
-    gap, and a run of list items is one TextBlock with items separated by `\\r`, the form
-    Teams documents for lists.
-    """
-    blocks: list[dict[str, Any]] = []
-    items: list[str] = []
-    gap = False
-
-    def spacing() -> dict[str, Any]:
-        if not blocks:
-            return {}
-        return {"spacing": "Medium" if gap else "Small"}
-
-    def flush_items() -> None:
-        nonlocal gap
-        if items:
-            blocks.append(_text_block("\r".join(items), **spacing()))
-            items.clear()
-            gap = False
-
-    for line in text.splitlines():
-        if not line.strip():
-            flush_items()
-            gap = bool(blocks)
-            continue
-        if _LIST_ITEM.match(line):
-            items.append(_BULLET.sub("- ", line.strip()))
-            continue
-        flush_items()
-        blocks.append(_text_block(line.strip(), **spacing()))
-        gap = False
-    flush_items()
-    return blocks or [_text_block(" ")]
 
 
 def submit_action(title: str, data: Mapping[str, str], style: str | None = None) -> dict[str, Any]:
@@ -109,10 +65,10 @@ def reply_card(reply: Reply) -> Card:
     """Title (bold), the answer, its sources, then suggestions and buttons as submits."""
     body: list[dict[str, Any]] = []
     if reply.title:
-        body.append(_text_block(reply.title, weight="Bolder", size="Medium"))
+        body.append(_text_block(escape(reply.title), weight="Bolder", size="Medium"))
     body.extend(markdown_blocks(reply.text))
     if reply.sources:
-        links = " · ".join(f"[{source.title}]({source.url})" for source in reply.sources)
+        links = " · ".join(link(source.url, source.title) for source in reply.sources)
         body.append(_text_block(f"Source: {links}", size="Small", isSubtle=True, spacing="Medium"))
     shown = {(b.action, b.value) for b in reply.buttons}
     suggested = [
@@ -165,16 +121,18 @@ def _input(field: FormField) -> dict[str, Any]:
 def form_card(form: Form) -> Card:
     """The form: notice on top, each input with its label, hint and (red) error, and a submit
     carrying the form's action and state."""
-    body: list[dict[str, Any]] = [_text_block(form.title, weight="Bolder", size="Medium")]
+    body: list[dict[str, Any]] = [_text_block(escape(form.title), weight="Bolder", size="Medium")]
     if form.notice:
-        body.append(_text_block(form.notice, color="Attention", weight="Bolder"))
+        body.append(_text_block(inline_markdown(form.notice), color="Attention", weight="Bolder"))
     for field in form.fields:
         body.append(_input(field))
         error = form.error_for(field.name)
         if error:
-            body.append(_text_block(error, color="Attention", spacing="None"))
+            body.append(_text_block(inline_markdown(error), color="Attention", spacing="None"))
         if field.hint:
-            body.append(_text_block(field.hint, size="Small", isSubtle=True, spacing="None"))
+            body.append(
+                _text_block(escape(field.hint), size="Small", isSubtle=True, spacing="None")
+            )
     submit = submit_action(
         form.submit_label, {ACTION_KEY: form.form_id, STATE_KEY: form.state}, "primary"
     )

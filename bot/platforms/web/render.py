@@ -1,96 +1,24 @@
 """Neutral replies and forms as HTML: the web chat's rendering, and the admin console's preview.
 
-Pure functions returning `Markup`. Every piece of text from a person or the KB is escaped
-first; the only markup added is this module's own (paragraphs, lists, bold, links), and links
-are only ever http(s) or mailto, so neither KB content nor a chat message can inject script.
+Pure functions returning `Markup`. Reply text is rendered by `bot.render.html` (escaped, links
+only http(s) or mailto); everything else from a person or the KB is escaped here, so neither KB
+content nor a chat message can inject script.
 Controls carry their meaning in data attributes (`data-action`, `data-value`), which the
 page's script sends back as a `UserAction`.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
 from bot.messages import Button, Form, FormField, Reply
+from bot.render.html import inline_html, link, markdown_html
 
-_INLINE = re.compile(
-    r"\[(?P<label>[^\]\n]+)\]\((?P<url>(?:https?://|mailto:)[^)\s]+)\)"
-    r"|(?P<bare>(?:https?://|mailto:)[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"])"
-    r"|\*\*(?P<bold>.+?)\*\*"
-    r"|(?<![\w*])\*(?P<em>[^\s*](?:[^*]*[^\s*])?)\*(?![\w*])"
-)
-_BULLET = re.compile(r"^\s*[-*•]\s+(.*)$")
-_NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+(.*)$")
 #: Shown under a suggestion-style reply as its own list, so not repeated as buttons.
 SHOW_FAQ = "faq_show"
-
-
-def link(url: str, label: str | Markup) -> Markup:
-    return Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(url, label)
-
-
-def inline(text: str) -> Markup:
-    """One line of light Markdown: **bold**, *emphasis*, [label](url) and bare web addresses."""
-    out: list[Markup] = []
-    position = 0
-    for match in _INLINE.finditer(text):
-        out.append(escape(text[position : match.start()]))
-        if match.group("url"):
-            out.append(link(match.group("url"), escape(match.group("label"))))
-        elif match.group("bare"):
-            out.append(link(match.group("bare"), escape(match.group("bare"))))
-        elif match.group("bold") is not None:
-            out.append(Markup("<strong>{}</strong>").format(inline(match.group("bold"))))
-        else:
-            out.append(Markup("<em>{}</em>").format(inline(match.group("em"))))
-        position = match.end()
-    out.append(escape(text[position:]))
-    return Markup("").join(out)
-
-
-def markdown(text: str) -> Markup:
-    """Paragraphs, bullet and numbered lists, and inline markup; nothing else is interpreted."""
-    blocks: list[Markup] = []
-    paragraph: list[Markup] = []
-    items: list[Markup] = []
-    list_tag = ""
-
-    def flush_paragraph() -> None:
-        if paragraph:
-            blocks.append(Markup("<p>{}</p>").format(Markup("<br>").join(paragraph)))
-            paragraph.clear()
-
-    def flush_list() -> None:
-        nonlocal list_tag
-        if items:
-            body = Markup("").join(Markup("<li>{}</li>").format(item) for item in items)
-            template = Markup("<ul>{}</ul>") if list_tag == "ul" else Markup("<ol>{}</ol>")
-            blocks.append(template.format(body))
-            items.clear()
-        list_tag = ""
-
-    for line in text.splitlines():
-        bullet, numbered = _BULLET.match(line), _NUMBERED.match(line)
-        if bullet or numbered:
-            tag = "ul" if bullet else "ol"
-            flush_paragraph()
-            if list_tag and list_tag != tag:
-                flush_list()
-            list_tag = tag
-            items.append(inline(bullet.group(1) if bullet else numbered.group(2)))  # type: ignore[union-attr]
-        elif not line.strip():
-            flush_paragraph()
-            flush_list()
-        else:
-            flush_list()
-            paragraph.append(inline(line.strip()))
-    flush_paragraph()
-    flush_list()
-    return Markup("").join(blocks)
 
 
 def button(control: Button, extra_class: str = "") -> Markup:
@@ -109,11 +37,11 @@ def reply_html(reply: Reply) -> Markup:
         parts.append(
             Markup(
                 '<div class="ed-warning" role="alert"><strong>Important: </strong>{}</div>'
-            ).format(inline(reply.warning))
+            ).format(inline_html(reply.warning))
         )
     if reply.title and reply.faq_id:
         parts.append(Markup('<h3 class="ed-reply__title">{}</h3>').format(reply.title))
-    parts.append(Markup('<div class="ed-reply__body">{}</div>').format(markdown(reply.text)))
+    parts.append(Markup('<div class="ed-reply__body">{}</div>').format(markdown_html(reply.text)))
     if reply.sources:
         links = Markup(" · ").join(link(s.url, escape(s.title)) for s in reply.sources)
         parts.append(Markup('<p class="ed-sources">Source: {}</p>').format(links))
@@ -257,7 +185,7 @@ def form_html(form: Form) -> Markup:
         )
     if form.notice:
         parts.append(
-            Markup('<div class="ed-warning" role="alert">{}</div>').format(inline(form.notice))
+            Markup('<div class="ed-warning" role="alert">{}</div>').format(inline_html(form.notice))
         )
     parts.extend(field_html(f, errors.get(f.name), prefix) for f in form.fields)
     parts.append(
