@@ -131,7 +131,10 @@ def main() -> None:
     vocabulary = load_mesh()
     loaded_ms = (time.perf_counter() - start) * 1000
     requests = load(args.labels, vocabulary)
-    methods = {"string match (baseline)": string_baseline(vocabulary), "starter": starter(vocabulary)}
+    methods = {
+        "string match (baseline)": string_baseline(vocabulary),
+        "starter": starter(vocabulary),
+    }
     print(f"MeSH descriptors: {len(vocabulary)}, loaded in {loaded_ms:.0f} ms (once a process)")
     print(f"requests: {len(requests)} ({sum(r.split == 'dev' for r in requests)} dev)")
     print()
@@ -141,7 +144,11 @@ def main() -> None:
         chosen = [r for r in requests if split in ("all", r.split)]
         scores = {name: score(chosen, suggest) for name, suggest in methods.items()}
         for name, s in scores.items():
-            f1 = 2 * s.precision * s.recall / (s.precision + s.recall) if s.precision + s.recall else 0
+            f1 = (
+                2 * s.precision * s.recall / (s.precision + s.recall)
+                if s.precision + s.recall
+                else 0
+            )
             print(
                 f"| {split} | {name} | {s.precision:.2f} | {s.recall:.2f} | {f1:.2f} "
                 f"| {s.ms_per_request:.2f} |"
@@ -158,7 +165,9 @@ def main() -> None:
             missed = [vocabulary.by_ui[u].name for u in request.expected - found]
             extra = [vocabulary.by_ui[u].name for u in found - request.expected]
             if missed or extra:
-                print(f"\n[{request.split}] {request.question}\n  missed: {missed}\n  extra: {extra}")
+                print(
+                    f"\n[{request.split}] {request.question}\n  missed: {missed}\n  extra: {extra}"
+                )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Final
 
-from knowledge.mesh import BROWSER_URL, Heading, MeshVocabulary, uninverted, us_spelling
-from knowledge.normalize import STOPWORDS, fold
+from knowledge.mesh import (
+    BROWSER_URL,
+    Heading,
+    MeshVocabulary,
+    content_words,
+    uninverted,
+    us_spelling,
+)
+from knowledge.normalize import fold
 
 FORMAT_VERSION: Final = 1
 MAX_HEADINGS: Final = 3
@@ -62,6 +69,18 @@ _POPULATION_CUE = re.compile(r"\b(in|among|amongst|for|with|of)\s*$")
 _PUNCTUATION = re.compile(r"[.,;:?!()\[\]/\n]+")
 _REDACTION = re.compile(r"\[[a-z ]+ removed\]")
 _WORD = re.compile(r"[a-z0-9]+")
+
+#: The words that frame a question rather than name a concept: never matched to a heading.
+_FRAME: Final = frozenset(
+    """reduce reduces reducing reduced reduction improve improves improving improved improvement
+    prevent prevents preventing prevention effective effectiveness efficacy effect effects
+    effectively safe safer safety better best worse good evidence impact impacts increase
+    increases increased decrease decreases lower lowers lead leads predict predicts predicting
+    associated association help helps helping support way ways use used using standard
+    interventions intervention outcome outcomes needed need work works working compared
+    versus vs rather instead equivalent general structured conversations whether benefit
+    benefits role quick""".split()
+)
 
 #: Headings too general for a search, however often their word appears in a question.
 _TOO_GENERAL: Final = frozenset(
@@ -223,20 +242,25 @@ class _Match:
 
 
 def _tokens(text: str, vocabulary: MeshVocabulary) -> list[_Token]:
-    tokens = []
-    for m in _WORD.finditer(text):
-        word = m.group(0)
-        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
-            continue
-        tokens.append(_Token(word, "", m.start(), m.end()))
+    """Content words with their places; stop words are skipped, so "length of stay" is one
+    phrase, as the heading's name is."""
+    tokens = [
+        _Token(m.group(0), "", m.start(), m.end())
+        for m in _WORD.finditer(text)
+        if content_words(m.group(0))
+    ]
     stems = vocabulary.stems([us_spelling(t.word) for t in tokens])
     for token, stem in zip(tokens, stems, strict=True):
         token.stem = stem
     return tokens
 
 
-def _whole(key: tuple[str, ...], vocabulary: MeshVocabulary) -> list[SuggestedHeading]:
-    """Headings whose name, or a listed entry term, is exactly these words."""
+def _whole(
+    key: tuple[str, ...], vocabulary: MeshVocabulary, phrase: str = ""
+) -> list[SuggestedHeading]:
+    """Headings whose name, or a listed entry term, is exactly these words. When one heading's
+    name is the phrase as written ("nurses": Nurses), the others that merely share its stems
+    (Nursing) are left out."""
     found: list[SuggestedHeading] = []
     for heading in vocabulary.exact.get(key, ()):
         if heading.name not in _TOO_GENERAL:
@@ -244,10 +268,19 @@ def _whole(key: tuple[str, ...], vocabulary: MeshVocabulary) -> list[SuggestedHe
     for heading in vocabulary.entries.get(key, ()):
         if all(f.ui != heading.ui for f in found):
             found.append(SuggestedHeading(heading.ui, heading.name, 0.9))
-    return found[:MAX_HEADINGS]
+    written = _plain(phrase)
+    same = [f for f in found if written and _plain(f.name) == written]
+    return (same or found)[:MAX_HEADINGS]
 
 
-def _partial(key: tuple[str, ...], vocabulary: MeshVocabulary) -> list[SuggestedHeading]:
+def _plain(text: str) -> str:
+    """Folded, US-spelt words without a plural s: "Nurses" and "nurse" are the same."""
+    return " ".join(us_spelling(w).removesuffix("s") for w in content_words(text))
+
+
+def _partial(
+    key: tuple[str, ...], vocabulary: MeshVocabulary, phrase: str = ""
+) -> list[SuggestedHeading]:
     """Headings these words are most of ("type 2 diabetes" in "Diabetes Mellitus, Type 2");
     none when too many headings are equally close (the words then say too little)."""
     wanted = set(key)
@@ -278,34 +311,39 @@ def _partial(key: tuple[str, ...], vocabulary: MeshVocabulary) -> list[Suggested
 
 
 def _matches(tokens: Sequence[_Token], vocabulary: MeshVocabulary) -> list[_Match]:
-    """Longest phrases first: whole headings and entry terms, then what is left as parts."""
+    """Longest phrases first; at each length a whole heading or entry term, else (two words or
+    more) most of a heading's name. Phrases made only of frame words are never matched."""
     covered = [False] * len(tokens)
     found: list[_Match] = []
-    for finder in (_whole, _partial):
-        for length in range(min(MAX_PHRASE, len(tokens)), 0, -1):
+    for length in range(min(MAX_PHRASE, len(tokens)), 0, -1):
+        finders = (_whole, _partial) if length > 1 else (_whole,)
+        for finder in finders:
             for first in range(len(tokens) - length + 1):
                 last = first + length - 1
-                if any(covered[first : last + 1]):
+                span = tokens[first : last + 1]
+                if any(covered[first : last + 1]) or all(t.word in _FRAME for t in span):
                     continue
-                key = tuple(sorted({t.stem for t in tokens[first : last + 1]}))
-                headings = finder(key, vocabulary)
+                phrase = " ".join(t.word for t in span)
+                headings = finder(tuple(sorted({t.stem for t in span})), vocabulary, phrase)
                 if headings:
-                    found.append(
-                        _Match(first, last, headings, tokens[first].start, tokens[last].end)
-                    )
+                    found.append(_Match(first, last, headings, span[0].start, span[-1].end))
                     for i in range(first, last + 1):
                         covered[i] = True
     return sorted(found, key=lambda m: m.first)
 
 
-def _synonyms(phrase: str, headings: Iterable[SuggestedHeading], vocabulary: MeshVocabulary) -> tuple[str, ...]:
+def _synonyms(
+    phrase: str, headings: Iterable[SuggestedHeading], vocabulary: MeshVocabulary
+) -> tuple[str, ...]:
     """The requester's words, then each heading's name as people write it, then its entry
     terms: distinct by their stems, at most MAX_SYNONYMS."""
     seen: set[tuple[str, ...]] = set()
     chosen: list[str] = []
     candidates = [phrase]
     for h in headings:
-        candidates.append(uninverted(h.name).lower())
+        name = uninverted(h.name)
+        if ", " not in name:
+            candidates.append(name.lower())
         candidates += vocabulary.synonyms.get(h.ui, [])
     for candidate in candidates:
         key = vocabulary.key(candidate)
@@ -316,6 +354,18 @@ def _synonyms(phrase: str, headings: Iterable[SuggestedHeading], vocabulary: Mes
         if len(chosen) == MAX_SYNONYMS:
             break
     return tuple(chosen)
+
+
+_COMPARISON_END = re.compile(r"\b(for|in|among|amongst|on|to|at|after|before|during)\b")
+
+
+def _compared(segment: str, cue: re.Match[str] | None, start: int) -> bool:
+    """Whether a concept at `start` is what the question compares against: after "versus"
+    and before the next preposition ("paracetamol versus ibuprofen for fever")."""
+    if cue is None or start < cue.end():
+        return False
+    end = _COMPARISON_END.search(segment, cue.end())
+    return end is None or start < end.start()
 
 
 def _slot(
@@ -356,7 +406,7 @@ def _concepts_in(
                 slot = _slot(
                     match,
                     segment,
-                    comparison=comparison_at is not None and match.start >= comparison_at.end(),
+                    comparison=_compared(segment, comparison_at, match.start),
                     after_outcome_cue=outcome_at is not None and match.start >= outcome_at.end(),
                     qualitative=qualitative,
                     vocabulary=vocabulary,
@@ -374,8 +424,10 @@ def _concepts_in(
 
 # ---- years --------------------------------------------------------------------------------
 
-_YEAR_SPAN = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|–|to|until|and)\s*((?:19|20)\d\d)\b")
-_SINCE = re.compile(r"\b(?:since|from|after)\s+((?:19|20)\d\d)\b|\b((?:19|20)\d\d)\s*(?:onwards|\+|-\s*$|to date|to present)")
+_YEAR_SPAN = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|\u2013|to|until|and)\s*((?:19|20)\d\d)\b")
+_SINCE = re.compile(
+    r"\b(?:since|from|after)\s+((?:19|20)\d\d)\b|\b((?:19|20)\d\d)\s*(?:onwards|\+|-\s*$|to date|to present)"
+)
 _LAST = re.compile(r"\b(?:last|past|previous)\s+(\d{1,2}|one|two|three|five|ten|twenty)\s+years?\b")
 _NUMBERS: Final = {"one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20}
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
@@ -415,7 +467,9 @@ def build_starter(
     """The draft for a stored (redacted) request. Concepts named twice (in the question and in
     the population answer) are kept once, in the slot the population answer gives them."""
     qualitative = bool(_QUALITATIVE.search(fold(question)))
-    found = _concepts_in(population or "", vocabulary, qualitative=qualitative, population_field=True)
+    found = _concepts_in(
+        population or "", vocabulary, qualitative=qualitative, population_field=True
+    )
     found += _concepts_in(question, vocabulary, qualitative=qualitative, population_field=False)
     concepts: list[Concept] = []
     seen: set[str] = set()

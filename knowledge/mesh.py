@@ -33,7 +33,7 @@ from typing import Final
 
 import yaml
 
-from knowledge.normalize import Normalizer, fold
+from knowledge.normalize import STOPWORDS, Normalizer, fold
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,18 @@ class Heading:
 
 
 _SPELLED: dict[str, str] = {}
+_TOKEN: Final = re.compile(r"[a-z0-9]+")
+_KEPT_LETTERS: Final = frozenset("bcdefghjklmnopqrstuvwxyz")
+
+
+def content_words(text: str) -> list[str]:
+    """The FAQ matcher's content words (folded, apostrophes dropped, stop words out), keeping
+    single letters other than "a" and "i"."""
+    return [
+        w
+        for w in _TOKEN.findall(fold(text).replace("'", ""))
+        if w in _KEPT_LETTERS or (w not in STOPWORDS and (len(w) > 1 or w.isdigit()))
+    ]
 
 
 def us_spelling(word: str) -> str:
@@ -93,7 +105,7 @@ def us_spelling(word: str) -> str:
 
 
 def uninverted(name: str) -> str:
-    """"Hypertension, Pulmonary" -> "Pulmonary Hypertension": the order people write. Names with
+    """ "Hypertension, Pulmonary" -> "Pulmonary Hypertension": the order people write. Names with
     more than one comma ("Vaginal Creams, Foams, and Jellies") are lists, not inversions."""
     head, sep, tail = name.partition(", ")
     if not sep or ", " in tail or tail.lower().startswith(("type ", "and ")):
@@ -129,18 +141,18 @@ class MeshVocabulary:
         terms = entry_terms or EntryTerms({}, (), ())
         for slot, names in (("population", terms.population), ("outcome", terms.outcome)):
             for name in names:
-                heading = self._listed(name)
-                if heading is not None:
-                    self.usual_slot[heading.ui] = slot
+                listed = self._listed(name)
+                if listed is not None:
+                    self.usual_slot[listed.ui] = slot
         for name, phrases in terms.headings.items():
-            heading = self._listed(name)
-            if heading is None:
+            listed = self._listed(name)
+            if listed is None:
                 continue
             for phrase in phrases:
                 phrase_key = self.key(phrase)
-                if phrase_key and heading not in self.entries[phrase_key]:
-                    self.entries[phrase_key].append(heading)
-                self.synonyms[heading.ui].append(phrase)
+                if phrase_key and listed not in self.entries[phrase_key]:
+                    self.entries[phrase_key].append(listed)
+                self.synonyms[listed.ui].append(phrase)
 
     def _listed(self, name: str) -> Heading | None:
         heading = self.by_name.get(fold(name))
@@ -149,8 +161,10 @@ class MeshVocabulary:
         return heading
 
     def words(self, text: str) -> list[str]:
-        """Content words, folded and US-spelt, before stemming."""
-        return [us_spelling(w) for w in self.normalizer.words(text)]
+        """Content words, folded and US-spelt, before stemming. Unlike the FAQ matcher, single
+        letters are kept (but "a" and "i"): they tell "Vitamin D" from "Vitamin A", and
+        "Hepatitis B" from "Hepatitis C"."""
+        return [us_spelling(w) for w in content_words(text)]
 
     def stems(self, words: Sequence[str]) -> list[str]:
         return self.normalizer.stem(words)
@@ -213,4 +227,3 @@ def load_mesh() -> MeshVocabulary:
     vocabulary = MeshVocabulary(read_headings(), read_entry_terms())
     log.info("MeSH vocabulary loaded: %d descriptors", len(vocabulary))
     return vocabulary
-
