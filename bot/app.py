@@ -42,16 +42,32 @@ from bot.tickets.clock import utc_now
 from bot.tickets.routing import RoutingService
 from bot.tickets.service import TicketService
 from bot.tickets.stranded import routing_warning
+from bot.tickets.views import TicketView
 from handlers.desk import EvidenceDesk
 from handlers.escalations import run_escalations
 from handlers.listening import Listener
 from handlers.requests import RequestDesk
 from handlers.router import Router
 from handlers.signposts import Signposts
+from handlers.strategy import StrategyStarter
+from handlers.strategy import from_ticket as strategy_from_ticket
 from knowledge.embeddings import load_embedder
+from knowledge.mesh import MeshUnavailable, load_mesh
 from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
+
+
+def _strategist() -> Callable[[TicketView], StrategyStarter] | None:
+    """The search-strategy starter's builder, with MeSH loaded now (a few seconds, once a
+    process, like the embedding model) so no request waits for it; None without MeSH."""
+    try:
+        load_mesh()
+    except MeshUnavailable as exc:
+        log.warning("no search-strategy starters: %s", exc)
+        return None
+    return strategy_from_ticket
+
 
 SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeStore)
@@ -218,6 +234,7 @@ def create_app(settings: Settings) -> web.Application:
         general_queue=general_queue,
         signposts=Signposts(lambda: store.current.kb),
         signer=signer,
+        strategist=_strategist(),
     )
     salt = settings.feedback_salt or secrets.token_hex(16)
     if settings.feedback_salt is None:

@@ -121,8 +121,9 @@ class Finding:
 # ClinicalTrials.gov ("NCT01234567") identifiers share that shape and are exactly what an
 # evidence service is asked about, so they are excluded. Trusts with other layouts pass their
 # own pattern; numbers introduced by words such as "MRN" or "hospital number" are caught
-# whatever their layout (see _HOSPITAL_CONTEXT_RE).
-DEFAULT_HOSPITAL_NUMBER_PATTERN: Final[str] = r"\b(?!(?:PMC|NCT)\d)[A-Z]{1,3}\d{6,8}\b"
+# whatever their layout (see _HOSPITAL_CONTEXT_RE). A MeSH descriptor id in a link to NLM's
+# MeSH browser ("...record/ui?ui=D000058", the search-strategy starter) is not one either.
+DEFAULT_HOSPITAL_NUMBER_PATTERN: Final[str] = r"\b(?<!ui=)(?!(?:PMC|NCT)\d)[A-Z]{1,3}\d{6,8}\b"
 
 # NHS numbers (England, Wales, Isle of Man), CHI numbers (Scotland) and H&C numbers (Northern
 # Ireland) share one layout: ten digits, written plain, 3-3-4 with spaces or 3-3-4 with dashes,

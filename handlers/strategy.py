@@ -22,17 +22,21 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from knowledge.mesh import (
     BROWSER_URL,
     Heading,
     MeshVocabulary,
     content_words,
+    load_mesh,
     uninverted,
     us_spelling,
 )
 from knowledge.normalize import fold
+
+if TYPE_CHECKING:
+    from bot.tickets.views import TicketView
 
 FORMAT_VERSION: Final = 1
 MAX_HEADINGS: Final = 3
@@ -185,7 +189,8 @@ class StrategyStarter:
         for concept in self.concepts:
             lines.append(f"{concept.slot} ({SLOT_LABELS[concept.slot]}): {concept.phrase}")
             for h in concept.headings:
-                lines.append(f"  MeSH: {h.name} [{h.ui}] ({h.confidence_label}) {h.url}")
+                # The id only inside the link: bare, "D000058" has a hospital number's shape.
+                lines.append(f"  MeSH: {h.name} ({h.confidence_label}) {h.url}")
             if concept.synonyms:
                 lines.append("  Free text: " + "; ".join(concept.synonyms))
         if self.years is not None:
@@ -484,4 +489,15 @@ def build_starter(
         framework="PEO" if qualitative else "PICO",
         concepts=tuple(concepts),
         years=years_from(date_range, today),
+    )
+
+
+def from_ticket(ticket: TicketView) -> StrategyStarter:
+    """The starter for a ticket as stored (its text already redacted), with the installed MeSH."""
+    return build_starter(
+        load_mesh(),
+        ticket.question,
+        population=ticket.population,
+        date_range=ticket.date_range,
+        today=ticket.created_at.date(),
     )

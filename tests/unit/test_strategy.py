@@ -149,5 +149,12 @@ def test_json_round_trip_keeps_the_starter(mesh) -> None:  # type: ignore[no-unt
 def test_text_says_it_is_a_draft_and_links_each_heading(mesh) -> None:  # type: ignore[no-untyped-def]
     text = build_starter(mesh, "Sepsis screening", today=TODAY).to_text()
     assert "not advice" in text
-    assert "Sepsis [D018805]" in text
-    assert "https://meshb.nlm.nih.gov/record/ui?ui=D018805" in text
+    assert "MeSH: Sepsis (high) https://meshb.nlm.nih.gov/record/ui?ui=D018805" in text
+
+
+def test_the_privacy_scanner_leaves_the_starters_mesh_links_alone(mesh) -> None:  # type: ignore[no-untyped-def]
+    from bot.privacy import PrivacyScanner
+
+    text = build_starter(mesh, "Sepsis screening", today=TODAY).to_text()
+    assert PrivacyScanner().redact(text) == text
+    assert PrivacyScanner().scan("patient D018805 on ward 3")  # a bare one still is found
