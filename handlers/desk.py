@@ -33,6 +33,7 @@ from handlers.requests import (
     OPEN_REQUEST,
     REASSIGN,
     REOPEN,
+    STRATEGY,
     SUBMIT_ASK,
     SUBMIT_CANCEL,
     SUBMIT_COMPLETE,
@@ -40,6 +41,7 @@ from handlers.requests import (
     SUBMIT_NOTE,
     SUBMIT_REASSIGN,
     SUBMIT_REQUEST,
+    SUBMIT_STRATEGY,
     SUBMIT_UPDATE,
     UPDATE,
     Outcome,
@@ -233,8 +235,10 @@ class EvidenceDesk:
             return await self.requests.complete(action.form_state, person, answers)
         if name == NOTE:
             return Outcome(form=self.requests.note_form(action.value))
-        if name == SUBMIT_NOTE:
+        if name in (SUBMIT_NOTE, SUBMIT_STRATEGY):
             return await self.requests.add_note(action.form_state, person, answers)
+        if name == STRATEGY:
+            return Outcome(form=await self.requests.strategy_form(action.value, person))
         if name == UPDATE:
             return Outcome(form=self.requests.update_form(action.value))
         if name == SUBMIT_UPDATE:

@@ -9,6 +9,7 @@ messages, so Slack, Teams and the web chat share it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -23,6 +24,7 @@ from bot.desk.tickets.lifecycle import FINISHED_STATUSES, OPEN_STATUSES, TicketS
 from bot.desk.tickets.posts import asked_key, card_key, escalation_key, escalation_posts
 from bot.desk.tickets.routing import RoutingService, SpecialistView
 from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.strategy import load_strategy, save_strategy
 from bot.desk.tickets.values import (
     Actor,
     ImpactAnswers,
@@ -46,6 +48,7 @@ from handlers.intake import (
     privacy_errors,
     request_form,
 )
+from handlers.strategy import StrategyStarter
 from handlers.wording import person_label, wording
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,10 @@ SUBMIT_REASSIGN = "ticket_reassign_submit"
 CANCEL = "ticket_cancel"
 SUBMIT_CANCEL = "ticket_cancel_submit"
 REOPEN = "ticket_reopen"
+STRATEGY = "ticket_strategy"
+SUBMIT_STRATEGY = "ticket_strategy_submit"
+#: The longest text a form's text area takes on every platform (a Slack modal's limit).
+_FORM_TEXT_LIMIT = 3000
 
 _PURPOSE_LABELS = {c.value: c.label for c in PURPOSES}
 _STATUS_LABELS = {
@@ -111,8 +118,11 @@ class RequestDesk:
         signposts: Callable[[str], str | None] = lambda question: None,
         signer: Signer | None = None,
         unrouted: Callable[[str], None] = lambda reference: None,
+        strategist: Callable[[TicketView], StrategyStarter] | None = None,
     ) -> None:
         self.signer = signer or Signer.random()  # signs the request form's state
+        #: Drafts the search-strategy starter from the stored (redacted) ticket; None: no starter.
+        self.strategist = strategist
         self.tickets = tickets
         self.routing = routing
         self.outbox = outbox
@@ -181,6 +191,7 @@ class RequestDesk:
             notes=checked.notes or None,
         )
         ticket = await self.tickets.create(draft, submission_id)
+        await self._store_strategy(ticket)
         assignee = await self.routing.choose_assignee(origin.platform, origin.channel_id)
         if not await self._post_card(ticket, assignee):
             self.unrouted(ticket.reference)
@@ -195,6 +206,54 @@ class RequestDesk:
             reply_to=Destination(
                 person.platform, origin.channel_id or person.user_id, origin.thread_id
             ),
+        )
+
+    async def _store_strategy(self, ticket: TicketView) -> None:
+        """Draft the specialist's search-strategy starter from the ticket as stored: the
+        redacted text, never what was typed. A starter that cannot be made loses no request."""
+        if self.strategist is None:
+            return
+        try:
+            # Off the event loop: the first one loads MeSH (a few seconds, once a process).
+            starter = await asyncio.to_thread(self.strategist, ticket)
+        except Exception:
+            log.exception("no search-strategy starter for %s", ticket.reference)
+            return
+        await save_strategy(self.tickets.database, ticket.reference, starter.to_json())
+
+    async def strategy_form(self, reference: str, person: Person) -> Form:
+        """The starter as an editable draft, for a specialist only; saving it keeps the edited
+        version as an internal note."""
+        await self._specialist(person)
+        ticket = await self.tickets.get(reference)
+        document = await load_strategy(self.tickets.database, ticket.reference)
+        if document is None:
+            raise UserFacingError(
+                f"{ticket.reference} has no search-strategy starter (it was made before they "
+                "existed, its text was deleted, or the MeSH vocabulary is not installed)."
+            )
+        text = StrategyStarter.from_json(document).to_text()
+        if len(text) > _FORM_TEXT_LIMIT:
+            text = text[: _FORM_TEXT_LIMIT - 20].rstrip() + "\n[... shortened]"
+        return Form(
+            form_id=SUBMIT_STRATEGY,
+            title=f"Search strategy starter: {ticket.reference}",
+            submit_label="Save as internal note",
+            fields=(
+                FormField(
+                    "note",
+                    "Draft strategy (edit or copy it)",
+                    "textarea",
+                    True,
+                    value=text,
+                    max_length=_FORM_TEXT_LIMIT,
+                ),
+            ),
+            notice=(
+                "A machine-made draft to start your search from, not advice. The requester "
+                "does not see it. Saving keeps your edited version as an internal note."
+            ),
+            state=ticket.reference,
         )
 
     def _stranded_reply(self, ticket: TicketView) -> Reply:
@@ -278,8 +337,10 @@ class RequestDesk:
                 Button("Complete", COMPLETE, ref, "primary"),
             ]
         if status in OPEN_STATUSES:
+            buttons.append(Button("Search strategy starter", STRATEGY, ref))
+        if status in OPEN_STATUSES:
             # Unclaiming is one of its choices ("back to the queue"): a Teams card shows at
-            # most six actions, and a working ticket's card has six.
+            # most six actions side by side (the rest go to its "..." menu: bot/platforms/teams/cards.py).
             buttons.append(Button("Reassign", REASSIGN, ref))
         buttons.append(Button("Add note", NOTE, ref))
         if status in OPEN_STATUSES:

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
+import textwrap
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +28,9 @@ from bot.desk.tickets.lifecycle import TicketStatus
 from bot.desk.tickets.report import build_report
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.desk.tickets.service import TicketService
+from bot.desk.tickets.strategy import load_strategy
 from bot.errors import UserFacingError
+from handlers.strategy import StrategyStarter
 
 Command = Callable[[argparse.Namespace, Settings, Database], Awaitable[int]]
 
@@ -183,6 +186,9 @@ async def tickets_show(args: argparse.Namespace, settings: Settings, db: Databas
         f"requester: {ticket.requester.display_name or ticket.requester.user_id} ({ticket.requester.platform})"
     )
     print(f"assignee: {ticket.assignee_name or '-'}")
+    strategy = await load_strategy(db, ticket.reference)
+    if strategy is not None:
+        print(textwrap.indent(StrategyStarter.from_json(strategy).to_text(), "  ").lstrip())
     if messages:
         print("messages:")
         for m in messages:

