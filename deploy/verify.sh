@@ -189,9 +189,11 @@ host_port() { podman port "$1" 3978/tcp | head -n 1 | sed 's/.*://'; }
 
 # status_of URL [curl args...]: the HTTP status code, body in $WORK/body.
 status_of() {
-  local url="$1"
+  local url="$1" code
   shift
-  curl -s -o "$WORK/body" -w '%{http_code}' --max-time 10 "$@" "$url" || echo 000
+  rm -f "$WORK/body"
+  code="$(curl -s -o "$WORK/body" -w '%{http_code}' --max-time 10 "$@" "$url")" || true
+  echo "${code:-000}"
 }
 
 wait_for() { # wait_for CONTAINER PATH SECONDS: until GET PATH answers 200
@@ -337,6 +339,7 @@ env_args() { # env_args VARIABLE ITEMS...: -e ITEM for each, into the array VARI
   into=()
   for item in "$@"; do into+=(-e "$item"); done
 }
+items=()
 compose_items postgres environment items && env_args PG_ENV "${items[@]}"
 compose_items migrate environment items && env_args MIGRATE_ENV "${items[@]}"
 compose_items bot environment items && env_args BOT_ENV "${items[@]}"

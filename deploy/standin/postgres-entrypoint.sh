@@ -5,7 +5,7 @@ set -eu
 : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
 user="${POSTGRES_USER:-postgres}"
 db="${POSTGRES_DB:-$user}"
-bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+for bin in /usr/lib/postgresql/*/bin; do :; done # the one installed (the last, were there more)
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pwfile="$(mktemp)"
   printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile"
