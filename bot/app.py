@@ -42,11 +42,11 @@ from bot.tickets.clock import utc_now
 from bot.tickets.routing import RoutingService
 from bot.tickets.service import TicketService
 from bot.tickets.stranded import routing_warning
+from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
 from handlers.escalations import run_escalations
 from handlers.listening import Listener
 from handlers.requests import RequestDesk
-from handlers.router import Router
 from handlers.signposts import Signposts
 from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeStore)
-ROUTER = web.AppKey("router", Router)
+ANSWERER = web.AppKey("answerer", Answerer)
 DATABASE = web.AppKey("database", Database)
 OUTBOX = web.AppKey("outbox", Outbox)
 DESK = web.AppKey("desk", EvidenceDesk)
@@ -201,7 +201,7 @@ def create_app(settings: Settings) -> web.Application:
         settings.kb_dir, embedder=load_embedder(settings.embedding_model)
     )
     db = Database.from_url(settings.database_url)
-    router = Router(store, settings)
+    answerer = Answerer(store, settings)
     tickets = TicketService.from_settings(db, settings)
     outbox = Outbox(db, lease=timedelta(seconds=settings.outbox_lease_seconds))
     general_queue = None
@@ -214,7 +214,7 @@ def create_app(settings: Settings) -> web.Application:
         tickets,
         RoutingService(db),
         outbox,
-        router.scanner,
+        answerer.scanner,
         general_queue=general_queue,
         signposts=Signposts(lambda: store.current.kb),
         signer=signer,
@@ -223,9 +223,9 @@ def create_app(settings: Settings) -> web.Application:
     if settings.feedback_salt is None:
         log.warning("EVIDENCE_DESK_FEEDBACK_SALT is not set; using a random one for this process")
     listener = Listener(
-        router, ListeningStore(db), settings.unasked_threshold, settings.listen_replies_per_hour
+        answerer, ListeningStore(db), settings.unasked_threshold, settings.listen_replies_per_hour
     )
-    desk = EvidenceDesk(router, requests, FeedbackStore(db, router.scanner, salt), db, listener)
+    desk = EvidenceDesk(answerer, requests, FeedbackStore(db, answerer.scanner, salt), db, listener)
 
     metrics = Metrics()
     desk.answered = lambda intent: metrics.answers.labels(intent).inc()
@@ -236,12 +236,12 @@ def create_app(settings: Settings) -> web.Application:
     app[SCHEMA_HEAD] = head_revision()
     app[SIGNER] = signer
     app[KNOWLEDGE] = store
-    app[ROUTER] = router
+    app[ANSWERER] = answerer
     app[DATABASE] = db
     app[OUTBOX] = outbox
     app[DESK] = desk
     journal = InboundJournal(
-        db, router.scanner, lease=timedelta(seconds=settings.inbound_lease_seconds)
+        db, answerer.scanner, lease=timedelta(seconds=settings.inbound_lease_seconds)
     )
     app[JOURNAL] = journal
     gate = AnswerGate(settings.answer_concurrency)

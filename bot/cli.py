@@ -24,7 +24,7 @@ from bot.render_text import render_text
 from bot.teams.cli import register_cli as register_teams_cli
 from bot.web.cli import extend_kb_parser
 from bot.web.cli import register_cli as register_web_cli
-from handlers.router import Answer, Router
+from handlers.answers import Answer, Answerer
 from knowledge.embeddings import load_embedder
 from knowledge.loader import read_directory
 from knowledge.models import KnowledgeBase, KnowledgeBaseInvalid, Severity
@@ -101,12 +101,12 @@ def _published(settings: Settings) -> KnowledgeBase | None:
         return None
 
 
-def _router(settings: Settings) -> Router:
+def _answerer(settings: Settings) -> Answerer:
     published = _published(settings)
     embedder = load_embedder(settings.embedding_model)
     if published is not None:  # the same matcher as the server's, on the same version
         snapshot = KnowledgeSnapshot(published, build_index(published, embedder))
-        return Router(KnowledgeStore(snapshot, embedder=embedder), settings)
+        return Answerer(KnowledgeStore(snapshot, embedder=embedder), settings)
     try:
         store = KnowledgeStore.from_directory(settings.kb_dir, embedder=embedder)
     except KnowledgeBaseInvalid as exc:
@@ -116,7 +116,7 @@ def _router(settings: Settings) -> Router:
             f"The knowledge base in {settings.kb_dir} has errors; nothing started.", file=sys.stderr
         )
         raise SystemExit(1) from exc
-    return Router(store, settings)
+    return Answerer(store, settings)
 
 
 ASK_JSON_KEYS = ("intent", "faq_id", "score", "answer", "suggestions", "topic")
@@ -137,9 +137,9 @@ def _as_json(answer: Answer) -> dict[str, object]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    router = _router(_settings())
+    answerer = _answerer(_settings())
     if args.text:
-        answer = router.answer(" ".join(args.text))
+        answer = answerer.answer(" ".join(args.text))
         if args.json:
             print(json.dumps(_as_json(answer)))
         else:
@@ -153,7 +153,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 2
     for question in _input_lines(sys.stdin.buffer):
         if question.strip():
-            row = _as_json(router.answer(question))
+            row = _as_json(answerer.answer(question))
         else:
             row = dict.fromkeys(ASK_JSON_KEYS) | {"intent": str(Intent.UNKNOWN)}
         print(json.dumps(row), flush=True)
@@ -172,7 +172,7 @@ def _input_lines(stream: BinaryIO) -> Iterator[str]:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    router = _router(_settings())
+    answerer = _answerer(_settings())
     print("Evidence Desk (terminal chat). Ask a question; Ctrl-D or 'quit' to leave.")
     while True:
         try:
@@ -184,7 +184,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         if not question.strip():
             continue
-        print(render_text(router.answer(question).reply, prefix="bot> "))
+        print(render_text(answerer.answer(question).reply, prefix="bot> "))
 
 
 def cmd_kb_validate(args: argparse.Namespace) -> int:

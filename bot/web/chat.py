@@ -24,7 +24,7 @@ from uuid import uuid4
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from bot.app import DESK, INBOX, ROUTER, SIGNER
+from bot.app import ANSWERER, DESK, INBOX, SIGNER
 from bot.inbox import InboundEvent
 from bot.messages import IncomingMessage, Platform, Reply, UserAction
 from bot.outbox import Destination
@@ -175,7 +175,7 @@ async def post_message(request: web.Request) -> web.Response:
     # Kept (redacted) beside the answers, so a reload shows the whole conversation; once,
     # however often the page sends it.
     sent = await messenger.record_person(
-        conversation, thread, request.app[ROUTER].scanner.redact(text), message_id
+        conversation, thread, request.app[ANSWERER].scanner.redact(text), message_id
     )
     journal_id = await inbox.accept(event)
     if journal_id is None:  # sent twice: answered the first time

@@ -37,9 +37,9 @@ from bot.privacy import PrivacyScanner
 from bot.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
 from bot.tickets.service import TicketService
 from bot.tickets.values import Origin, Person, Purpose, TicketDraft
+from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
 from handlers.requests import RequestDesk
-from handlers.router import Router
 from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
 from tests.signed import TEST_SIGNER
@@ -223,7 +223,7 @@ async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
     await routing.link(route.id, specialist.id)
     settings = Settings(kb_dir=SHIPPED_KB_DIR)
     return EvidenceDesk(
-        router=Router(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
+        answerer=Answerer(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
         requests=RequestDesk(
             TicketService(database, scanner, clock), routing, Outbox(database, clock), scanner,
             clock=clock, signer=TEST_SIGNER,
