@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
@@ -26,28 +25,22 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from bot.assemble import assemble_desk
 from bot.backpressure import AnswerGate
 from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
 from bot.db.session import Database
 from bot.db.startup import wait_for_database
-from bot.feedback import FeedbackStore
 from bot.inbound import InboundJournal
 from bot.inbox import Inbox
-from bot.listening import ListeningStore
 from bot.observability import METRICS, Metrics, metrics_endpoint, metrics_middleware
-from bot.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
+from bot.outbox import MessengerRegistry, Outbox, OutboxWorker
 from bot.signing import Signer
 from bot.tickets.clock import utc_now
-from bot.tickets.routing import RoutingService
-from bot.tickets.service import TicketService
 from bot.tickets.stranded import routing_warning
 from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
 from handlers.escalations import run_escalations
-from handlers.listening import Listener
-from handlers.requests import RequestDesk
-from handlers.signposts import Signposts
 from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
 
@@ -201,31 +194,11 @@ def create_app(settings: Settings) -> web.Application:
         settings.kb_dir, embedder=load_embedder(settings.embedding_model)
     )
     db = Database.from_url(settings.database_url)
-    answerer = Answerer(store, settings)
-    tickets = TicketService.from_settings(db, settings)
-    outbox = Outbox(db, lease=timedelta(seconds=settings.outbox_lease_seconds))
-    general_queue = None
-    if settings.general_queue:
-        platform, _, channel = settings.general_queue.partition(":")
-        general_queue = Destination(platform, channel)
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     signer = Signer.from_secret(secret)  # signs web chat identities and request forms' state
-    requests = RequestDesk(
-        tickets,
-        RoutingService(db),
-        outbox,
-        answerer.scanner,
-        general_queue=general_queue,
-        signposts=Signposts(lambda: store.current.kb),
-        signer=signer,
-    )
-    salt = settings.feedback_salt or secrets.token_hex(16)
-    if settings.feedback_salt is None:
-        log.warning("EVIDENCE_DESK_FEEDBACK_SALT is not set; using a random one for this process")
-    listener = Listener(
-        answerer, ListeningStore(db), settings.unasked_threshold, settings.listen_replies_per_hour
-    )
-    desk = EvidenceDesk(answerer, requests, FeedbackStore(db, answerer.scanner, salt), db, listener)
+    desk = assemble_desk(settings, db, store, signer=signer)
+    answerer, requests = desk.answerer, desk.requests
+    tickets, outbox = requests.tickets, requests.outbox
 
     metrics = Metrics()
     desk.answered = lambda intent: metrics.answers.labels(intent).inc()

@@ -42,6 +42,7 @@ from handlers.desk import EvidenceDesk
 from handlers.requests import RequestDesk
 from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
+from tests.dialogue import Dialogue
 from tests.signed import TEST_SIGNER
 
 POSTGRES_ENV = "EVIDENCE_DESK_TEST_POSTGRES_URL"
@@ -231,3 +232,10 @@ async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
         feedback=FeedbackStore(database, scanner, "salt", clock),
         db=database,
     )  # fmt: skip
+
+
+@pytest.fixture
+async def dialogue(database: Database, clock: FakeClock, shipped_store: KnowledgeStore) -> Dialogue:
+    """The whole desk as the server builds it, driven through the inbox and outbox
+    (tests/dialogue.py), on the shipped KB with the hybrid matcher the bot runs by default."""
+    return await Dialogue.start(database, clock, shipped_store)
