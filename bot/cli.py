@@ -101,14 +101,14 @@ def _published(settings: Settings) -> KnowledgeBase | None:
         return None
 
 
-def _answerer(settings: Settings) -> Answerer:
+def _store(settings: Settings) -> KnowledgeStore:
     published = _published(settings)
     embedder = load_embedder(settings.embedding_model)
     if published is not None:  # the same matcher as the server's, on the same version
         snapshot = KnowledgeSnapshot(published, build_index(published, embedder))
-        return Answerer(KnowledgeStore(snapshot, embedder=embedder), settings)
+        return KnowledgeStore(snapshot, embedder=embedder)
     try:
-        store = KnowledgeStore.from_directory(settings.kb_dir, embedder=embedder)
+        return KnowledgeStore.from_directory(settings.kb_dir, embedder=embedder)
     except KnowledgeBaseInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -116,7 +116,10 @@ def _answerer(settings: Settings) -> Answerer:
             f"The knowledge base in {settings.kb_dir} has errors; nothing started.", file=sys.stderr
         )
         raise SystemExit(1) from exc
-    return Answerer(store, settings)
+
+
+def _answerer(settings: Settings) -> Answerer:
+    return Answerer(_store(settings), settings)
 
 
 ASK_JSON_KEYS = ("intent", "faq_id", "score", "answer", "suggestions", "topic")
@@ -172,19 +175,50 @@ def _input_lines(stream: BinaryIO) -> Iterator[str]:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    answerer = _answerer(_settings())
-    print("Evidence Desk (terminal chat). Ask a question; Ctrl-D or 'quit' to leave.")
-    while True:
+    """The terminal chat on the whole desk (bot/cli_chat.py), on the configured database; its
+    imports are made here, so `ask` does not pay for them."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.assemble import assemble_desk
+    from bot.cli_chat import Terminal
+    from bot.db.migrate import upgrade
+    from bot.db.session import Database
+    from bot.local_chat import LocalChat
+    from bot.signing import Signer
+
+    settings = _settings()
+    # The terminal is the chat: the server's warnings (no secret key, no feedback salt) and
+    # log lines are not for it; errors still show.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    store = _store(settings)
+
+    async def chat() -> int:
+        if settings.migrate_at_start:
+            await upgrade(settings.database_url)
+        db = Database.from_url(settings.database_url)
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         try:
-            question = input("you> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if question.strip().lower() in {"quit", "exit"}:
-            return 0
-        if not question.strip():
-            continue
-        print(render_text(answerer.answer(question).reply, prefix="bot> "))
+            desk = assemble_desk(settings, db, store, signer=Signer.from_secret(secret))
+            terminal = Terminal(LocalChat(desk, db), input, print)
+            if args.user:
+                terminal.user = args.user
+            terminal.channel = args.channel
+            terminal.chat.messenger.shown = terminal.show
+            return await terminal.run()
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(chat())
+    except (SQLAlchemyError, OSError) as exc:
+        print(
+            f"The chat needs the database ({type(exc).__name__}); for PostgreSQL run "
+            "`evidence-desk db upgrade` first.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def cmd_kb_validate(args: argparse.Namespace) -> int:
@@ -342,7 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the verdict as a JSON object")
     ask.set_defaults(func=cmd_ask)
 
-    chat = sub.add_parser("chat", help="interactive terminal chat on the same core")
+    chat = sub.add_parser(
+        "chat", help="interactive terminal chat on the whole desk: answers, requests, listening"
+    )
+    chat.add_argument("--user", help="who you are (default: your login name)")
+    chat.add_argument("--channel", help="talk in this channel instead of a direct chat")
     chat.set_defaults(func=cmd_chat)
 
     kb = sub.add_parser("kb", help="check or export the knowledge base")

@@ -44,13 +44,14 @@ class LocalMessenger:
 
     def __init__(self, shown: Callable[[Delivery], None] | None = None) -> None:
         self.deliveries: list[Delivery] = []
-        self._shown = shown
+        #: Told of each delivery as it is made (the terminal prints it).
+        self.shown = shown
         self._posted: set[str] = set()
 
     def _keep(self, delivery: Delivery) -> None:
         self.deliveries.append(delivery)
-        if self._shown is not None:
-            self._shown(delivery)
+        if self.shown is not None:
+            self.shown(delivery)
 
     async def post(self, destination: Destination, reply: Reply) -> str:
         message_id = f"local-{uuid4().hex[:12]}"
