@@ -37,6 +37,7 @@ from bot.delivery.outbox import OutboxWorker
 from bot.desk.tickets.stranded import routing_warning
 from bot.keys import (
     ANSWER_GATE,
+    ANSWERER,
     DATABASE,
     DESK,
     INBOX,
@@ -44,7 +45,6 @@ from bot.keys import (
     KNOWLEDGE,
     MESSENGERS,
     OUTBOX,
-    ROUTER,
     SCHEMA_HEAD,
     SETTINGS,
     SIGNER,
@@ -206,7 +206,7 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     app[SCHEMA_HEAD] = head_revision()
     app[SIGNER] = services.signer
     app[KNOWLEDGE] = store
-    app[ROUTER] = services.router
+    app[ANSWERER] = services.answerer
     app[DATABASE] = db
     app[OUTBOX] = outbox
     app[DESK] = services.desk

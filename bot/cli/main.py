@@ -27,7 +27,7 @@ from bot.config.web import WebSettings
 from bot.messages import Intent
 from bot.observability import configure_logging
 from bot.render_text import render_text
-from handlers.router import Answer, Router
+from handlers.answers import Answer, Answerer
 from knowledge.embeddings import load_embedder
 from knowledge.loader import read_directory
 from knowledge.models import KnowledgeBase, KnowledgeBaseInvalid, Severity
@@ -113,14 +113,14 @@ def _published(settings: Settings) -> KnowledgeBase | None:
         return None
 
 
-def _router(settings: Settings) -> Router:
+def _store(settings: Settings) -> KnowledgeStore:
     published = _published(settings)
     embedder = load_embedder(settings.embedding_model)
     if published is not None:  # the same matcher as the server's, on the same version
         snapshot = KnowledgeSnapshot(published, build_index(published, embedder))
-        return Router(KnowledgeStore(snapshot, embedder=embedder), settings)
+        return KnowledgeStore(snapshot, embedder=embedder)
     try:
-        store = KnowledgeStore.from_directory(settings.kb_dir, embedder=embedder)
+        return KnowledgeStore.from_directory(settings.kb_dir, embedder=embedder)
     except KnowledgeBaseInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -128,7 +128,10 @@ def _router(settings: Settings) -> Router:
             f"The knowledge base in {settings.kb_dir} has errors; nothing started.", file=sys.stderr
         )
         raise SystemExit(1) from exc
-    return Router(store, settings)
+
+
+def _answerer(settings: Settings) -> Answerer:
+    return Answerer(_store(settings), settings)
 
 
 ASK_JSON_KEYS = ("intent", "faq_id", "score", "answer", "suggestions", "topic")
@@ -149,9 +152,9 @@ def _as_json(answer: Answer) -> dict[str, object]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    router = _router(_settings())
+    answerer = _answerer(_settings())
     if args.text:
-        answer = router.answer(" ".join(args.text))
+        answer = answerer.answer(" ".join(args.text))
         if args.json:
             print(json.dumps(_as_json(answer)))
         else:
@@ -165,7 +168,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 2
     for question in _input_lines(sys.stdin.buffer):
         if question.strip():
-            row = _as_json(router.answer(question))
+            row = _as_json(answerer.answer(question))
         else:
             row = dict.fromkeys(ASK_JSON_KEYS) | {"intent": str(Intent.UNKNOWN)}
         print(json.dumps(row), flush=True)
@@ -184,19 +187,50 @@ def _input_lines(stream: BinaryIO) -> Iterator[str]:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    router = _router(_settings())
-    print("Evidence Desk (terminal chat). Ask a question; Ctrl-D or 'quit' to leave.")
-    while True:
+    """The terminal chat on the whole desk (bot/cli/chat.py), on the configured database; its
+    imports are made here, so `ask` does not pay for them."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.cli.chat import Terminal
+    from bot.db.migrate import upgrade
+    from bot.db.session import Database
+    from bot.platforms.terminal import LocalChat
+    from bot.services import assemble_desk
+    from bot.signing import Signer
+
+    settings = _settings()
+    # The terminal is the chat: the server's warnings (no secret key, no feedback salt) and
+    # log lines are not for it; errors still show.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    store = _store(settings)
+
+    async def chat() -> int:
+        if settings.migrate_at_start:
+            await upgrade(settings.database_url)
+        db = Database.from_url(settings.database_url)
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         try:
-            question = input("you> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if question.strip().lower() in {"quit", "exit"}:
-            return 0
-        if not question.strip():
-            continue
-        print(render_text(router.answer(question).reply, prefix="bot> "))
+            desk = assemble_desk(settings, db, store, signer=Signer.from_secret(secret))
+            terminal = Terminal(LocalChat(desk, db), input, print)
+            if args.user:
+                terminal.user = args.user
+            terminal.channel = args.channel
+            terminal.chat.messenger.shown = terminal.show
+            return await terminal.run()
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(chat())
+    except (SQLAlchemyError, OSError) as exc:
+        print(
+            f"The chat needs the database ({type(exc).__name__}); for PostgreSQL run "
+            "`evidence-desk db upgrade` first.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def cmd_kb_validate(args: argparse.Namespace) -> int:
@@ -345,7 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the verdict as a JSON object")
     ask.set_defaults(func=cmd_ask)
 
-    chat = sub.add_parser("chat", help="interactive terminal chat on the same core")
+    chat = sub.add_parser(
+        "chat", help="interactive terminal chat on the whole desk: answers, requests, listening"
+    )
+    chat.add_argument("--user", help="who you are (default: your login name)")
+    chat.add_argument("--channel", help="talk in this channel instead of a direct chat")
     chat.set_defaults(func=cmd_chat)
 
     kb = sub.add_parser("kb", help="check or export the knowledge base")

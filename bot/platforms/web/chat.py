@@ -27,7 +27,7 @@ from pydantic import TypeAdapter
 from bot.delivery.inbox import InboundEvent
 from bot.delivery.outbox import Destination
 from bot.delivery.web_messages import StoredMessage, WebMessenger
-from bot.keys import DESK, INBOX, ROUTER, SIGNER
+from bot.keys import ANSWERER, DESK, INBOX, SIGNER
 from bot.messages import IncomingMessage, Platform, Reply, UserAction
 from bot.platforms.web.clients import secure_cookies
 from bot.platforms.web.identity import CHAT_COOKIE, identity, issue, set_identity_cookie
@@ -175,7 +175,7 @@ async def post_message(request: web.Request) -> web.Response:
     # Kept (redacted) beside the answers, so a reload shows the whole conversation; once,
     # however often the page sends it.
     sent = await messenger.record_person(
-        conversation, thread, request.app[ROUTER].scanner.redact(text), message_id
+        conversation, thread, request.app[ANSWERER].scanner.redact(text), message_id
     )
     journal_id = await inbox.accept(event)
     if journal_id is None:  # sent twice: answered the first time
