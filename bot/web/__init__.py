@@ -23,6 +23,8 @@ from bot.web.demo import ensure_demo_team, retire_demo_team
 from bot.web.kb_versions import KbSync, KbVersions
 from bot.web.keys import KB_SYNC, WEB_MESSENGER, WEB_SETTINGS
 from bot.web.pages import STATIC_DIR, add_security_headers, styled_not_found
+from bot.web.sso.config import OidcSettings
+from bot.web.sso.routes import setup_sso
 from bot.web_messages import WebMessenger
 
 __all__ = ["KB_SYNC", "WEB_MESSENGER", "WEB_SETTINGS", "WebSettings", "setup_web"]
@@ -30,8 +32,12 @@ __all__ = ["KB_SYNC", "WEB_MESSENGER", "WEB_SETTINGS", "WebSettings", "setup_web
 log = logging.getLogger(__name__)
 
 
-def setup_web(app: web.Application, settings: WebSettings | None = None) -> None:
-    """Mount the web chat, the admin console and their static files on `app`."""
+def setup_web(
+    app: web.Application,
+    settings: WebSettings | None = None,
+    sso: OidcSettings | None = None,
+) -> None:
+    """Mount the web chat, the admin console, sign-in and their static files on `app`."""
     settings = settings or WebSettings()
     host = app[SETTINGS].host
     if settings.demo and not is_loopback_host(host):
@@ -57,6 +63,7 @@ def setup_web(app: web.Application, settings: WebSettings | None = None) -> None
     app[KB_SYNC] = sync
     add_chat_routes(app)
     setup_admin(app)
+    setup_sso(app, sso)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     app.on_response_prepare.append(add_security_headers)
     app.middlewares.append(styled_not_found)
