@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.slack.config import SlackSettings
 from bot.teams.config import TeamsSettings
 from bot.web.config import WebSettings
+from bot.web.sso.config import OidcSettings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -35,7 +36,7 @@ def table_rows() -> set[str]:
     return set(re.findall(r"^\| `([^`]+)`", section, flags=re.MULTILINE))
 
 
-@pytest.mark.parametrize("cls", [Settings, SlackSettings, TeamsSettings, WebSettings])
+@pytest.mark.parametrize("cls", [Settings, SlackSettings, TeamsSettings, WebSettings, OidcSettings])
 def test_each_setting_has_a_row_in_the_readme_configuration_table(
     cls: type[BaseSettings],
 ) -> None:

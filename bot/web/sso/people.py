@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-
-from bot.db.models import Specialist, SpecialistIdentity
 from bot.db.session import Database
+from bot.tickets.routing import RoutingService
 from bot.web.auth import REQUESTER, SPECIALIST, AdminAccounts, SignedInPerson
 from bot.web.sso.client import SignInRefused, VerifiedIdentity
 from bot.web.sso.config import OidcSettings
@@ -31,7 +28,7 @@ WEB = "web"
 class SignInPolicy:
     def __init__(self, settings: OidcSettings, db: Database, accounts: AdminAccounts) -> None:
         self.settings = settings
-        self._db = db
+        self._routing = RoutingService(db)
         self._accounts = accounts
 
     def check_domain(self, email: str) -> None:
@@ -64,34 +61,9 @@ class SignInPolicy:
         )
 
     async def specialist_identity(self, email: str, user_id: str) -> str | None:
-        """The web identity of the active specialist with this email, linking `user_id` to
-        them if they have none yet; None if the email is no active specialist's."""
-        for _ in range(2):  # once more if a parallel sign-in linked it first
-            try:
-                async with self._db.transaction() as session:
-                    specialist = await session.scalar(
-                        select(Specialist)
-                        .where(
-                            func.lower(Specialist.email) == email, Specialist.is_active.is_(True)
-                        )
-                        .order_by(Specialist.id)
-                        .limit(1)
-                    )
-                    if specialist is None:
-                        return None
-                    for known in specialist.identities:
-                        if known.platform == WEB:
-                            return known.user_id
-                    session.add(
-                        SpecialistIdentity(
-                            specialist_id=specialist.id, platform=WEB, user_id=user_id
-                        )
-                    )
-                    await session.flush()
-                    log.info("sign-in: linked a web identity to specialist %s", specialist.id)
-                    return user_id
-            except IntegrityError:
-                continue
-        # The identity belongs to another specialist (two specialists share an email).
-        log.warning("sign-in: a web identity is already another specialist's; not linked")
-        return None
+        """The web identity of the active specialist with this email (linked now if they had
+        none); None if the email is no active specialist's."""
+        linked = await self._routing.link_by_email(email, WEB, user_id)
+        if linked is not None:
+            log.info("sign-in: a specialist signed in (web identity linked)")
+        return linked
