@@ -432,3 +432,19 @@ async def test_the_sign_in_logs_no_token_code_or_email_at_info(
     assert "session" in logged and "sign-in refused: claim_aud" in logged
     for secret in (code, provider.user.email, session_cookie(client), "eyJ"):
         assert secret not in logged
+
+
+async def test_the_session_and_flow_cookies_are_secure_over_tls(client: Client) -> None:
+    from bot.web.keys import WEB_SETTINGS
+
+    assert client.app is not None
+    client.app[WEB_SETTINGS].secure_cookies = True  # as behind a TLS-terminating proxy
+    started = await client.get("/auth/login?next=/", allow_redirects=False)
+    assert started.cookies["ed_oidc"]["secure"] and started.cookies["ed_oidc"]["samesite"] == "Lax"
+    callback = await at_provider(started.headers["Location"])
+    # The test client is plain http, so it would not send a Secure cookie back: hand it over.
+    client.session.cookie_jar.update_cookies({"ed_oidc": started.cookies["ed_oidc"].value})
+    done = await client.get(path_of(callback), allow_redirects=False)
+    assert done.status == 303
+    assert done.cookies["ed_session"]["secure"]
+    assert done.cookies["ed_session"]["httponly"]
