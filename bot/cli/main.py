@@ -21,6 +21,7 @@ from bot.cli.teams import register_cli as register_teams_cli
 from bot.cli.web_admin import extend_kb_parser
 from bot.cli.web_admin import register_cli as register_web_cli
 from bot.config import Settings
+from bot.config.oidc import OidcSettings
 from bot.config.slack import SlackSettings
 from bot.config.teams import TeamsSettings
 from bot.config.web import WebSettings
@@ -64,6 +65,7 @@ def _variable(name: str) -> str:
         (SlackSettings, ""),
         (TeamsSettings, "EVIDENCE_DESK_TEAMS_"),
         (WebSettings, "EVIDENCE_DESK_WEB_"),
+        (OidcSettings, "EVIDENCE_DESK_OIDC_"),
     ):
         for field, info in cls.model_fields.items():
             alias = info.validation_alias

@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config.database_url import normalize_database_url
+from bot.config.oidc import OidcSettings
 from bot.config.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
 from bot.config.slack import SlackSettings
 from bot.config.teams import TeamsSettings
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings, exclude=True)
     teams: TeamsSettings = Field(default_factory=TeamsSettings, exclude=True)
     web: WebSettings = Field(default_factory=WebSettings, exclude=True)
+    oidc: OidcSettings = Field(default_factory=OidcSettings, exclude=True)
 
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(3978, ge=1, le=65535, description="Port the web server listens on.")

@@ -245,3 +245,10 @@ async def test_a_mental_health_crisis_in_the_web_chat_gets_111_option_2_and_sama
     html = (await response.json())["replies"][0]["html"]
     assert "NHS 111 and choose option 2" in html and "116 123" in html and "999" in html
     assert "where-to-get-urgent-help-for-mental-health" in html
+
+
+async def test_without_microsoft_sign_in_set_up_there_is_no_sign_in_route_or_button(
+    client: TestClient[Any, Any],
+) -> None:
+    assert (await client.get("/auth/login", allow_redirects=False)).status == 404
+    assert "Sign in with Microsoft" not in await (await client.get("/admin/login")).text()

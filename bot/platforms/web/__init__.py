@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from bot.config.oidc import OidcSettings
 from bot.config.web import WebSettings
 from bot.delivery.web_messages import WebMessenger
 from bot.desk.kb_versions import KbSync, KbVersions
@@ -24,15 +25,22 @@ from bot.platforms.web.chat import add_chat_routes
 from bot.platforms.web.demo import ensure_demo_team, retire_demo_team
 from bot.platforms.web.keys import KB_SYNC, WEB_MESSENGER, WEB_SETTINGS
 from bot.platforms.web.pages import STATIC_DIR, add_security_headers, styled_not_found
+from bot.platforms.web.sso.routes import setup_sso
 
 __all__ = ["KB_SYNC", "WEB_MESSENGER", "WEB_SETTINGS", "WebSettings", "setup_web"]
 
 log = logging.getLogger(__name__)
 
 
-def setup_web(app: web.Application, settings: WebSettings | None = None) -> None:
-    """Mount the web chat, the admin console and their static files on `app`."""
+def setup_web(
+    app: web.Application,
+    settings: WebSettings | None = None,
+    sso: OidcSettings | None = None,
+) -> None:
+    """Mount the web chat, the admin console, sign-in and their static files on `app`
+    (settings from `Settings.web` and `Settings.oidc` unless given)."""
     settings = settings or app[SETTINGS].web
+    sso = sso or app[SETTINGS].oidc
     host = app[SETTINGS].host
     if settings.demo and not is_loopback_host(host):
         raise ValueError(
@@ -57,6 +65,7 @@ def setup_web(app: web.Application, settings: WebSettings | None = None) -> None
     app[KB_SYNC] = sync
     add_chat_routes(app)
     setup_admin(app)
+    setup_sso(app, sso)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=False)
     app.on_response_prepare.append(add_security_headers)
     app.middlewares.append(styled_not_found)
