@@ -16,6 +16,7 @@ from bot.delivery.backpressure import AnswerGate
 from bot.delivery.inbox import Inbox
 from bot.delivery.journal import InboundJournal
 from bot.delivery.outbox import MessengerRegistry, Outbox, OutboxWorker
+from bot.desk.kb_sync import KbSync
 from bot.signing import Signer
 from handlers.desk import EvidenceDesk
 from handlers.router import Router
@@ -23,6 +24,7 @@ from knowledge.store import KnowledgeStore
 
 SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeStore)
+KB_SYNC = web.AppKey("kb_sync", KbSync)
 ROUTER = web.AppKey("router", Router)
 DATABASE = web.AppKey("database", Database)
 OUTBOX = web.AppKey("outbox", Outbox)
