@@ -22,6 +22,8 @@ from bot.delivery.inbox import Inbox
 from bot.delivery.journal import InboundJournal
 from bot.delivery.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
 from bot.desk.feedback import FeedbackStore
+from bot.desk.kb_sync import KbSync
+from bot.desk.kb_versions import KbVersions
 from bot.desk.listening_store import ListeningStore
 from bot.desk.tickets.routing import RoutingService
 from bot.desk.tickets.service import TicketService
@@ -59,6 +61,8 @@ class Services:
 
     settings: Settings
     knowledge: KnowledgeStore
+    #: Keeps `knowledge` on the latest published version, else the files (bot.desk.kb_sync).
+    kb_sync: KbSync
     database: Database
     answerer: Answerer
     tickets: TicketService
@@ -166,6 +170,7 @@ def build_services(
     return Services(
         settings=settings,
         knowledge=store,
+        kb_sync=KbSync(KbVersions(db, files=settings.kb_dir), store),
         database=db,
         answerer=desk.answerer,
         tickets=requests.tickets,

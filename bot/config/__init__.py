@@ -43,7 +43,12 @@ class Settings(BaseSettings):
         SHIPPED_KB_DIR, description="Knowledge base folder (faqs/, site.yaml ...)."
     )
     kb_reload_seconds: float = Field(
-        5.0, ge=0, description="How often the server checks the KB folder for edits; 0 = never."
+        5.0,
+        ge=0,
+        description=(
+            "How often each worker looks for a newly published KB version (or, while none is "
+            "published, edited KB files); 0 = only at start."
+        ),
     )
     answer_threshold: float = Field(
         0.16, gt=0, le=1, description="Score at or above which the bot answers with an FAQ entry."

@@ -56,9 +56,6 @@ class WebSettings(BaseSettings):
             "or via a trusted proxy); 0 = no HSTS header."
         ),
     )
-    kb_poll_seconds: float = Field(
-        5.0, ge=0, description="How often each worker checks for a newly published KB; 0 = never."
-    )
     chat_poll_ms: int = Field(
         1500, ge=200, description="How often the chat page asks for new messages."
     )

@@ -102,7 +102,6 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServ
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "MICROSOFT_APP_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EVIDENCE_DESK_WEB_CHAT_POLL_MS", "300")
-    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0.5")
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}",

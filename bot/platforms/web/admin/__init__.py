@@ -12,8 +12,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.desk.kb_versions import KbVersions
-from bot.keys import DATABASE, DESK, KNOWLEDGE
+from bot.keys import DATABASE, DESK, KB_SYNC, KNOWLEDGE
 from bot.platforms.web.admin.common import (
     ADMIN,
     CSRF_FAILED,
@@ -63,7 +62,7 @@ def setup_admin(app: web.Application) -> None:
             timedelta(minutes=settings.session_idle_minutes),
         ),
         authenticator=PasswordAuthenticator(accounts, limiter),
-        versions=KbVersions(db),
+        versions=app[KB_SYNC].versions,  # the same files fallback the server answers by
     )
     app.router.add_get("/admin/login", login_page)
     app.router.add_post("/admin/login", login)
