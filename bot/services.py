@@ -137,6 +137,19 @@ def assemble_desk(
     )
 
 
+def assemble_inbox(
+    db: Database, desk: EvidenceDesk, answer_concurrency: int, lease: timedelta | None = None
+) -> Inbox:
+    """The core inbox in front of a desk: its journal, its answer gate, and the desk's own
+    outbox (so a commit wakes the worker that delivers what the desk queued)."""
+    journal = (
+        InboundJournal(db, desk.answerer.scanner, lease=lease)
+        if lease is not None
+        else InboundJournal(db, desk.answerer.scanner)
+    )
+    return Inbox(db, journal, desk.requests.outbox, desk, AnswerGate(answer_concurrency))
+
+
 def _ignore(_: str) -> None:
     """No one is counting (the terminal chat, tests)."""
 

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from bot.cli.admin import run_admin
 from bot.config import Settings
 from bot.db.session import Database
+from bot.desk.accounts import AdminAccounts
 from bot.desk.kb_versions import KbInvalid, KbVersions
 from bot.errors import UserFacingError
-from bot.platforms.web.auth import AdminAccounts
 
 
 def _settings() -> Settings:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import utc_now
+from bot.db.models import EXTERNAL_ID_LEN as EXTERNAL_ID_LEN  # the admin form checks ids by it
 from bot.db.models import ConversationRef, ListeningAudit, ListeningChannel, ListeningReply, Route
 from bot.db.session import Database
 

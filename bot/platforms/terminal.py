@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from uuid import uuid4
 
 from bot.db.session import Database
-from bot.delivery.backpressure import AnswerGate
-from bot.delivery.inbox import InboundEvent, Inbox
-from bot.delivery.journal import InboundJournal
+from bot.delivery.inbox import InboundEvent
 from bot.delivery.outbox import DeliveryError, Destination
 from bot.messages import IncomingMessage, Platform, Reply, UserAction
+from bot.services import assemble_inbox
 from handlers.desk import EvidenceDesk
 from handlers.requests import Outcome
 
@@ -82,8 +81,7 @@ class LocalChat:
         self.desk = desk
         self.messenger = messenger or LocalMessenger()
         self._outbox = desk.requests.outbox  # the one the desk queues into
-        journal = InboundJournal(db, desk.answerer.scanner)
-        self.inbox = Inbox(db, journal, self._outbox, desk, AnswerGate(answer_concurrency))
+        self.inbox = assemble_inbox(db, desk, answer_concurrency)
 
     async def say(
         self,

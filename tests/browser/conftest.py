@@ -170,7 +170,7 @@ def page(browser: Any, server: LiveServer) -> Iterator[Any]:
 
 @pytest.fixture
 def admin_account(server: LiveServer) -> tuple[str, str]:
-    from bot.platforms.web.auth import AdminAccounts
+    from bot.desk.accounts import AdminAccounts
 
     email, password = "admin@example.nhs.uk", "a long enough password"
     server.run(AdminAccounts(server.app[DATABASE]).add(email, password))

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.db.session import Database
-from bot.errors import UserFacingError
-from bot.platforms.web.auth import (
+from bot.desk.accounts import (
     AdminAccounts,
     LoginLimiter,
     PasswordAuthenticator,
@@ -18,6 +17,7 @@ from bot.platforms.web.auth import (
     token_hash,
     verify_password,
 )
+from bot.errors import UserFacingError
 from tests.db.conftest import FakeClock
 
 EMAIL, PASSWORD = "librarian@example.nhs.uk", "correct horse battery"

@@ -19,10 +19,10 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.db.models import AdminSession
 from bot.db.session import Database
+from bot.desk.accounts import AdminAccounts, SessionStore
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.observability import QuietPollingAccessLogger
 from bot.platforms.web.admin.common import ADMIN
-from bot.platforms.web.auth import AdminAccounts, SessionStore
 from tests.db.conftest import FakeClock
 from tests.db.test_web_http import EMAIL, PASSWORD, csrf_of
 from tests.fakes.oidc_provider import FakeOidcProvider, FakeUser

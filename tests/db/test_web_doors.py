@@ -22,8 +22,8 @@ from bot.app import create_app
 from bot.cli.main import build_parser, serve_app
 from bot.config import Settings
 from bot.db.session import Database
+from bot.desk.accounts import AdminAccounts
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
-from bot.platforms.web.auth import AdminAccounts
 from bot.platforms.web.demo import DEMO_SPECIALIST_NAME
 from tests.db.test_web_http import EMAIL, PASSWORD, csrf_of
 from tests.fakes.drain import drain

@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.config import Settings
 from bot.db.session import Database
+from bot.desk.accounts import AdminAccounts
 from bot.desk.kb_versions import KbVersions
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.keys import DATABASE
-from bot.platforms.web.auth import AdminAccounts
 from knowledge import SHIPPED_KB_DIR
 from tests.signed import TEST_SECRET_KEY
 

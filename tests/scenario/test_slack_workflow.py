@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.clock import utc_now
+from bot.desk.accounts import AdminAccounts
 from bot.desk.tickets.service import TicketService
 from bot.keys import DATABASE, DESK
-from bot.platforms.web.auth import AdminAccounts
 from handlers.escalations import run_escalations
 from tests.db.test_web_http import EMAIL, PASSWORD, sign_in
 from tests.fakes.settle import settle

@@ -12,6 +12,13 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot.desk.accounts import (
+    AdminAccounts,
+    LoginLimiter,
+    PasswordAuthenticator,
+    Session,
+    SessionStore,
+)
 from bot.keys import DATABASE, DESK, KB_SYNC, KNOWLEDGE
 from bot.platforms.web.admin.common import (
     ADMIN,
@@ -32,13 +39,6 @@ from bot.platforms.web.admin.insights import add_insight_routes
 from bot.platforms.web.admin.kb import add_kb_routes
 from bot.platforms.web.admin.listening import add_listening_routes
 from bot.platforms.web.admin.team import add_team_routes
-from bot.platforms.web.auth import (
-    AdminAccounts,
-    LoginLimiter,
-    PasswordAuthenticator,
-    Session,
-    SessionStore,
-)
 from bot.platforms.web.clients import client, secure_cookies
 from bot.platforms.web.keys import SSO_ON, WEB_SETTINGS
 from bot.platforms.web.pages import render

@@ -12,10 +12,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from bot.desk.kb_versions import KbVersions
-from bot.desk.tickets.stranded import routing_warning
-from bot.keys import DATABASE, SETTINGS
-from bot.platforms.web.auth import (
+from bot.desk.accounts import (
     AdminAccounts,
     Authenticator,
     LoginLimiter,
@@ -23,6 +20,9 @@ from bot.platforms.web.auth import (
     Session,
     SessionStore,
 )
+from bot.desk.kb_versions import KbVersions
+from bot.desk.tickets.stranded import routing_warning
+from bot.keys import DATABASE, SETTINGS
 from bot.platforms.web.pages import render
 
 SESSION_COOKIE: Final = "ed_admin"

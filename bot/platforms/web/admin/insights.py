@@ -7,11 +7,11 @@ from datetime import date, timedelta
 
 from aiohttp import web
 
+from bot.desk.accounts import Session
 from bot.desk.insights import bar_chart, dashboard, feedback_counts, group_questions
 from bot.desk.tickets.report import build_report
 from bot.keys import DATABASE, DESK, KNOWLEDGE
 from bot.platforms.web.admin.common import ADMIN, page, protected
-from bot.platforms.web.auth import Session
 
 
 async def learning(request: web.Request, session: Session) -> web.Response:

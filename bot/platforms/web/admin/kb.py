@@ -12,6 +12,7 @@ from urllib.parse import quote
 from aiohttp import web
 from markupsafe import Markup
 
+from bot.desk.accounts import Session
 from bot.desk.kb_versions import (
     OUT_OF_SCOPE_FILE,
     PROFILE_FILES,
@@ -26,7 +27,6 @@ from bot.desk.kb_versions import (
 from bot.keys import KB_SYNC, KNOWLEDGE
 from bot.messages import Intent, Reply, SourceLink
 from bot.platforms.web.admin.common import ADMIN, form_data, page, protected
-from bot.platforms.web.auth import Session
 from bot.platforms.web.entries import FIELD_ORDER, EntryForm, EntryText, from_markdown, to_markdown
 from bot.platforms.web.pages import render
 from bot.platforms.web.render import reply_html

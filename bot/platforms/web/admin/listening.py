@@ -15,11 +15,10 @@ from urllib.parse import unquote, urlencode
 
 from aiohttp import web
 
-from bot.db.models import EXTERNAL_ID_LEN
-from bot.desk.listening_store import LISTENING_PLATFORMS, ListeningStore
+from bot.desk.accounts import Session
+from bot.desk.listening_store import EXTERNAL_ID_LEN, LISTENING_PLATFORMS, ListeningStore
 from bot.keys import DATABASE
 from bot.platforms.web.admin.common import form_data, page, protected
-from bot.platforms.web.auth import Session
 
 #: Slack channel ids: C (public) or G (private), then upper-case letters and digits.
 _SLACK_CHANNEL: Final = re.compile(r"^[CG][A-Z0-9]{6,20}$")

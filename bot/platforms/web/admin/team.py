@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.desk.accounts import Session
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.errors import UserFacingError
 from bot.keys import DATABASE
 from bot.platforms.web.admin.common import form_data, page, protected
-from bot.platforms.web.auth import Session
 
 PLATFORMS = ("slack", "teams", "web")
 

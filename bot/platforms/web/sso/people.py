@@ -3,7 +3,7 @@ console, a knowledge specialist, or a requester.
 
 * Admin: the ID token's `roles` claim has the admin role, its `groups` claim one of the admin
   groups, or the email is on the allow-list; or an account made with `evidence-desk admin add`
-  has their email. A deactivated console account is never used (bot/platforms/web/auth.py).
+  has their email. A deactivated console account is never used (bot/desk/accounts.py).
 * Specialist: an active specialist in `evidence-desk specialists` has their email. Their web
   chat identity is linked to that specialist (beside their Slack and Teams ones), so what
   they do in the web chat is a specialist's; an identity already set for the web is kept.
@@ -16,8 +16,8 @@ import logging
 
 from bot.config.oidc import OidcSettings
 from bot.db.session import Database
+from bot.desk.accounts import REQUESTER, SPECIALIST, AdminAccounts, SignedInPerson
 from bot.desk.tickets.routing import RoutingService
-from bot.platforms.web.auth import REQUESTER, SPECIALIST, AdminAccounts, SignedInPerson
 from bot.platforms.web.sso.client import SignInRefused, VerifiedIdentity
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@
 * /auth/callback checks the state against that cookie, exchanges the code (with the PKCE
   verifier) and verifies the ID token (bot/platforms/web/sso/client.py), decides who the person is here
   (bot/platforms/web/sso/people.py), ends any session the browser had (the session id is rotated at
-  sign-in) and starts a server-side one (bot/platforms/web/auth.py `SessionStore`): an HttpOnly,
+  sign-in) and starts a server-side one (bot/desk/accounts.py `SessionStore`): an HttpOnly,
   SameSite=Lax `ed_session` cookie for the whole site, Secure over TLS.
 * /auth/logout ends the session in the database, so the cookie is worthless afterwards even
   if it was copied.
@@ -31,6 +31,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.config.oidc import OidcSettings
+from bot.desk.accounts import PersonSession
 from bot.keys import DATABASE, SETTINGS, SIGNER
 from bot.platforms.web.admin.common import (
     ADMIN,
@@ -40,7 +41,6 @@ from bot.platforms.web.admin.common import (
     SSO_COOKIE,
     check_origin,
 )
-from bot.platforms.web.auth import PersonSession
 from bot.platforms.web.clients import client, secure_cookies
 from bot.platforms.web.keys import SSO_ON, WEB_SETTINGS
 from bot.platforms.web.pages import render
