@@ -145,4 +145,5 @@ async def test_every_step_from_teams_buttons_and_form_cards(
     await press("ticket_reopen")
     assert (await tickets.get(reference)).status.value == "in_progress"
     assert "ticket_complete" in buttons(card_now())
-    assert len(buttons(card_now())) <= 6  # what a Teams card shows
+    shown = [a for a in card_now().card.get("actions") or [] if a.get("mode") != "secondary"]
+    assert len(shown) <= 6  # what a Teams card shows; the rest sit behind its "..." menu
