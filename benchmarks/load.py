@@ -17,8 +17,9 @@ event. Two baselines are measured in the same run, on the same machine:
 
 With `--teams`, the same questions are then sent to our server as Teams personal-chat
 activities (unsigned, the adapter's local mode), answered through botbuilder's connector client
-to a fake Bot Framework connector; there is no Teams baseline, so they are compared with the
-Slack answering baseline of the same run.
+to a fake Bot Framework connector, and to a Teams baseline measured in the same run: a bare
+botbuilder `CloudAdapter` bot (local mode too) that answers within the turn with `rank_bm25`,
+no journal, no outbox.
 
 Each server gets a short warm-up first (its first queries compile statements, configure the
 ORM and fill caches), not counted. Loopback only; every loop is bounded.
@@ -122,6 +123,53 @@ BARE_ANSWER_APP = textwrap.dedent(
         return app
 
     web.run_app(main(), host="127.0.0.1", port=int(sys.argv[1]), print=None)
+    """
+)
+
+
+#: The Teams baseline: a bare CloudAdapter bot (local mode: no app id, no token checked, as
+#: ours in the benchmark) answering the same questions with BM25 within the turn.
+BARE_TEAMS_APP = textwrap.dedent(
+    """
+    import re, sys
+    from aiohttp import web
+    from botbuilder.core import ActivityHandler
+    from botbuilder.integration.aiohttp import (
+        CloudAdapter, ConfigurationBotFrameworkAuthentication)
+    from rank_bm25 import BM25Okapi
+    from bot.config import Settings
+    from knowledge.store import KnowledgeStore
+
+    entries = KnowledgeStore.from_directory(Settings().kb_dir).current.kb.entries
+    tokens = lambda text: re.findall(r"[a-z0-9]+", text.lower())
+    bm25 = BM25Okapi([tokens(" ".join([e.title, *e.questions, e.answer])) for e in entries])
+    FALLBACK = "Sorry, I don't know that one. Try asking the library team."
+
+    def answer(text):
+        scores = bm25.get_scores(tokens(text))
+        best = max(range(len(scores)), key=lambda i: scores[i])
+        return entries[best].answer if scores[best] > 0 else FALLBACK
+
+    class Local:
+        APP_ID = ""
+        APP_PASSWORD = ""
+        APP_TYPE = "MultiTenant"
+        APP_TENANTID = ""
+
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Local()))
+
+    class Bot(ActivityHandler):
+        async def on_message_activity(self, turn_context):
+            await turn_context.send_activity(answer(turn_context.activity.text or ""))
+
+    bot = Bot()
+
+    async def messages(request):
+        return await adapter.process(request, bot)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
     """
 )
 
@@ -309,16 +357,19 @@ async def run(
     connector = FakeBotConnector()
     await connector.start()
     ours_port, ack_port, answer_port = free_port(), free_port(), free_port()
+    teams_port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-load", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": api.url, "EVIDENCE_DESK_DATABASE_URL": database_url,
            "EVIDENCE_DESK_AUTO_MIGRATE": "true", "EVIDENCE_DESK_KB_RELOAD_SECONDS": "0",
            "EVIDENCE_DESK_LOG_LEVEL": "WARNING", "EVIDENCE_DESK_FEEDBACK_SALT": "x",
+           "EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE": "true",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
     processes = {}
     for name, args in (
         ("ours", ["-m", "bot", "serve", "--port", str(ours_port)]),
         ("ack", ["-c", BARE_ACK_APP, str(ack_port)]),
         ("answer", ["-c", BARE_ANSWER_APP, str(answer_port)]),
+        *([("teams", ["-c", BARE_TEAMS_APP, str(teams_port)])] if with_teams else []),
     ):
         processes[name] = await asyncio.create_subprocess_exec(
             sys.executable, *args, env=env, cwd=ROOT,
@@ -327,10 +378,11 @@ async def run(
     ours_url = f"http://127.0.0.1:{ours_port}/slack/events"
     ack_url = f"http://127.0.0.1:{ack_port}/slack/events"
     answer_url = f"http://127.0.0.1:{answer_port}/slack/events"
+    teams_url = f"http://127.0.0.1:{teams_port}/api/messages"
     ours_pid, answer_pid = processes["ours"].pid, processes["answer"].pid
     lines = []
     try:
-        for url in (ours_url, ack_url, answer_url):
+        for url in (ours_url, ack_url, answer_url, *([teams_url] if with_teams else [])):
             await wait_ready(url)
         # Warm-up, not counted: first queries, ORM configuration, connection pools.
         await measure(api, ours_url, ours_pid, 25, 2, "Wours")
@@ -338,6 +390,7 @@ async def run(
         if with_teams:
             messages = ours_url.replace("/slack/events", "/api/messages")
             await measure(api, messages, ours_pid, 25, 2, "Wteams", teams=connector)
+            await measure(api, teams_url, processes["teams"].pid, 25, 2, "Wbteams", teams=connector)
         print(f"{label}: warmed up", flush=True)
         for rate in rates:
             mine = await measure(api, ours_url, ours_pid, rate, seconds, f"E{rate}x")
@@ -359,18 +412,26 @@ async def run(
                 messages = ours_url.replace("/slack/events", "/api/messages")
                 teams = await measure(api, messages, ours_pid, rate, seconds, f"T{rate}x",
                                       teams=connector)  # fmt: skip
+                bare_teams = await measure(api, teams_url, processes["teams"].pid, rate, seconds,
+                                           f"U{rate}x", teams=connector)  # fmt: skip
                 line = (
                     f"{label:<11}{rate:>5}/s | ours, Teams activities: ack p50 {pct(teams.acks, 50):6.1f} "
                     f"p99 {pct(teams.acks, 99):6.1f} ms, answered {teams.answered:>5}/{teams.sent:<5} in "
                     f"{teams.seconds:5.1f} s = {teams.per_second:4.0f}/s, CPU {teams.cpu_ms_per_answer:5.2f} "
-                    f"ms/answer | ratio to the Slack answering baseline above "
-                    f"{teams.per_second / bare.per_second:4.2f}"
+                    f"ms/answer | bare answering CloudAdapter bot (bm25): ack p99 "
+                    f"{pct(bare_teams.acks, 99):6.1f} ms, {bare_teams.answered}/{bare_teams.sent} in "
+                    f"{bare_teams.seconds:5.1f} s = {bare_teams.per_second:4.0f}/s, CPU "
+                    f"{bare_teams.cpu_ms_per_answer:5.2f} ms/answer | Teams answers/s ratio "
+                    f"{teams.per_second / bare_teams.per_second:4.2f} "
+                    f"| load average {os.getloadavg()[0]:.1f}"
                 )  # fmt: skip
                 print(line, flush=True)
                 lines.append(line)
     finally:
         await connector.close()
         for process in processes.values():
+            if process.returncode is not None:
+                continue  # it died on its own (the other servers are still stopped)
             process.terminate()
             try:
                 await asyncio.wait_for(process.wait(), 30)
