@@ -21,6 +21,10 @@ to a fake Bot Framework connector, and to a Teams baseline measured in the same 
 botbuilder `CloudAdapter` bot (local mode too) that answers within the turn with `rank_bm25`,
 no journal, no outbox.
 
+By default the 8 questions repeat, as FAQs do; `--distinct` makes every message a different
+question (FAQ questions of benchmarks/data/holdout*.jsonl, each numbered), so nothing can be
+answered from memory of an earlier message.
+
 Each server gets a short warm-up first (its first queries compile statements, configure the
 ORM and fill caches), not counted. Loopback only; every loop is bounded.
 Targets: 500 events/s acknowledged with p99 under 100 ms; at least 300 answered events/s per
@@ -34,6 +38,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import secrets
@@ -59,6 +64,17 @@ QUESTIONS = [
     "what is the knowledge and library hub", "can I get an article the library doesn't have",
     "critical appraisal training", "how do I contact the library", "help",
 ]  # fmt: skip
+#: With --distinct: FAQ questions of the labelled sets, each made unique by a number, so that
+#: no message is ever seen twice (the worst case for the embedder's memory of recent messages).
+DISTINCT: list[str] = []
+_asked = itertools.count(1)
+
+
+def question(n: int) -> str:
+    if DISTINCT:
+        return f"{DISTINCT[n % len(DISTINCT)]} ({next(_asked)})"
+    return QUESTIONS[n % len(QUESTIONS)]
+
 
 BARE_ACK_APP = textwrap.dedent(
     """
@@ -192,10 +208,10 @@ def signed(body: str) -> dict[str, str]:
 
 async def wait_ready(url: str) -> None:
     async with aiohttp.ClientSession() as session:
-        for _ in range(1200):  # a minute: startup is slow on a busy two-core machine
+        for _ in range(3600):  # three minutes: startup is slow on a busy two-core machine
             try:
                 async with session.post(url, data="{}") as response:
-                    if response.status in (200, 400, 401, 404):
+                    if response.status not in (502, 503):  # it answers: it is up
                         return
             except aiohttp.ClientError:
                 pass
@@ -208,7 +224,7 @@ def slack_event(n: int, prefix: str) -> tuple[str, dict[str, str]]:
     body = json.dumps({
         "type": "event_callback", "team_id": "T0", "api_app_id": "A0", "event_id": f"{prefix}{n}",
         "event": {"type": "app_mention", "user": f"U{n % 50}", "channel": "C0LOAD",
-                  "ts": f"1700000000.{n:06d}", "text": f"<@UBOTUSER> {QUESTIONS[n % len(QUESTIONS)]}"},
+                  "ts": f"1700000000.{n:06d}", "text": f"<@UBOTUSER> {question(n)}"},
     })  # fmt: skip
     return body, signed(body)
 
@@ -221,7 +237,7 @@ def teams_activity(n: int, prefix: str, service_url: str) -> tuple[str, dict[str
         "from": {"id": f"29:user-{n % 50}", "name": "Load", "aadObjectId": f"aad-{n % 50}"},
         "recipient": {"id": "28:evidence-desk-bot", "name": "Evidence Desk"},
         "conversation": {"id": f"a:{prefix}{n}", "conversationType": "personal", "tenantId": "t1"},
-        "channelData": {"tenant": {"id": "t1"}}, "text": QUESTIONS[n % len(QUESTIONS)],
+        "channelData": {"tenant": {"id": "t1"}}, "text": question(n),
     })  # fmt: skip
     return body, {"Content-Type": "application/json"}
 
@@ -298,6 +314,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def start_py_spy(
+    prefix: str | None, name: str, pid: int, seconds: float
+) -> asyncio.subprocess.Process | None:
+    """With --py-spy, sample our server (100/s, raw collapsed stacks, idle threads left out)
+    while the burst is sent and answered; the file is PREFIX-NAME.txt."""
+    if prefix is None:
+        return None
+    return await asyncio.create_subprocess_exec(
+        os.environ.get("PY_SPY", "py-spy"), "record", "--pid", str(pid), "--rate", "100",
+        "--format", "raw", "--duration", "600", "--nonblocking",
+        "--output", f"{prefix}-{name}.txt",
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def stop_py_spy(spy: asyncio.subprocess.Process | None) -> None:
+    if spy is not None:
+        spy.send_signal(2)  # py-spy writes what it has on SIGINT
+        await asyncio.wait_for(spy.wait(), 60)
+
+
 @dataclass
 class Measured:
     acks: list[float]
@@ -350,7 +387,12 @@ async def measure(
 
 
 async def run(
-    label: str, database_url: str, rates: list[int], seconds: float, with_teams: bool
+    label: str,
+    database_url: str,
+    rates: list[int],
+    seconds: float,
+    with_teams: bool,
+    profile: str | None = None,
 ) -> list[str]:
     api = FakeSlackApi()
     await api.start()
@@ -393,7 +435,9 @@ async def run(
             await measure(api, teams_url, processes["teams"].pid, 25, 2, "Wbteams", teams=connector)
         print(f"{label}: warmed up", flush=True)
         for rate in rates:
+            spy = await start_py_spy(profile, f"{label}-{rate}-slack", ours_pid, seconds)
             mine = await measure(api, ours_url, ours_pid, rate, seconds, f"E{rate}x")
+            await stop_py_spy(spy)
             acked = await measure(api, ack_url, processes["ack"].pid, rate, seconds, f"A{rate}x",
                                   answers=False)  # fmt: skip
             bare = await measure(api, answer_url, answer_pid, rate, seconds, f"B{rate}x")
@@ -410,8 +454,10 @@ async def run(
             lines.append(line)
             if with_teams:
                 messages = ours_url.replace("/slack/events", "/api/messages")
+                spy = await start_py_spy(profile, f"{label}-{rate}-teams", ours_pid, seconds)
                 teams = await measure(api, messages, ours_pid, rate, seconds, f"T{rate}x",
                                       teams=connector)  # fmt: skip
+                await stop_py_spy(spy)
                 bare_teams = await measure(api, teams_url, processes["teams"].pid, rate, seconds,
                                            f"U{rate}x", teams=connector)  # fmt: skip
                 line = (
@@ -449,13 +495,28 @@ async def main() -> None:
     )
     parser.add_argument("--rates", default="100,250,500")
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument(
+        "--py-spy",
+        metavar="PREFIX",
+        help="profile our server with py-spy during each burst (set PY_SPY to its path)",
+    )
     parser.add_argument("--postgres", default=os.environ.get("EVIDENCE_DESK_TEST_POSTGRES_URL"))
     parser.add_argument(
         "--teams",
         action="store_true",
         help="also send Teams activities (unsigned, local mode) answered to a fake connector",
     )
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="every message a different FAQ question (default: the same 8 questions, as FAQs go)",
+    )
     args = parser.parse_args()
+    if args.distinct:
+        for path in sorted((ROOT / "benchmarks" / "data").glob("holdout*.jsonl")):
+            for line in path.read_text().splitlines():
+                if line.strip() and json.loads(line).get("intent") == "faq":
+                    DISTINCT.append(json.loads(line)["q"])
     rates = [int(r) for r in args.rates.split(",")]
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -465,10 +526,11 @@ async def main() -> None:
             rates,
             args.seconds,
             args.teams,
+            args.py_spy,
         )
     if args.postgres:
         async with scratch_database(args.postgres) as url:
-            lines += await run("postgresql", url, rates, args.seconds, args.teams)
+            lines += await run("postgresql", url, rates, args.seconds, args.teams, args.py_spy)
     print("\n".join(lines))
     print(
         "targets: 500 events/s acknowledged with p99 < 100 ms; >= 300 answered events/s per "
