@@ -17,11 +17,11 @@ from pathlib import Path
 
 GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("model: tokenizer + ONNX Runtime (knowledge/embeddings.py)", ("embeddings.py",)),
+    ("privacy scan (bot/privacy.py)", ("bot/privacy.py",)),
     (
         "matcher: lexical scores, rules, reply (handlers/, knowledge/)",
-        ("/handlers/", "/knowledge/"),
+        ("handlers/", "knowledge/"),
     ),
-    ("privacy scan (bot/privacy.py)", ("bot/privacy.py",)),
     (
         "database: SQLAlchemy, aiosqlite/SQLite, asyncpg",
         ("sqlalchemy/", "aiosqlite/", "sqlite3", "asyncpg/", "greenlet"),

@@ -259,7 +259,7 @@ async def blast(
             started = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
-                if response.status == 200:
+                if 200 <= response.status < 300:  # Bolt says 200, CloudAdapter 201
                     latencies.append(time.perf_counter() - started)
 
         tasks = []
@@ -394,10 +394,12 @@ async def run(
     with_teams: bool,
     profile: str | None = None,
 ) -> list[str]:
-    api = FakeSlackApi()
-    await api.start()
-    connector = FakeBotConnector()
-    await connector.start()
+    # The baselines post to fakes of their own: a late answer of one server is never
+    # counted as another's.
+    api, bare_api = FakeSlackApi(), FakeSlackApi()
+    connector, bare_connector = FakeBotConnector(), FakeBotConnector()
+    for fake in (api, bare_api, connector, bare_connector):
+        await fake.start()
     ours_port, ack_port, answer_port = free_port(), free_port(), free_port()
     teams_port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-load", "SLACK_SIGNING_SECRET": SECRET,
@@ -406,6 +408,7 @@ async def run(
            "EVIDENCE_DESK_LOG_LEVEL": "WARNING", "EVIDENCE_DESK_FEEDBACK_SALT": "x",
            "EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE": "true",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+    bare_env = {**env, "SLACK_API_URL": bare_api.url}
     processes = {}
     for name, args in (
         ("ours", ["-m", "bot", "serve", "--port", str(ours_port)]),
@@ -414,7 +417,7 @@ async def run(
         *([("teams", ["-c", BARE_TEAMS_APP, str(teams_port)])] if with_teams else []),
     ):
         processes[name] = await asyncio.create_subprocess_exec(
-            sys.executable, *args, env=env, cwd=ROOT,
+            sys.executable, *args, env=env if name == "ours" else bare_env, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
     ours_url = f"http://127.0.0.1:{ours_port}/slack/events"
@@ -428,19 +431,20 @@ async def run(
             await wait_ready(url)
         # Warm-up, not counted: first queries, ORM configuration, connection pools.
         await measure(api, ours_url, ours_pid, 25, 2, "Wours")
-        await measure(api, answer_url, answer_pid, 25, 2, "Wbare")
+        await measure(bare_api, answer_url, answer_pid, 25, 2, "Wbare")
         if with_teams:
             messages = ours_url.replace("/slack/events", "/api/messages")
             await measure(api, messages, ours_pid, 25, 2, "Wteams", teams=connector)
-            await measure(api, teams_url, processes["teams"].pid, 25, 2, "Wbteams", teams=connector)
+            await measure(bare_api, teams_url, processes["teams"].pid, 25, 2, "Wbteams",
+                          teams=bare_connector)  # fmt: skip
         print(f"{label}: warmed up", flush=True)
         for rate in rates:
             spy = await start_py_spy(profile, f"{label}-{rate}-slack", ours_pid, seconds)
             mine = await measure(api, ours_url, ours_pid, rate, seconds, f"E{rate}x")
             await stop_py_spy(spy)
-            acked = await measure(api, ack_url, processes["ack"].pid, rate, seconds, f"A{rate}x",
+            acked = await measure(bare_api, ack_url, processes["ack"].pid, rate, seconds, f"A{rate}x",
                                   answers=False)  # fmt: skip
-            bare = await measure(api, answer_url, answer_pid, rate, seconds, f"B{rate}x")
+            bare = await measure(bare_api, answer_url, answer_pid, rate, seconds, f"B{rate}x")
             line = (
                 f"{label:<11}{rate:>5}/s | ours: ack p50 {pct(mine.acks, 50):6.1f} p99 {pct(mine.acks, 99):6.1f} ms, "
                 f"answered {mine.answered:>5}/{mine.sent:<5} in {mine.seconds:5.1f} s = {mine.per_second:4.0f}/s, "
@@ -458,8 +462,8 @@ async def run(
                 teams = await measure(api, messages, ours_pid, rate, seconds, f"T{rate}x",
                                       teams=connector)  # fmt: skip
                 await stop_py_spy(spy)
-                bare_teams = await measure(api, teams_url, processes["teams"].pid, rate, seconds,
-                                           f"U{rate}x", teams=connector)  # fmt: skip
+                bare_teams = await measure(bare_api, teams_url, processes["teams"].pid, rate,
+                                           seconds, f"U{rate}x", teams=bare_connector)  # fmt: skip
                 line = (
                     f"{label:<11}{rate:>5}/s | ours, Teams activities: ack p50 {pct(teams.acks, 50):6.1f} "
                     f"p99 {pct(teams.acks, 99):6.1f} ms, answered {teams.answered:>5}/{teams.sent:<5} in "
@@ -475,6 +479,7 @@ async def run(
                 lines.append(line)
     finally:
         await connector.close()
+        await bare_connector.close()
         for process in processes.values():
             if process.returncode is not None:
                 continue  # it died on its own (the other servers are still stopped)
@@ -486,6 +491,7 @@ async def run(
                 process.kill()
                 await process.wait()
         await api.close()
+        await bare_api.close()
     return lines
 
 

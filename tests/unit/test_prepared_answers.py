@@ -15,6 +15,7 @@ from handlers.router import Router
 from knowledge import SHIPPED_KB_DIR
 from knowledge import embeddings as embeddings_module
 from knowledge.embeddings import Embedder, ModelFiles
+from knowledge.hybrid import HybridIndex
 from knowledge.store import KnowledgeStore
 from tests.conftest import TODAY
 
@@ -66,11 +67,19 @@ def verdicts(router: Router, texts: list[str]) -> list[tuple[object, ...]]:
     return out
 
 
-def forget(embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Start with nothing remembered (a limit of 0 drops everything at the next embedding)."""
+def forget(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch, router: Router | None = None
+) -> None:
+    """Start with nothing remembered, no vector and (with the router) no search's matches: a
+    limit of 0 drops everything at the next embedding or search."""
     with monkeypatch.context() as patch:
         patch.setattr(embeddings_module, "RECENT_LIMIT", 0)
         embedder.encode_fresh(["nothing"])
+        if router is not None:
+            index = router.store.current.index
+            assert isinstance(index, HybridIndex)
+            index.search("nothing")
+            assert index.recently_searched() == 0
     assert embedder.recently_embedded() == 0
 
 
@@ -87,9 +96,9 @@ def test_prepared_messages_get_the_answers_they_get_alone(
     texts = questions()
     alone = []
     for text in texts:
-        forget(embedder, monkeypatch)
+        forget(embedder, monkeypatch, router)
         alone.extend(verdicts(router, [text]))
-    forget(embedder, monkeypatch)
+    forget(embedder, monkeypatch, router)
     router.prepare(texts)
     assert verdicts(router, texts) == alone
 
@@ -97,7 +106,7 @@ def test_prepared_messages_get_the_answers_they_get_alone(
 def test_answering_prepared_faq_questions_runs_the_model_no_more(
     router: Router, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    forget(embedder, monkeypatch)
+    forget(embedder, monkeypatch, router)
     router.prepare(FAQ_QUESTIONS)
     prepared = embedder.recently_embedded()
     assert prepared >= len(FAQ_QUESTIONS)
@@ -125,3 +134,24 @@ def test_only_the_most_recent_messages_are_remembered_and_not_as_text(
     assert embedder.recently_embedded() == 3
     kept = list(embedder._recent)
     assert all(text.encode() not in key for key in kept for text in texts)
+
+
+def test_a_text_searched_again_gets_the_matches_it_got_then(router: Router) -> None:
+    index = router.store.current.index
+    assert isinstance(index, HybridIndex)
+    texts = questions()[:20]
+    first = [index.search(text, limit=6) for text in texts]
+    kept = index.recently_searched()
+    again = index.search_many(texts, limit=6)
+    assert again == first
+    assert index.recently_searched() == kept
+
+
+def test_remembered_matches_are_the_ones_a_fresh_index_finds(router: Router) -> None:
+    index = router.store.current.index
+    assert isinstance(index, HybridIndex)
+    texts = questions()[:20]
+    index.search_many(texts, limit=6)
+    fresh = HybridIndex(router.store.current.kb, index.semantic._embedder)
+    assert fresh.recently_searched() == 0
+    assert [fresh.search(t, limit=6) for t in texts] == index.search_many(texts, limit=6)
