@@ -131,8 +131,9 @@ class ConversationStore:
                     pending.done.set_result(None)
 
     async def reference_for(self, conversation_id: str) -> dict[str, Any] | None:
-        """The newest stored reference in this conversation (any user, any thread)."""
-        async with self._db.transaction() as session:
+        """The newest stored reference in this conversation (any user, any thread). A read
+        (every Teams post looks one up): on SQLite it does not queue for the writer's turn."""
+        async with self._db.read() as session:
             row = await session.scalar(
                 select(ConversationRef)
                 .where(
@@ -150,7 +151,7 @@ class ConversationStore:
         by_stored_id = ConversationRef.user_id == user_id
         by_bot_framework_id = ConversationRef.reference["user"]["id"].as_string() == user_id
         for condition in (by_stored_id, by_bot_framework_id):
-            async with self._db.transaction() as session:
+            async with self._db.read() as session:
                 rows = (
                     await session.scalars(
                         select(ConversationRef)
