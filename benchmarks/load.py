@@ -17,8 +17,13 @@ event. Two baselines are measured in the same run, on the same machine:
 
 With `--teams`, the same questions are then sent to our server as Teams personal-chat
 activities (unsigned, the adapter's local mode), answered through botbuilder's connector client
-to a fake Bot Framework connector; there is no Teams baseline, so they are compared with the
-Slack answering baseline of the same run.
+to a fake Bot Framework connector, and to a Teams baseline measured in the same run: a bare
+botbuilder `CloudAdapter` bot (local mode too) that answers within the turn with `rank_bm25`,
+no journal, no outbox.
+
+By default the 8 questions repeat, as FAQs do; `--distinct` makes every message a different
+question (FAQ questions of benchmarks/data/holdout*.jsonl, each numbered), so nothing can be
+answered from memory of an earlier message.
 
 Each server gets a short warm-up first (its first queries compile statements, configure the
 ORM and fill caches), not counted. Loopback only; every loop is bounded.
@@ -33,6 +38,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import secrets
@@ -58,6 +64,17 @@ QUESTIONS = [
     "what is the knowledge and library hub", "can I get an article the library doesn't have",
     "critical appraisal training", "how do I contact the library", "help",
 ]  # fmt: skip
+#: With --distinct: FAQ questions of the labelled sets, each made unique by a number, so that
+#: no message is ever seen twice (the worst case for the embedder's memory of recent messages).
+DISTINCT: list[str] = []
+_asked = itertools.count(1)
+
+
+def question(n: int) -> str:
+    if DISTINCT:
+        return f"{DISTINCT[n % len(DISTINCT)]} ({next(_asked)})"
+    return QUESTIONS[n % len(QUESTIONS)]
+
 
 BARE_ACK_APP = textwrap.dedent(
     """
@@ -126,6 +143,53 @@ BARE_ANSWER_APP = textwrap.dedent(
 )
 
 
+#: The Teams baseline: a bare CloudAdapter bot (local mode: no app id, no token checked, as
+#: ours in the benchmark) answering the same questions with BM25 within the turn.
+BARE_TEAMS_APP = textwrap.dedent(
+    """
+    import re, sys
+    from aiohttp import web
+    from botbuilder.core import ActivityHandler
+    from botbuilder.integration.aiohttp import (
+        CloudAdapter, ConfigurationBotFrameworkAuthentication)
+    from rank_bm25 import BM25Okapi
+    from bot.config import Settings
+    from knowledge.store import KnowledgeStore
+
+    entries = KnowledgeStore.from_directory(Settings().kb_dir).current.kb.entries
+    tokens = lambda text: re.findall(r"[a-z0-9]+", text.lower())
+    bm25 = BM25Okapi([tokens(" ".join([e.title, *e.questions, e.answer])) for e in entries])
+    FALLBACK = "Sorry, I don't know that one. Try asking the library team."
+
+    def answer(text):
+        scores = bm25.get_scores(tokens(text))
+        best = max(range(len(scores)), key=lambda i: scores[i])
+        return entries[best].answer if scores[best] > 0 else FALLBACK
+
+    class Local:
+        APP_ID = ""
+        APP_PASSWORD = ""
+        APP_TYPE = "MultiTenant"
+        APP_TENANTID = ""
+
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Local()))
+
+    class Bot(ActivityHandler):
+        async def on_message_activity(self, turn_context):
+            await turn_context.send_activity(answer(turn_context.activity.text or ""))
+
+    bot = Bot()
+
+    async def messages(request):
+        return await adapter.process(request, bot)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+    """
+)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -144,10 +208,10 @@ def signed(body: str) -> dict[str, str]:
 
 async def wait_ready(url: str) -> None:
     async with aiohttp.ClientSession() as session:
-        for _ in range(1200):  # a minute: startup is slow on a busy two-core machine
+        for _ in range(3600):  # three minutes: startup is slow on a busy two-core machine
             try:
                 async with session.post(url, data="{}") as response:
-                    if response.status in (200, 400, 401, 404):
+                    if response.status not in (502, 503):  # it answers: it is up
                         return
             except aiohttp.ClientError:
                 pass
@@ -160,7 +224,7 @@ def slack_event(n: int, prefix: str) -> tuple[str, dict[str, str]]:
     body = json.dumps({
         "type": "event_callback", "team_id": "T0", "api_app_id": "A0", "event_id": f"{prefix}{n}",
         "event": {"type": "app_mention", "user": f"U{n % 50}", "channel": "C0LOAD",
-                  "ts": f"1700000000.{n:06d}", "text": f"<@UBOTUSER> {QUESTIONS[n % len(QUESTIONS)]}"},
+                  "ts": f"1700000000.{n:06d}", "text": f"<@UBOTUSER> {question(n)}"},
     })  # fmt: skip
     return body, signed(body)
 
@@ -173,7 +237,7 @@ def teams_activity(n: int, prefix: str, service_url: str) -> tuple[str, dict[str
         "from": {"id": f"29:user-{n % 50}", "name": "Load", "aadObjectId": f"aad-{n % 50}"},
         "recipient": {"id": "28:evidence-desk-bot", "name": "Evidence Desk"},
         "conversation": {"id": f"a:{prefix}{n}", "conversationType": "personal", "tenantId": "t1"},
-        "channelData": {"tenant": {"id": "t1"}}, "text": QUESTIONS[n % len(QUESTIONS)],
+        "channelData": {"tenant": {"id": "t1"}}, "text": question(n),
     })  # fmt: skip
     return body, {"Content-Type": "application/json"}
 
@@ -193,10 +257,13 @@ async def blast(
         async def one(n: int) -> None:
             body, headers = request(n, prefix)
             started = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as response:
-                await response.read()
-                if response.status == 200:
-                    latencies.append(time.perf_counter() - started)
+            try:
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    if 200 <= response.status < 300:  # Bolt says 200, CloudAdapter 201
+                        latencies.append(time.perf_counter() - started)
+            except (aiohttp.ClientError, TimeoutError):
+                pass  # not acknowledged (within aiohttp's 5 minutes): counted as not acked
 
         tasks = []
         begin = time.perf_counter()
@@ -248,6 +315,27 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def start_py_spy(
+    prefix: str | None, name: str, pid: int, seconds: float
+) -> asyncio.subprocess.Process | None:
+    """With --py-spy, sample our server (100/s, raw collapsed stacks, idle threads left out)
+    while the burst is sent and answered; the file is PREFIX-NAME.txt."""
+    if prefix is None:
+        return None
+    return await asyncio.create_subprocess_exec(
+        os.environ.get("PY_SPY", "py-spy"), "record", "--pid", str(pid), "--rate", "100",
+        "--format", "raw", "--duration", "600", "--nonblocking",
+        "--output", f"{prefix}-{name}.txt",
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def stop_py_spy(spy: asyncio.subprocess.Process | None) -> None:
+    if spy is not None:
+        spy.send_signal(2)  # py-spy writes what it has on SIGINT
+        await asyncio.wait_for(spy.wait(), 60)
 
 
 @dataclass
@@ -302,51 +390,67 @@ async def measure(
 
 
 async def run(
-    label: str, database_url: str, rates: list[int], seconds: float, with_teams: bool
+    label: str,
+    database_url: str,
+    rates: list[int],
+    seconds: float,
+    with_teams: bool,
+    profile: str | None = None,
 ) -> list[str]:
-    api = FakeSlackApi()
-    await api.start()
-    connector = FakeBotConnector()
-    await connector.start()
+    # The baselines post to fakes of their own: a late answer of one server is never
+    # counted as another's.
+    api, bare_api = FakeSlackApi(), FakeSlackApi()
+    connector, bare_connector = FakeBotConnector(), FakeBotConnector()
+    for fake in (api, bare_api, connector, bare_connector):
+        await fake.start()
     ours_port, ack_port, answer_port = free_port(), free_port(), free_port()
+    teams_port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-load", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": api.url, "EVIDENCE_DESK_DATABASE_URL": database_url,
            "EVIDENCE_DESK_AUTO_MIGRATE": "true", "EVIDENCE_DESK_KB_RELOAD_SECONDS": "0",
            "EVIDENCE_DESK_LOG_LEVEL": "WARNING", "EVIDENCE_DESK_FEEDBACK_SALT": "x",
+           "EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE": "true",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+    bare_env = {**env, "SLACK_API_URL": bare_api.url}
     processes = {}
     for name, args in (
         ("ours", ["-m", "bot", "serve", "--port", str(ours_port)]),
         ("ack", ["-c", BARE_ACK_APP, str(ack_port)]),
         ("answer", ["-c", BARE_ANSWER_APP, str(answer_port)]),
+        *([("teams", ["-c", BARE_TEAMS_APP, str(teams_port)])] if with_teams else []),
     ):
         processes[name] = await asyncio.create_subprocess_exec(
-            sys.executable, *args, env=env, cwd=ROOT,
+            sys.executable, *args, env=env if name == "ours" else bare_env, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
     ours_url = f"http://127.0.0.1:{ours_port}/slack/events"
     ack_url = f"http://127.0.0.1:{ack_port}/slack/events"
     answer_url = f"http://127.0.0.1:{answer_port}/slack/events"
+    teams_url = f"http://127.0.0.1:{teams_port}/api/messages"
     ours_pid, answer_pid = processes["ours"].pid, processes["answer"].pid
     lines = []
     try:
-        for url in (ours_url, ack_url, answer_url):
+        for url in (ours_url, ack_url, answer_url, *([teams_url] if with_teams else [])):
             await wait_ready(url)
         # Warm-up, not counted: first queries, ORM configuration, connection pools.
         await measure(api, ours_url, ours_pid, 25, 2, "Wours")
-        await measure(api, answer_url, answer_pid, 25, 2, "Wbare")
+        await measure(bare_api, answer_url, answer_pid, 25, 2, "Wbare")
         if with_teams:
             messages = ours_url.replace("/slack/events", "/api/messages")
             await measure(api, messages, ours_pid, 25, 2, "Wteams", teams=connector)
+            await measure(bare_api, teams_url, processes["teams"].pid, 25, 2, "Wbteams",
+                          teams=bare_connector)  # fmt: skip
         print(f"{label}: warmed up", flush=True)
         for rate in rates:
+            spy = await start_py_spy(profile, f"{label}-{rate}-slack", ours_pid, seconds)
             mine = await measure(api, ours_url, ours_pid, rate, seconds, f"E{rate}x")
-            acked = await measure(api, ack_url, processes["ack"].pid, rate, seconds, f"A{rate}x",
+            await stop_py_spy(spy)
+            acked = await measure(bare_api, ack_url, processes["ack"].pid, rate, seconds, f"A{rate}x",
                                   answers=False)  # fmt: skip
-            bare = await measure(api, answer_url, answer_pid, rate, seconds, f"B{rate}x")
+            bare = await measure(bare_api, answer_url, answer_pid, rate, seconds, f"B{rate}x")
             line = (
                 f"{label:<11}{rate:>5}/s | ours: ack p50 {pct(mine.acks, 50):6.1f} p99 {pct(mine.acks, 99):6.1f} ms, "
-                f"answered {mine.answered:>5}/{mine.sent:<5} in {mine.seconds:5.1f} s = {mine.per_second:4.0f}/s, "
+                f"acked {len(mine.acks)}, answered {mine.answered:>5}/{mine.sent:<5} in {mine.seconds:5.1f} s = {mine.per_second:4.0f}/s, "
                 f"CPU {mine.cpu_ms_per_answer:5.2f} ms/answer | bare ack-only bolt: p99 {pct(acked.acks, 99):6.1f} ms | "
                 f"bare answering bolt (bm25): ack p99 {pct(bare.acks, 99):6.1f} ms, {bare.answered}/{bare.sent} "
                 f"in {bare.seconds:5.1f} s = {bare.per_second:4.0f}/s, CPU {bare.cpu_ms_per_answer:5.2f} ms/answer "
@@ -357,20 +461,31 @@ async def run(
             lines.append(line)
             if with_teams:
                 messages = ours_url.replace("/slack/events", "/api/messages")
+                spy = await start_py_spy(profile, f"{label}-{rate}-teams", ours_pid, seconds)
                 teams = await measure(api, messages, ours_pid, rate, seconds, f"T{rate}x",
                                       teams=connector)  # fmt: skip
+                await stop_py_spy(spy)
+                bare_teams = await measure(bare_api, teams_url, processes["teams"].pid, rate,
+                                           seconds, f"U{rate}x", teams=bare_connector)  # fmt: skip
                 line = (
                     f"{label:<11}{rate:>5}/s | ours, Teams activities: ack p50 {pct(teams.acks, 50):6.1f} "
-                    f"p99 {pct(teams.acks, 99):6.1f} ms, answered {teams.answered:>5}/{teams.sent:<5} in "
+                    f"p99 {pct(teams.acks, 99):6.1f} ms, acked {len(teams.acks)}, answered {teams.answered:>5}/{teams.sent:<5} in "
                     f"{teams.seconds:5.1f} s = {teams.per_second:4.0f}/s, CPU {teams.cpu_ms_per_answer:5.2f} "
-                    f"ms/answer | ratio to the Slack answering baseline above "
-                    f"{teams.per_second / bare.per_second:4.2f}"
+                    f"ms/answer | bare answering CloudAdapter bot (bm25): ack p99 "
+                    f"{pct(bare_teams.acks, 99):6.1f} ms, {bare_teams.answered}/{bare_teams.sent} in "
+                    f"{bare_teams.seconds:5.1f} s = {bare_teams.per_second:4.0f}/s, CPU "
+                    f"{bare_teams.cpu_ms_per_answer:5.2f} ms/answer | Teams answers/s ratio "
+                    f"{teams.per_second / bare_teams.per_second:4.2f} "
+                    f"| load average {os.getloadavg()[0]:.1f}"
                 )  # fmt: skip
                 print(line, flush=True)
                 lines.append(line)
     finally:
         await connector.close()
+        await bare_connector.close()
         for process in processes.values():
+            if process.returncode is not None:
+                continue  # it died on its own (the other servers are still stopped)
             process.terminate()
             try:
                 await asyncio.wait_for(process.wait(), 30)
@@ -379,6 +494,7 @@ async def run(
                 process.kill()
                 await process.wait()
         await api.close()
+        await bare_api.close()
     return lines
 
 
@@ -388,13 +504,28 @@ async def main() -> None:
     )
     parser.add_argument("--rates", default="100,250,500")
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument(
+        "--py-spy",
+        metavar="PREFIX",
+        help="profile our server with py-spy during each burst (set PY_SPY to its path)",
+    )
     parser.add_argument("--postgres", default=os.environ.get("EVIDENCE_DESK_TEST_POSTGRES_URL"))
     parser.add_argument(
         "--teams",
         action="store_true",
         help="also send Teams activities (unsigned, local mode) answered to a fake connector",
     )
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="every message a different FAQ question (default: the same 8 questions, as FAQs go)",
+    )
     args = parser.parse_args()
+    if args.distinct:
+        for path in sorted((ROOT / "benchmarks" / "data").glob("holdout*.jsonl")):
+            for line in path.read_text().splitlines():
+                if line.strip() and json.loads(line).get("intent") == "faq":
+                    DISTINCT.append(json.loads(line)["q"])
     rates = [int(r) for r in args.rates.split(",")]
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -404,10 +535,11 @@ async def main() -> None:
             rates,
             args.seconds,
             args.teams,
+            args.py_spy,
         )
     if args.postgres:
         async with scratch_database(args.postgres) as url:
-            lines += await run("postgresql", url, rates, args.seconds, args.teams)
+            lines += await run("postgresql", url, rates, args.seconds, args.teams, args.py_spy)
     print("\n".join(lines))
     print(
         "targets: 500 events/s acknowledged with p99 < 100 ms; >= 300 answered events/s per "

@@ -9,7 +9,7 @@ the KB and the matcher.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -86,6 +86,26 @@ class Answerer:
         if findings:
             reply = replace(reply, warning=self.scanner.describe(findings))
         return Answer(reply, result)
+
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Embed, in one batch, what answering each of these messages will embed, so that
+        `answer` finds the vectors ready (the embedder keeps recent ones). Run in a worker
+        thread by the inbox: the model releases the GIL, so acknowledgements go on meanwhile,
+        and one batch of N costs less than N runs. Only an optimisation: `answer` gives the
+        same reply without it."""
+        embedder = self.store.embedder
+        if embedder is None:
+            return
+        wanted: list[str] = []
+        for text in texts:
+            if len(text) > self.settings.max_message_chars:
+                continue
+            findings = self.scanner.scan(text)
+            if findings:
+                text = self.scanner.redact(text, findings)
+            wanted.extend(self.classifier.texts_to_embed(text))
+        if wanted:
+            embedder.encode_fresh(list(dict.fromkeys(wanted)))
 
     def signposting(self, text: str) -> Reply | None:
         """The urgent-care reply if the text describes an emergency or a risk to life: for the

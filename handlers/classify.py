@@ -25,7 +25,7 @@ from handlers.intents import (
     is_smalltalk,
     strip_greeting,
 )
-from handlers.semantic_intents import IntentExamples, Kind, request_topic
+from handlers.semantic_intents import IntentExamples, Kind, mask_topic, request_topic
 from handlers.urgent import Urgency, UrgentSigns
 from knowledge.index import Match
 from knowledge.markup import clean_markup
@@ -89,13 +89,36 @@ class Classifier:
         self.thresholds = thresholds
         self._today = today
 
+    @staticmethod
+    def _searched(text: str) -> list[str]:
+        """The texts the index is searched with: the whole message and each of its sentences."""
+        parts = [p for p in _SENTENCES.split(text) if len(p.split()) >= 2]
+        return [text] if len(parts) <= 1 else [text, *parts]
+
+    def texts_to_embed(self, raw_text: str) -> list[str]:
+        """The texts `classify` will want embedded for this message, as far as that can be
+        told without scoring it, so that the messages answered together are embedded in one
+        batch (see `EvidenceDesk.prepare`). It follows `classify`'s early returns; a text it
+        leaves out is embedded when it is needed, one it adds is a wasted embedding."""
+        text = clean_markup(raw_text)
+        if self._urgent is not None and self._urgent.detect(text) is not None:
+            return []
+        body = strip_greeting(text)
+        if not body or is_smalltalk(body) or is_help_request(body):
+            return []
+        if find_search_request(body) is not None:
+            return [mask_topic(body)] if self._meaning is not None else []
+        if self._clinical.patient_care(body) is not None:
+            return []
+        return self._searched(body)
+
     def _best_matches(self, snapshot: KnowledgeSnapshot, text: str) -> list[Match]:
         """Match the whole message and each sentence; a question after a preamble still wins."""
-        parts = [p for p in _SENTENCES.split(text) if len(p.split()) >= 2]
-        if len(parts) <= 1:
+        searched = self._searched(text)
+        if len(searched) == 1:
             return snapshot.index.search(text, limit=6)
         # One call for all of them: the hybrid index embeds them in one batch.
-        found = snapshot.index.search_many([text, *parts], limit=6)
+        found = snapshot.index.search_many(searched, limit=6)
         best: dict[str, Match] = {}
         for m in (m for group in found for m in group):
             if m.target.id not in best or best[m.target.id].score < m.score:

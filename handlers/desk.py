@@ -8,7 +8,7 @@ a button click go" starts at `on_action`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.db.session import Database
@@ -65,6 +65,12 @@ class EvidenceDesk:
     db: Database
     listener: Listener | None = None
     answered: Callable[[str], None] = _ignore
+
+    def prepare(self, messages: Sequence[IncomingMessage]) -> None:
+        """Do ahead, in one batch, the costly part of answering these messages (embedding
+        them, `Router.prepare`): blocking, for a worker thread. `on_message` answers the same
+        with or without it."""
+        self.router.prepare([message.text for message in messages])
 
     async def on_message(self, message: IncomingMessage) -> Reply:
         """Answer a message, or relay it when it answers a specialist's question.

@@ -14,9 +14,13 @@ lexical index alone, and `/readyz` and `evidence-desk` say which matcher is in u
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
+import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +45,10 @@ SHIPPED_VOCABULARY = Path(__file__).resolve().parent / "minilm" / "vocab.txt"
 MAX_TOKENS = 256
 #: Distinct texts whose vectors are kept, so a KB reload embeds only the phrasings that changed.
 CACHE_LIMIT = 200_000
+#: Messages' vectors kept, most recently used first (~1.5 KB each): people ask the same few
+#: questions over and over ("library opening hours"), and a message's embedding costs more
+#: CPU (4-7 ms) than everything else in answering it.
+RECENT_LIMIT = 4096
 
 
 class EmbeddingModelUnavailable(Exception):
@@ -125,6 +133,10 @@ class Embedder:
         self.dimensions = int(self._session.get_outputs()[0].shape[-1])
         self._cache: dict[str, npt.NDArray[np.float32]] = {}
         self._lock = threading.Lock()
+        #: Messages' vectors under a keyed hash of their text: the text itself is not kept, and
+        #: the key (new in every process) makes the hashes useless outside it.
+        self._recent: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
+        self._recent_key = secrets.token_bytes(32)
 
     def _run(self, texts: Sequence[str]) -> FloatMatrix:
         encodings = self._tokenizer.encode_batch(list(texts))
@@ -164,13 +176,45 @@ class Embedder:
         return result
 
     def encode_one(self, text: str) -> npt.NDArray[np.float32]:
-        """A message's vector, never cached (messages are not kept, not even as vectors)."""
-        row: npt.NDArray[np.float32] = self._run([text])[0]
+        """A message's vector (see `encode_fresh`)."""
+        row: npt.NDArray[np.float32] = self.encode_fresh([text])[0]
         return row
 
     def encode_fresh(self, texts: Sequence[str]) -> FloatMatrix:
-        """Messages' vectors in one batch, never cached."""
-        return self._run(texts)
+        """Messages' vectors; those not among the recently seen are run in one batch.
+
+        Messages (already redacted of patient details by the router) are never stored: only
+        the vectors of the last `RECENT_LIMIT` distinct ones, in this process's memory, under
+        an HMAC of their text with a key made at start. A vector is the model's alone, so a
+        remembered one is exactly what running the model again would give (a batch gives
+        each text the vector it gets alone: `test_embeddings`)."""
+        keys = [hmac.digest(self._recent_key, text.encode(), hashlib.sha256) for text in texts]
+        result = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        missing: dict[bytes, list[int]] = {}
+        with self._lock:
+            for i, key in enumerate(keys):
+                vector = self._recent.get(key)
+                if vector is None:
+                    missing.setdefault(key, []).append(i)
+                else:
+                    self._recent.move_to_end(key)
+                    result[i] = vector
+        if not missing:
+            return result
+        todo = [texts[positions[0]] for positions in missing.values()]
+        vectors = self._run(todo)
+        with self._lock:
+            for (key, positions), vector in zip(missing.items(), vectors, strict=True):
+                result[positions] = vector
+                self._recent[key] = vector
+                self._recent.move_to_end(key)
+            while len(self._recent) > RECENT_LIMIT:
+                self._recent.popitem(last=False)
+        return result
+
+    def recently_embedded(self) -> int:
+        """How many messages' vectors are kept (for tests and diagnostics)."""
+        return len(self._recent)
 
     def describe(self) -> str:
         return f"{self.files.onnx.name} from {self.files.onnx.parent}"

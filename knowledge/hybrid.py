@@ -14,11 +14,17 @@ measurement (see `Fusion`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge import embeddings
 from knowledge.embeddings import Embedder
 from knowledge.index import FaqIndex, FloatArray, Match, Target, top_indices
 from knowledge.models import KnowledgeBase
@@ -113,6 +119,12 @@ class HybridIndex:
             list(t.questions) for t in kb.out_of_scope
         ]
         self.semantic = SemanticIndex(self.targets, phrasings, embedder)
+        #: The matches of recently searched texts, under a keyed hash of the text (as the
+        #: embedder keeps messages' vectors, and for the same reason: FAQs are asked again and
+        #: again). An index is built per KB version, so a reload starts afresh.
+        self._recent: OrderedDict[tuple[bytes, int], list[Match]] = OrderedDict()
+        self._recent_key = secrets.token_bytes(32)
+        self._lock = threading.Lock()
 
     def views(self, text: str) -> tuple[FloatArray, FloatArray] | None:
         """Lexical and semantic scores of every target; None for a message with no content."""
@@ -126,7 +138,33 @@ class HybridIndex:
         return self.search_many([text], limit)[0]
 
     def search_many(self, texts: Sequence[str], limit: int = 5) -> list[list[Match]]:
-        """`search` for each text, with one embedding batch for all of them."""
+        """`search` for each text, with one embedding batch for all of them; a text searched
+        recently gets the matches it got then, which are what searching again would give."""
+        keys = [
+            (hmac.digest(self._recent_key, text.encode(), hashlib.sha256), limit) for text in texts
+        ]
+        with self._lock:
+            found = [self._recent.get(key) for key in keys]
+        missing = [i for i, matches in enumerate(found) if matches is None]
+        if missing:
+            fresh = self._search_many([texts[i] for i in missing], limit)
+            with self._lock:
+                for i, matches in zip(missing, fresh, strict=True):
+                    found[i] = matches
+                    self._recent[keys[i]] = matches
+                while len(self._recent) > embeddings.RECENT_LIMIT:
+                    self._recent.popitem(last=False)
+        with self._lock:
+            for key in keys:
+                if key in self._recent:
+                    self._recent.move_to_end(key)
+        return [list(matches or []) for matches in found]
+
+    def recently_searched(self) -> int:
+        """How many texts' matches are kept (for tests and diagnostics)."""
+        return len(self._recent)
+
+    def _search_many(self, texts: Sequence[str], limit: int) -> list[list[Match]]:
         lexical = [self.lexical.scores(text) for text in texts]
         wanted = [t for t, scores in zip(texts, lexical, strict=True) if scores is not None]
         semantic = iter(self.semantic.scores_many(wanted) if wanted else [])

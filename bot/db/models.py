@@ -275,7 +275,12 @@ class ConversationRef(Base):
     """Where to reach a person later (proactive messages); `reference` is Teams' own JSON."""
 
     __tablename__ = "conversation_refs"
-    __table_args__ = (UniqueConstraint("platform", "user_id", "conversation_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "user_id", "conversation_id"),
+        # Every Teams post looks up its conversation's newest reference: without this, a scan
+        # of every conversation the bot has heard from.
+        Index("ix_conversation_refs_conversation", "platform", "conversation_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(PLATFORM_LEN))

@@ -9,12 +9,15 @@ nothing of the reference's meaning beyond "which one is a person's one-to-one ch
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.clock import utc_now
 from bot.db.models import ConversationRef
@@ -38,13 +41,46 @@ def _without_user_name(reference: dict[str, Any]) -> dict[str, Any]:
     return {**reference, "user": {k: v for k, v in user.items() if k != "name"}}
 
 
+def _upsert(dialect: Any) -> Any:
+    table = ConversationRef.__table__
+    insert = dialect.insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=["platform", "user_id", "conversation_id"],
+        set_={
+            name: insert.excluded[name]
+            for name in ("thread_id", "service_url", "reference", "updated_at")
+        },
+    )
+
+
+_UPSERTS: Final = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+#: The most references written in one transaction.
+MAX_BATCH: Final = 200
+
+
+@dataclass
+class _Pending:
+    values: dict[str, Any]
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class ConversationStore:
+    """Every Teams activity stores its conversation's reference before it is acknowledged (the
+    answer, posted later from the outbox, needs it), so under a burst these writes are grouped
+    like the journal's (bot/group_commit.py): the references that arrive while one write is in
+    flight are upserted together by the next, in one transaction, instead of a transaction
+    (and, on SQLite, a turn at the one writer) each."""
+
     def __init__(
         self, db: Database, platform: str = "teams", clock: Callable[[], datetime] = utc_now
     ) -> None:
         self._db = db
         self._platform = platform
         self._clock = clock
+        self._queue: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def remember(
         self,
@@ -54,38 +90,50 @@ class ConversationStore:
         service_url: str | None,
         reference: dict[str, Any],
     ) -> None:
-        """Insert or refresh this user's reference for this conversation."""
-        for attempt in (1, 2):
+        """Insert or refresh this user's reference for this conversation. Raises what the
+        database raised."""
+        pending = _Pending(
+            {
+                "platform": self._platform,
+                "user_id": user_id,
+                "conversation_id": conversation_id,
+                "thread_id": thread_id,
+                "service_url": service_url,
+                "reference": _without_user_name(reference),
+                "updated_at": self._clock(),
+            }
+        )
+        self._queue.append(pending)
+        if self._writer is None or self._writer.done():
+            # A fresh context: the references are committed at once, never as part of the
+            # unit of work of whichever task happened to start the writer.
+            self._writer = asyncio.create_task(self._write_all(), context=contextvars.Context())
+        await pending.done
+
+    async def _write_all(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            # The last reference of a (user, conversation) in the batch is the one kept, as if
+            # they had been written one after the other.
+            rows = {(p.values["user_id"], p.values["conversation_id"]): p.values for p in batch}
             try:
-                async with self._db.transaction() as session:
-                    row = await session.scalar(
-                        select(ConversationRef).where(
-                            ConversationRef.platform == self._platform,
-                            ConversationRef.user_id == user_id,
-                            ConversationRef.conversation_id == conversation_id,
-                        )
-                    )
-                    if row is None:
-                        row = ConversationRef(
-                            platform=self._platform,
-                            user_id=user_id,
-                            conversation_id=conversation_id,
-                        )
-                        session.add(row)
-                    row.thread_id = thread_id
-                    row.service_url = service_url
-                    row.reference = _without_user_name(reference)
-                    row.updated_at = self._clock()
-                return
-            except IntegrityError:
-                # Two first activities of one user in one conversation raced; the other
-                # inserted, so the second attempt updates its row.
-                if attempt == 2:
+                async with self._db.transaction(urgent=True) as session:
+                    await session.execute(_UPSERTS[self._db.dialect], list(rows.values()))
+            except BaseException as exc:
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
+                if not isinstance(exc, Exception):
                     raise
+                continue
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_result(None)
 
     async def reference_for(self, conversation_id: str) -> dict[str, Any] | None:
-        """The newest stored reference in this conversation (any user, any thread)."""
-        async with self._db.transaction() as session:
+        """The newest stored reference in this conversation (any user, any thread). A read
+        (every Teams post looks one up): on SQLite it does not queue for the writer's turn."""
+        async with self._db.read() as session:
             row = await session.scalar(
                 select(ConversationRef)
                 .where(
@@ -103,7 +151,7 @@ class ConversationStore:
         by_stored_id = ConversationRef.user_id == user_id
         by_bot_framework_id = ConversationRef.reference["user"]["id"].as_string() == user_id
         for condition in (by_stored_id, by_bot_framework_id):
-            async with self._db.transaction() as session:
+            async with self._db.read() as session:
                 rows = (
                     await session.scalars(
                         select(ConversationRef)

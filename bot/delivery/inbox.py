@@ -201,7 +201,22 @@ class Inbox:
                 if not waiting.answered.done():
                     waiting.answered.set_result(answered)
 
+    async def _prepare(self, events: list[InboundEvent]) -> None:
+        """Embed the messages' texts in one batch, in a worker thread, before the transaction
+        opens: the model is most of an answer's CPU and releases the GIL, so acknowledgements
+        (and the journal's commits) go on while it runs, and no transaction is held open
+        meanwhile. Answering finds the vectors ready; without them it makes its own."""
+        messages = [e.message for e in events if e.message is not None and not e.overheard]
+        if not messages:
+            return
+        try:
+            await asyncio.to_thread(self._desk.prepare, messages)
+        except Exception:
+            log.debug("preparing %s messages failed; each is embedded as it is answered",
+                      len(messages), exc_info=True)  # fmt: skip
+
     async def _answer_together(self, batch: list[_Waiting]) -> None:
+        await self._prepare([waiting.event for waiting in batch])
         async with self._db.unit_of_work() as session:
             for waiting in batch:
                 # Answering is CPU work with no wait in it: let acknowledgements in between.
@@ -213,6 +228,7 @@ class Inbox:
             await self.journal.finish_all_in(session, [waiting.journal_id for waiting in batch])
 
     async def _answer(self, journal_id: int, event: InboundEvent) -> None:
+        await self._prepare([event])
         async with self._db.unit_of_work() as session:
             reply, target = await self._reply(event)
             if reply is not None:
