@@ -17,7 +17,7 @@ from pathlib import Path
 
 GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("model: tokenizer + ONNX Runtime (knowledge/embeddings.py)", ("embeddings.py",)),
-    ("privacy scan (bot/privacy.py)", ("bot/privacy.py",)),
+    ("privacy scan (bot/desk/privacy.py)", ("bot/desk/privacy.py",)),
     (
         "matcher: lexical scores, rules, reply (handlers/, knowledge/)",
         ("handlers/", "knowledge/"),
@@ -28,10 +28,18 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ),
     (
         "journal, inbox, outbox (our code, not its statements)",
-        ("bot/inbound.py", "bot/group_commit.py", "bot/inbox.py", "bot/outbox"),
+        (
+            "bot/delivery/journal.py",
+            "bot/delivery/group_commit.py",
+            "bot/delivery/inbox.py",
+            "bot/outbox",
+        ),
     ),
-    ("Teams: botbuilder, msrest", ("botbuilder/", "botframework/", "msrest/", "bot/teams/")),
-    ("Slack: Bolt, slack_sdk", ("slack_bolt/", "slack_sdk/", "bot/slack/")),
+    (
+        "Teams: botbuilder, msrest",
+        ("botbuilder/", "botframework/", "msrest/", "bot/platforms/teams/"),
+    ),
+    ("Slack: Bolt, slack_sdk", ("slack_bolt/", "slack_sdk/", "bot/platforms/slack/")),
     ("HTTP: aiohttp server and client", ("aiohttp/", "yarl/", "multidict/")),
     ("asyncio, logging, other", ("",)),
 ]

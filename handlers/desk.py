@@ -68,9 +68,9 @@ class EvidenceDesk:
 
     def prepare(self, messages: Sequence[IncomingMessage]) -> None:
         """Do ahead, in one batch, the costly part of answering these messages (embedding
-        them, `Router.prepare`): blocking, for a worker thread. `on_message` answers the same
+        them, `Answerer.prepare`): blocking, for a worker thread. `on_message` answers the same
         with or without it."""
-        self.router.prepare([message.text for message in messages])
+        self.answerer.prepare([message.text for message in messages])
 
     async def on_message(self, message: IncomingMessage) -> Reply:
         """Answer a message, or relay it when it answers a specialist's question.

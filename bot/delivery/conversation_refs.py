@@ -69,7 +69,7 @@ class _Pending:
 class ConversationStore:
     """Every Teams activity stores its conversation's reference before it is acknowledged (the
     answer, posted later from the outbox, needs it), so under a burst these writes are grouped
-    like the journal's (bot/group_commit.py): the references that arrive while one write is in
+    like the journal's (bot/delivery/group_commit.py): the references that arrive while one write is in
     flight are upserted together by the next, in one transaction, instead of a transaction
     (and, on SQLite, a turn at the one writer) each."""
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol
 
@@ -50,6 +51,10 @@ class Desk(Protocol):
     async def on_overheard(self, message: IncomingMessage) -> Reply | None: ...
 
     async def on_action(self, action: UserAction) -> Outcome: ...
+
+    def prepare(self, messages: Sequence[IncomingMessage]) -> None:
+        """Blocking work for a batch done before its transaction, in a worker thread (the
+        embeddings of the batch's messages, in one model run)."""
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.conversation_refs import ConversationStore
 from bot.db.models import ConversationRef
 from bot.db.session import Database
+from bot.delivery.conversation_refs import ConversationStore
 
 SERVICE = "https://smba.trafficmanager.net/uk/"
 

@@ -1,4 +1,4 @@
-"""Messages answered together are embedded together first (`Router.prepare`, called by the
+"""Messages answered together are embedded together first (`Answerer.prepare`, called by the
 inbox in a worker thread), and messages' vectors are remembered for a while: neither may change
 an answer."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
-from handlers.router import Router
+from handlers.answers import Answerer
 from knowledge import SHIPPED_KB_DIR
 from knowledge import embeddings as embeddings_module
 from knowledge.embeddings import Embedder, ModelFiles
@@ -37,9 +37,9 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="module")
-def router(embedder: Embedder) -> Router:
+def router(embedder: Embedder) -> Answerer:
     store = KnowledgeStore.from_directory(SHIPPED_KB_DIR, embedder=embedder)
-    return Router(store, Settings(kb_dir=SHIPPED_KB_DIR), today=lambda: TODAY)
+    return Answerer(store, Settings(kb_dir=SHIPPED_KB_DIR), today=lambda: TODAY)
 
 
 def questions() -> list[str]:
@@ -48,7 +48,7 @@ def questions() -> list[str]:
     return [json.loads(line)["q"] for line in lines if line.strip()]
 
 
-def verdicts(router: Router, texts: list[str]) -> list[tuple[object, ...]]:
+def verdicts(router: Answerer, texts: list[str]) -> list[tuple[object, ...]]:
     out = []
     for text in texts:
         answer = router.answer(text)
@@ -68,7 +68,7 @@ def verdicts(router: Router, texts: list[str]) -> list[tuple[object, ...]]:
 
 
 def forget(
-    embedder: Embedder, monkeypatch: pytest.MonkeyPatch, router: Router | None = None
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch, router: Answerer | None = None
 ) -> None:
     """Start with nothing remembered, no vector and (with the router) no search's matches: a
     limit of 0 drops everything at the next embedding or search."""
@@ -91,7 +91,7 @@ def test_a_batch_gives_each_text_the_vector_it_gets_alone(embedder: Embedder) ->
 
 
 def test_prepared_messages_get_the_answers_they_get_alone(
-    router: Router, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+    router: Answerer, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     texts = questions()
     alone = []
@@ -104,7 +104,7 @@ def test_prepared_messages_get_the_answers_they_get_alone(
 
 
 def test_answering_prepared_faq_questions_runs_the_model_no_more(
-    router: Router, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+    router: Answerer, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     forget(embedder, monkeypatch, router)
     router.prepare(FAQ_QUESTIONS)
@@ -136,7 +136,7 @@ def test_only_the_most_recent_messages_are_remembered_and_not_as_text(
     assert all(text.encode() not in key for key in kept for text in texts)
 
 
-def test_a_text_searched_again_gets_the_matches_it_got_then(router: Router) -> None:
+def test_a_text_searched_again_gets_the_matches_it_got_then(router: Answerer) -> None:
     index = router.store.current.index
     assert isinstance(index, HybridIndex)
     texts = questions()[:20]
@@ -147,7 +147,7 @@ def test_a_text_searched_again_gets_the_matches_it_got_then(router: Router) -> N
     assert index.recently_searched() == kept
 
 
-def test_remembered_matches_are_the_ones_a_fresh_index_finds(router: Router) -> None:
+def test_remembered_matches_are_the_ones_a_fresh_index_finds(router: Answerer) -> None:
     index = router.store.current.index
     assert isinstance(index, HybridIndex)
     texts = questions()[:20]
