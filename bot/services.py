@@ -29,11 +29,11 @@ from bot.metrics import Metrics
 from bot.signing import Signer
 from handlers.desk import EvidenceDesk
 from handlers.listening import Listener
-from handlers.requests import RequestDesk
 from handlers.router import Router
 from handlers.signposts import Signposts
 from handlers.strategy import StrategyStarter
 from handlers.strategy import from_ticket as strategy_from_ticket
+from handlers.ticket_desk import TicketDesk
 from knowledge.embeddings import load_embedder
 from knowledge.mesh import MeshUnavailable, load_mesh
 from knowledge.store import KnowledgeStore
@@ -63,7 +63,7 @@ class Services:
     tickets: TicketService
     outbox: Outbox
     signer: Signer
-    requests: RequestDesk
+    requests: TicketDesk
     desk: EvidenceDesk
     journal: InboundJournal
     gate: AnswerGate
@@ -99,7 +99,7 @@ def build_services(
     outbox = Outbox(db, lease=timedelta(seconds=settings.outbox_lease_seconds))
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     signer = Signer.from_secret(secret)  # signs web chat identities and request forms' state
-    requests = RequestDesk(
+    requests = TicketDesk(
         tickets,
         RoutingService(db),
         outbox,

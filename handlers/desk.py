@@ -2,7 +2,14 @@
 
 `on_message` and `on_action` are where a Slack event, a Teams activity or a web-chat post ends
 up once translated; they return neutral replies and forms. A newcomer looking for "where does
-a button click go" starts at `on_action`.
+a button click go" starts at `on_action` (its `_dispatch` maps each name in handlers/actions.py
+to a step).
+
+Where a ticket changes state: bot/desk/tickets/service.py (one method a step: claim, ask,
+complete ...), by the rules in bot/desk/tickets/lifecycle.py. The steps that call it are in
+handlers/specialist.py (a specialist's buttons), handlers/ticket_desk.py (submitting a request,
+the requester's replies) and handlers/impact.py; handlers/ticket_desk.py's docstring maps the
+rest of a request's journey.
 """
 
 from __future__ import annotations
@@ -19,11 +26,16 @@ from bot.desk.tickets.lookup import awaiting_reply_in, may_be_a_reply, requests_
 from bot.desk.tickets.posts import card_in_thread
 from bot.desk.tickets.values import Origin, Person
 from bot.errors import UserFacingError
-from bot.messages import GENERIC_APOLOGY, IncomingMessage, Intent, Platform, Reply, UserAction
-from handlers.intake import prefill_from_value
-from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
-from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
-from handlers.requests import (
+from bot.messages import (
+    GENERIC_APOLOGY,
+    IncomingMessage,
+    Intent,
+    Outcome,
+    Platform,
+    Reply,
+    UserAction,
+)
+from handlers.actions import (
     ASK,
     CANCEL,
     CLAIM,
@@ -44,10 +56,13 @@ from handlers.requests import (
     SUBMIT_STRATEGY,
     SUBMIT_UPDATE,
     UPDATE,
-    Outcome,
-    RequestDesk,
 )
+from handlers.cards import card
+from handlers.intake import prefill_from_value
+from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
+from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
 from handlers.router import Router
+from handlers.ticket_desk import TicketDesk
 from handlers.wording import wording
 
 log = logging.getLogger(__name__)
@@ -60,7 +75,7 @@ def _ignore(intent: str) -> None:
 @dataclass
 class EvidenceDesk:
     router: Router
-    requests: RequestDesk
+    requests: TicketDesk
     feedback: FeedbackStore
     db: Database
     listener: Listener | None = None
@@ -125,7 +140,7 @@ class EvidenceDesk:
             return self.router.signposting(message.text) or relayed
         carded = await card_in_thread(self.db, origin.platform, origin.channel_id, origin.thread_id)
         if carded is not None:
-            return await self.requests.note_from_thread(carded, person, message.text)
+            return await self.requests.specialist.note_from_thread(carded, person, message.text)
         if self.listener is not None:
             return await self.listener.overheard(message)
         return None
@@ -159,13 +174,13 @@ class EvidenceDesk:
         sections.append(
             Reply(text=f"**Your queue** ({len(assigned)} open)", intent=Intent.SEARCH_REQUEST)
         )
-        sections.extend(self.requests.card(t) for t in assigned[:10])
+        sections.extend(card(t) for t in assigned[:10])
         sections.append(
             Reply(
                 text=f"**Waiting to be claimed** ({len(unclaimed)})", intent=Intent.SEARCH_REQUEST
             )
         )
-        sections.extend(self.requests.card(t) for t in unclaimed)
+        sections.extend(card(t) for t in unclaimed)
         return sections
 
     async def on_action(self, action: UserAction) -> Outcome:
@@ -223,38 +238,39 @@ class EvidenceDesk:
             return Outcome(form=self.requests.open_form(prefill, origin))
         if name == SUBMIT_REQUEST:
             return await self.requests.submit(person, answers, action.form_state, action.event_id)
+        specialist = self.requests.specialist
         if name == CLAIM:
-            return Outcome(reply=await self.requests.claim(action.value, person))
+            return Outcome(reply=await specialist.claim(action.value, person))
         if name == ASK:
-            return Outcome(form=self.requests.ask_form(action.value))
+            return Outcome(form=specialist.ask_form(action.value))
         if name == SUBMIT_ASK:
-            return await self.requests.ask(action.form_state, person, answers)
+            return await specialist.ask(action.form_state, person, answers)
         if name == COMPLETE:
-            return Outcome(form=self.requests.complete_form(action.value))
+            return Outcome(form=specialist.complete_form(action.value))
         if name == SUBMIT_COMPLETE:
-            return await self.requests.complete(action.form_state, person, answers)
+            return await specialist.complete(action.form_state, person, answers)
         if name == NOTE:
-            return Outcome(form=self.requests.note_form(action.value))
+            return Outcome(form=specialist.note_form(action.value))
         if name in (SUBMIT_NOTE, SUBMIT_STRATEGY):
-            return await self.requests.add_note(action.form_state, person, answers)
+            return await specialist.add_note(action.form_state, person, answers)
         if name == STRATEGY:
-            return Outcome(form=await self.requests.strategy_form(action.value, person))
+            return Outcome(form=await specialist.strategy_form(action.value, person))
         if name == UPDATE:
-            return Outcome(form=self.requests.update_form(action.value))
+            return Outcome(form=specialist.update_form(action.value))
         if name == SUBMIT_UPDATE:
-            return await self.requests.send_update(action.form_state, person, answers)
+            return await specialist.send_update(action.form_state, person, answers)
         if name == REASSIGN:
-            return Outcome(form=await self.requests.reassign_form(action.value))
+            return Outcome(form=await specialist.reassign_form(action.value))
         if name == SUBMIT_REASSIGN:
-            return await self.requests.reassign(action.form_state, person, answers)
+            return await specialist.reassign(action.form_state, person, answers)
         if name == CANCEL:
-            return Outcome(form=self.requests.cancel_form(action.value))
+            return Outcome(form=specialist.cancel_form(action.value))
         if name == SUBMIT_CANCEL:
-            return await self.requests.cancel(action.form_state, person, answers)
+            return await specialist.cancel(action.form_state, person, answers)
         if name == REOPEN:
-            return Outcome(reply=await self.requests.reopen(action.value, person))
+            return Outcome(reply=await specialist.reopen(action.value, person))
         if name == IMPACT:
-            return Outcome(form=self.requests.impact_form(action.value))
+            return Outcome(form=self.requests.impact.impact_form(action.value))
         if name == SUBMIT_IMPACT:
-            return await self.requests.record_impact(action.form_state, person, answers)
+            return await self.requests.impact.record_impact(action.form_state, person, answers)
         raise UserFacingError("I don't recognise that button any more; please ask again.")

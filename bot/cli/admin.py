@@ -229,7 +229,7 @@ async def escalations_run(args: argparse.Namespace, settings: Settings, db: Data
     messages go out through the outbox (a running server delivers them). --dry-run only lists
     them."""
     from handlers.escalations import run_escalations
-    from handlers.requests import RequestDesk
+    from handlers.ticket_desk import TicketDesk
 
     now = _moment(args.now)
     general_queue = None
@@ -237,7 +237,7 @@ async def escalations_run(args: argparse.Namespace, settings: Settings, db: Data
         platform, _, channel = settings.general_queue.partition(":")
         general_queue = Destination(platform, channel)
     tickets = TicketService.from_settings(db, settings)
-    requests = RequestDesk(
+    requests = TicketDesk(
         tickets,
         RoutingService(db),
         Outbox(db),
