@@ -2,8 +2,8 @@
 
 `on_message` and `on_action` are where a Slack event, a Teams activity or a web-chat post ends
 up once translated; they return neutral replies and forms. A newcomer looking for "where does
-a button click go" starts at `on_action` (its `_dispatch` maps each name in handlers/actions.py
-to a step).
+a button click go" starts at `on_action`: `_dispatch`, then `_ticket_step`, map each name in
+handlers/actions.py to a step.
 
 Where a ticket changes state: bot/desk/tickets/service.py (one method a step: claim, ask,
 complete ...), by the rules in bot/desk/tickets/lifecycle.py. The steps that call it are in
@@ -238,39 +238,41 @@ class EvidenceDesk:
             return Outcome(form=self.requests.open_form(prefill, origin))
         if name == SUBMIT_REQUEST:
             return await self.requests.submit(person, answers, action.form_state, action.event_id)
-        specialist = self.requests.specialist
+        return await self._ticket_step(name, action, person)
+
+    async def _ticket_step(self, name: str, action: UserAction, person: Person) -> Outcome:
+        """A button on a ticket opens the form for its step (`action.value` is the ticket's
+        reference); the submitted form does the step (`action.form_state` carries it back)."""
+        specialist, impact = self.requests.specialist, self.requests.impact
+        reference, answers = action.value, action.answers()
+        opens_form = {
+            ASK: specialist.ask_form,
+            COMPLETE: specialist.complete_form,
+            NOTE: specialist.note_form,
+            UPDATE: specialist.update_form,
+            CANCEL: specialist.cancel_form,
+            IMPACT: impact.impact_form,
+        }
+        submits = {
+            SUBMIT_ASK: specialist.ask,
+            SUBMIT_COMPLETE: specialist.complete,
+            SUBMIT_NOTE: specialist.add_note,
+            SUBMIT_STRATEGY: specialist.add_note,  # the edited starter is kept as a note
+            SUBMIT_UPDATE: specialist.send_update,
+            SUBMIT_REASSIGN: specialist.reassign,
+            SUBMIT_CANCEL: specialist.cancel,
+            SUBMIT_IMPACT: impact.record_impact,
+        }
+        if name in opens_form:
+            return Outcome(form=opens_form[name](reference))
+        if name in submits:
+            return await submits[name](action.form_state, person, answers)
         if name == CLAIM:
-            return Outcome(reply=await specialist.claim(action.value, person))
-        if name == ASK:
-            return Outcome(form=specialist.ask_form(action.value))
-        if name == SUBMIT_ASK:
-            return await specialist.ask(action.form_state, person, answers)
-        if name == COMPLETE:
-            return Outcome(form=specialist.complete_form(action.value))
-        if name == SUBMIT_COMPLETE:
-            return await specialist.complete(action.form_state, person, answers)
-        if name == NOTE:
-            return Outcome(form=specialist.note_form(action.value))
-        if name in (SUBMIT_NOTE, SUBMIT_STRATEGY):
-            return await specialist.add_note(action.form_state, person, answers)
-        if name == STRATEGY:
-            return Outcome(form=await specialist.strategy_form(action.value, person))
-        if name == UPDATE:
-            return Outcome(form=specialist.update_form(action.value))
-        if name == SUBMIT_UPDATE:
-            return await specialist.send_update(action.form_state, person, answers)
-        if name == REASSIGN:
-            return Outcome(form=await specialist.reassign_form(action.value))
-        if name == SUBMIT_REASSIGN:
-            return await specialist.reassign(action.form_state, person, answers)
-        if name == CANCEL:
-            return Outcome(form=specialist.cancel_form(action.value))
-        if name == SUBMIT_CANCEL:
-            return await specialist.cancel(action.form_state, person, answers)
+            return Outcome(reply=await specialist.claim(reference, person))
         if name == REOPEN:
-            return Outcome(reply=await specialist.reopen(action.value, person))
-        if name == IMPACT:
-            return Outcome(form=self.requests.impact.impact_form(action.value))
-        if name == SUBMIT_IMPACT:
-            return await self.requests.impact.record_impact(action.form_state, person, answers)
+            return Outcome(reply=await specialist.reopen(reference, person))
+        if name == STRATEGY:
+            return Outcome(form=await specialist.strategy_form(reference, person))
+        if name == REASSIGN:
+            return Outcome(form=await specialist.reassign_form(reference))
         raise UserFacingError("I don't recognise that button any more; please ask again.")

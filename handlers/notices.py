@@ -79,6 +79,23 @@ class TicketNotices:
                 card_key=post.key,
             )
 
+    async def changed(
+        self,
+        ticket: TicketView,
+        *,
+        requester: str | None = None,
+        card_thread: str | None = None,
+        buttons: tuple[Button, ...] = (),
+        tracked_as: str | None = None,
+    ) -> None:
+        """After a step: the card re-rendered first, then what the requester (and/or the
+        specialists under the card) are told about it."""
+        await self.refresh_card(ticket)
+        if requester is not None:
+            await self.tell_requester(ticket, requester, buttons=buttons, tracked_as=tracked_as)
+        if card_thread is not None:
+            await self.to_card_thread(ticket, card_thread)
+
     async def tell_requester(
         self,
         ticket: TicketView,

@@ -70,9 +70,9 @@ class SpecialistActions:
     async def claim(self, reference: str, person: Person) -> Reply:
         specialist = await self._specialist(person)
         ticket = await self.tickets.claim(reference, specialist.id)
-        await self.notices.refresh_card(ticket)
-        await self.notices.tell_requester(
-            ticket, f"{specialist.display_name} has picked up your request **{ticket.reference}**."
+        await self.notices.changed(
+            ticket,
+            requester=f"{specialist.display_name} has picked up your request **{ticket.reference}**.",
         )
         return _ephemeral(f"You have claimed {ticket.reference}.")
 
@@ -86,15 +86,16 @@ class SpecialistActions:
     async def ask(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
         question = (values.get("question") or "").strip()
         if not question:
-            errors = (("question", "Please write your question."),)
-            return Outcome(form=replace(self.ask_form(reference), errors=errors))
+            return _again(self.ask_form(reference), {"question": "Please write your question."})
         specialist = await self._specialist(person)
         ticket = await self.tickets.ask_requester(reference, specialist.id, question)
-        await self.notices.refresh_card(ticket)
-        await self.notices.tell_requester(
+        await self.notices.changed(
             ticket,
-            f"{specialist.display_name} has a question about your request **{ticket.reference}**:\n"
-            f"{self.scanner.redact(question)}\n" + wording(ticket.requester.platform).reply_here,
+            requester=(
+                f"{specialist.display_name} has a question about your request "
+                f"**{ticket.reference}**:\n{self.scanner.redact(question)}\n"
+                + wording(ticket.requester.platform).reply_here
+            ),
             tracked_as=asked_key(ticket.reference),
         )
         return _done(f"Question sent to the requester of {ticket.reference}.")
@@ -113,8 +114,7 @@ class SpecialistActions:
         specialists are; nothing goes to the requester."""
         text = (values.get("note") or "").strip()
         if not text:
-            errors = (("note", "Please write the note."),)
-            return Outcome(form=replace(self.note_form(reference), errors=errors))
+            return _again(self.note_form(reference), {"note": "Please write the note."})
         specialist = await self._specialist(person)
         note = await self.tickets.add_note(reference, Actor.specialist(specialist.id), text)
         ticket = await self.tickets.get(reference)
@@ -183,24 +183,24 @@ class SpecialistActions:
         """A progress update to the requester; no reply is awaited (that is "Ask requester")."""
         text = (values.get("update") or "").strip()
         if not text:
-            errors = (("update", "Please write your update."),)
-            return Outcome(form=replace(self.update_form(reference), errors=errors))
+            return _again(self.update_form(reference), {"update": "Please write your update."})
         specialist = await self._specialist(person)
         ticket = await self.tickets.send_update(reference, specialist.id, text)
-        await self.notices.refresh_card(ticket)
-        await self.notices.tell_requester(
+        await self.notices.changed(
             ticket,
-            f"An update on your request **{ticket.reference}** from {specialist.display_name}:\n"
-            f"{self.scanner.redact(text)}",
+            requester=(
+                f"An update on your request **{ticket.reference}** from "
+                f"{specialist.display_name}:\n{self.scanner.redact(text)}"
+            ),
         )
         return _done(f"Update sent to the requester of {ticket.reference}.")
 
     async def unclaim(self, reference: str, person: Person) -> Reply:
         specialist = await self._specialist(person)
         ticket = await self.tickets.unclaim(reference, Actor.specialist(specialist.id))
-        await self.notices.refresh_card(ticket)
-        await self.notices.to_card_thread(
-            ticket, f"{specialist.display_name} handed **{ticket.reference}** back to the queue."
+        await self.notices.changed(
+            ticket,
+            card_thread=f"{specialist.display_name} handed **{ticket.reference}** back to the queue.",
         )
         return _ephemeral(f"{ticket.reference} is back in the queue.")
 
@@ -236,13 +236,13 @@ class SpecialistActions:
             None,
         )
         if chosen is None:
-            form = await self.reassign_form(reference)
-            return Outcome(form=replace(form, errors=(("specialist", "Please choose someone."),)))
+            return _again(
+                await self.reassign_form(reference), {"specialist": "Please choose someone."}
+            )
         ticket = await self.tickets.reassign(reference, chosen.id, Actor.specialist(specialist.id))
-        await self.notices.refresh_card(ticket)
-        await self.notices.to_card_thread(
+        await self.notices.changed(
             ticket,
-            f"{specialist.display_name} gave **{ticket.reference}** to {chosen.display_name}.",
+            card_thread=f"{specialist.display_name} gave **{ticket.reference}** to {chosen.display_name}.",
         )
         return _done(f"{ticket.reference} is now with {chosen.display_name}.")
 
@@ -257,21 +257,21 @@ class SpecialistActions:
         specialist = await self._specialist(person)
         reason = (values.get("reason") or "").strip() or None
         ticket = await self.tickets.cancel(reference, Actor.specialist(specialist.id), reason)
-        await self.notices.refresh_card(ticket)
-        await self.notices.tell_requester(
+        await self.notices.changed(
             ticket,
-            f"Your request **{ticket.reference}** has been cancelled by "
-            f"{specialist.display_name}. Contact the library if you still need it.",
+            requester=(
+                f"Your request **{ticket.reference}** has been cancelled by "
+                f"{specialist.display_name}. Contact the library if you still need it."
+            ),
         )
         return _done(f"{ticket.reference} cancelled.")
 
     async def reopen(self, reference: str, person: Person) -> Reply:
         specialist = await self._specialist(person)
         ticket = await self.tickets.reopen(reference, Actor.specialist(specialist.id))
-        await self.notices.refresh_card(ticket)
-        await self.notices.tell_requester(
+        await self.notices.changed(
             ticket,
-            f"Your request **{ticket.reference}** has been reopened by {specialist.display_name}.",
+            requester=f"Your request **{ticket.reference}** has been reopened by {specialist.display_name}.",
         )
         return _ephemeral(f"{ticket.reference} reopened.")
 
@@ -311,23 +311,22 @@ class SpecialistActions:
         if bad:
             errors["links"] = "Each line should be one web address starting with https://"
         if errors:
-            return Outcome(
-                form=replace(self.complete_form(reference), errors=tuple(errors.items()))
-            )
+            return _again(self.complete_form(reference), errors)
         specialist = await self._specialist(person)
         ticket = await self.tickets.complete(
             reference, specialist.id, summary, links, values.get("attachment") or None
         )
-        await self.notices.refresh_card(ticket)
         link_lines = "\n".join(f"- {link}" for link in links)
         attachment = self.scanner.redact((values.get("attachment") or "").strip())
-        await self.notices.tell_requester(
+        await self.notices.changed(
             ticket,
-            f"Your evidence for **{ticket.reference}** is ready, from {specialist.display_name}:\n"
-            f"{self.scanner.redact(summary)}"
-            + (f"\n{link_lines}" if links else "")
-            + (f"\nAttached file: {attachment}" if attachment else "")
-            + "\nDid it help? Two quick questions help the library show its impact.",
+            requester=(
+                f"Your evidence for **{ticket.reference}** is ready, from "
+                f"{specialist.display_name}:\n{self.scanner.redact(summary)}"
+                + (f"\n{link_lines}" if links else "")
+                + (f"\nAttached file: {attachment}" if attachment else "")
+                + "\nDid it help? Two quick questions help the library show its impact."
+            ),
             buttons=(Button("Tell us how it helped", IMPACT, ticket.reference, "primary"),),
         )
         return _done(f"{ticket.reference} completed and sent.")
@@ -336,6 +335,11 @@ class SpecialistActions:
 def _ephemeral(text: str) -> Reply:
     """Said only to the specialist who acted."""
     return Reply(text=text, intent=Intent.SEARCH_REQUEST, ephemeral=True)
+
+
+def _again(form: Form, errors: Mapping[str, str]) -> Outcome:
+    """The form shown again with what is missing said beside each field."""
+    return Outcome(form=replace(form, errors=tuple(errors.items())))
 
 
 def _done(text: str) -> Outcome:
