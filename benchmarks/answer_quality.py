@@ -25,7 +25,7 @@ from pathlib import Path
 from rank_bm25 import BM25Okapi
 
 from bot.config import Settings
-from handlers.router import Router
+from handlers.answers import Answerer
 from knowledge.embeddings import Embedder, load_embedder
 from knowledge.hybrid import DEFAULT_FUSION, Fusion, HybridIndex, SemanticIndex
 from knowledge.index import Target
@@ -109,9 +109,9 @@ class Tally:
 Predictor = Callable[[str], tuple[str, str | None, float, list[str]]]
 
 
-def router_predictor(router: Router) -> Predictor:
+def answerer_predictor(answerer: Answerer) -> Predictor:
     def predict(text: str) -> tuple[str, str | None, float, list[str]]:
-        answer = router.answer(text)
+        answer = answerer.answer(text)
         score = answer.classification.score if answer.classification else 0.0
         suggestions = [s.faq_id for s in answer.reply.suggestions]
         return str(answer.reply.intent), answer.reply.faq_id, score, suggestions
@@ -207,10 +207,10 @@ def main() -> None:
     bm25 = Bm25Baseline(kb)
     embeddings = EmbeddingBaseline(kb, embedder)
     systems: dict[str, Predictor] = {
-        "lexical": router_predictor(Router(lexical_store, lexical_settings)),
+        "lexical": answerer_predictor(Answerer(lexical_store, lexical_settings)),
         "bm25": lambda q: (*bm25.predict(q), 0.0, []),
         "embeddings": lambda q: (*embeddings.predict(q), 0.0, []),
-        "hybrid": router_predictor(Router(hybrid_store, settings)),
+        "hybrid": answerer_predictor(Answerer(hybrid_store, settings)),
     }
     print(f"knowledge base {kb.version}: {len(kb.entries)} entries; {fusion}; thresholds "
           f"lexical {lexical_settings.answer_threshold}/{lexical_settings.suggest_threshold}, "

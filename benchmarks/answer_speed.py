@@ -28,7 +28,7 @@ from datetime import date
 from rank_bm25 import BM25Okapi
 
 from bot.config import Settings
-from handlers.router import Router
+from handlers.answers import Answerer
 from knowledge import SHIPPED_KB_DIR
 from knowledge.embeddings import load_embedder
 from knowledge.models import FaqEntry, KnowledgeBase
@@ -115,9 +115,9 @@ def measure(size: int, rounds: int, matcher: str) -> dict[str, float]:
     started = time.perf_counter()
     store.replace(kb)
     build = time.perf_counter() - started
-    router = Router(store, settings)
+    answerer = Answerer(store, settings)
     for q in QUESTIONS:
-        router.answer(q)  # warm caches (typo corrections) as a running bot would have them
+        answerer.answer(q)  # warm caches (typo corrections) as a running bot would have them
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the baseline
     ours: list[float] = []
     cpu: list[float] = []
@@ -125,7 +125,7 @@ def measure(size: int, rounds: int, matcher: str) -> dict[str, float]:
         for q in QUESTIONS:
             t = time.perf_counter()
             c = time.thread_time()
-            router.answer(q)
+            answerer.answer(q)
             cpu.append(time.thread_time() - c)
             ours.append(time.perf_counter() - t)
     bm25_started = time.perf_counter()

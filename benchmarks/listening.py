@@ -19,8 +19,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.messages import Intent
+from handlers.answers import Answerer
 from handlers.listening import Listener
-from handlers.router import Router
 from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
 
@@ -42,12 +42,12 @@ def main() -> None:
     store = KnowledgeStore.from_directory(
         settings.kb_dir, embedder=load_embedder(settings.embedding_model)
     )
-    router = Router(store, settings)
-    strict = Listener(router, _NoStore(), settings.unasked_threshold, 1)  # type: ignore[arg-type]
+    answerer = Answerer(store, settings)
+    strict = Listener(answerer, _NoStore(), settings.unasked_threshold, 1)  # type: ignore[arg-type]
     lines = [json.loads(line) for line in args.transcript.read_text().splitlines() if line.strip()]
 
     def asked(text: str) -> bool:
-        reply = router.answer(text).reply
+        reply = answerer.answer(text).reply
         return reply.intent in (Intent.FAQ, Intent.SEARCH_REQUEST)
 
     rows = []

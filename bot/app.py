@@ -4,9 +4,11 @@ The desk and its services come from `bot.services.build_services` (the one place
 made, shared with the CLI and the tests); this module adds the HTTP routes, mounts the
 platform adapters and runs the background work. Only entry points import it.
 
-No import-time globals: everything shared lives under typed `web.AppKey`s (bot/keys.py), and background work
-(the KB watcher, the outbox worker, the escalation scheduler) starts and stops with the app
-(cleanup_ctx), so tests can build as many apps as they like. Adapters (Slack, Teams, web chat)
+No import-time globals: everything shared lives under typed `web.AppKey`s (bot/keys.py), and
+background work (the KB sync, the outbox worker, the escalation scheduler) starts and stops
+with the app (cleanup_ctx), so tests can build as many apps as they like. The KB sync is the
+server's, not an adapter's: whatever is mounted, the bot answers from the latest version
+published in the database, else from the KB files (bot/desk/kb_sync.py has the rule). Adapters (Slack, Teams, web chat)
 mount their routes here and register a `Messenger` for their platform.
 
 Graceful shutdown (SIGTERM): aiohttp stops listening first, so no new work is taken; the
@@ -22,7 +24,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
 from sqlalchemy import text
@@ -34,17 +36,19 @@ from bot.db.migrate import head_revision, upgrade
 from bot.db.startup import wait_for_database
 from bot.delivery.journal import InboundJournal
 from bot.delivery.outbox import OutboxWorker
+from bot.desk.kb_sync import KbSync
 from bot.desk.tickets.stranded import routing_warning
 from bot.keys import (
     ANSWER_GATE,
+    ANSWERER,
     DATABASE,
     DESK,
     INBOX,
     JOURNAL,
+    KB_SYNC,
     KNOWLEDGE,
     MESSENGERS,
     OUTBOX,
-    ROUTER,
     SCHEMA_HEAD,
     SETTINGS,
     SIGNER,
@@ -129,7 +133,7 @@ async def _stop(task: asyncio.Task[None], grace: float) -> None:
 
 
 def _every(
-    seconds: float, job: Callable[[], Awaitable[object]], name: str
+    seconds: float, job: Callable[[], Awaitable[object]], name: str, *, first_after: float = 0
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A background loop that survives its job's failures (logged) and stops with the app:
     at shutdown a round in progress is finished (within the grace period), not cut off."""
@@ -138,6 +142,9 @@ def _every(
         stopping = asyncio.Event()
 
         async def loop() -> None:
+            if first_after > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), first_after)
             while not stopping.is_set():
                 try:
                     await job()
@@ -188,9 +195,40 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await app[DATABASE].dispose()
 
 
-def create_app(settings: Settings, services: Services | None = None) -> web.Application:
+def _kb_sync(sync: KbSync) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The KB sync: one look before the server takes traffic (so it never answers from the
+    files while a published version exists), then one every `kb_reload_seconds`."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        try:
+            await sync.poll()
+        except Exception:
+            log.exception("could not read the published knowledge base; answering from the files")
+        seconds = app[SETTINGS].kb_reload_seconds
+        if seconds <= 0:
+            yield
+            return
+        async for _ in _every(seconds, sync.poll, "kb-sync", first_after=seconds)(app):
+            yield
+
+    return context
+
+
+Adapter = Callable[[web.Application], object]
+
+
+def create_app(
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    adapters: Sequence[Adapter] | None = None,
+) -> web.Application:
     """The web server around the desk: health and metrics routes, the platform adapters, and
-    the background work, started and stopped with the app."""
+    the background work, started and stopped with the app.
+
+    `adapters` are the platforms' setup functions to mount (default: Slack, Teams and the web
+    chat and console, each of which mounts only what its settings enable); the core and its
+    background work, the KB sync among them, do not depend on which are mounted."""
     services = services or build_services(settings)
     metrics = services.metrics
     store, db, tickets, outbox = (
@@ -206,7 +244,8 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     app[SCHEMA_HEAD] = head_revision()
     app[SIGNER] = services.signer
     app[KNOWLEDGE] = store
-    app[ROUTER] = services.router
+    app[ANSWERER] = services.answerer
+    app[KB_SYNC] = services.kb_sync
     app[DATABASE] = db
     app[OUTBOX] = outbox
     app[DESK] = services.desk
@@ -218,9 +257,6 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
-
-    async def reload_kb() -> None:
-        await asyncio.to_thread(store.reload_if_changed)
 
     async def escalate() -> None:
         raised = await run_escalations(
@@ -237,8 +273,7 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
         metrics.outbox_age.set(age)
 
     app.cleanup_ctx.append(_database)
-    if settings.kb_reload_seconds > 0:
-        app.cleanup_ctx.append(_every(settings.kb_reload_seconds, reload_kb, "kb-watcher"))
+    app.cleanup_ctx.append(_kb_sync(services.kb_sync))
     app.cleanup_ctx.append(_outbox_worker(worker))
     # Stopped before the outbox worker, so the answers of events that finish in the grace
     # period go out in the worker's last round.
@@ -250,7 +285,8 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
         _every(settings.replay_interval_seconds, inbox.replay_stale, "inbound-replay")
     )
     app.cleanup_ctx.append(_every(3600, journal.forget_finished, "inbound-forget"))
-    _mount_adapters(app)
+    for mount in (setup_slack, setup_teams, setup_web) if adapters is None else adapters:
+        mount(app)
     # Last, after every startup step above (on_startup hooks run after the cleanup contexts).
     app.on_startup.append(_freeze_startup_objects)
     return app
@@ -265,9 +301,3 @@ async def _freeze_startup_objects(app: web.Application) -> None:
     (they were the acknowledgement p99). Frozen, a full pass walks only what came later."""
     gc.collect()
     gc.freeze()
-
-
-def _mount_adapters(app: web.Application) -> None:
-    setup_slack(app)
-    setup_teams(app)
-    setup_web(app)

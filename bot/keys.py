@@ -16,14 +16,16 @@ from bot.delivery.backpressure import AnswerGate
 from bot.delivery.inbox import Inbox
 from bot.delivery.journal import InboundJournal
 from bot.delivery.outbox import MessengerRegistry, Outbox, OutboxWorker
+from bot.desk.kb_sync import KbSync
 from bot.signing import Signer
+from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
-from handlers.router import Router
 from knowledge.store import KnowledgeStore
 
 SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeStore)
-ROUTER = web.AppKey("router", Router)
+ANSWERER = web.AppKey("answerer", Answerer)
+KB_SYNC = web.AppKey("kb_sync", KbSync)
 DATABASE = web.AppKey("database", Database)
 OUTBOX = web.AppKey("outbox", Outbox)
 DESK = web.AppKey("desk", EvidenceDesk)

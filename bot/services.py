@@ -12,8 +12,9 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
+from bot.clock import utc_now
 from bot.config import Settings
 from bot.db.session import Database
 from bot.delivery.backpressure import AnswerGate
@@ -21,15 +22,17 @@ from bot.delivery.inbox import Inbox
 from bot.delivery.journal import InboundJournal
 from bot.delivery.outbox import Destination, MessengerRegistry, Outbox, OutboxWorker
 from bot.desk.feedback import FeedbackStore
+from bot.desk.kb_sync import KbSync
+from bot.desk.kb_versions import KbVersions
 from bot.desk.listening_store import ListeningStore
 from bot.desk.tickets.routing import RoutingService
 from bot.desk.tickets.service import TicketService
 from bot.desk.tickets.views import TicketView
 from bot.metrics import Metrics
 from bot.signing import Signer
+from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
 from handlers.listening import Listener
-from handlers.router import Router
 from handlers.signposts import Signposts
 from handlers.strategy import StrategyStarter
 from handlers.strategy import from_ticket as strategy_from_ticket
@@ -58,8 +61,10 @@ class Services:
 
     settings: Settings
     knowledge: KnowledgeStore
+    #: Keeps `knowledge` on the latest published version, else the files (bot.desk.kb_sync).
+    kb_sync: KbSync
     database: Database
-    router: Router
+    answerer: Answerer
     tickets: TicketService
     outbox: Outbox
     signer: Signer
@@ -74,11 +79,66 @@ class Services:
 
 
 def general_queue(settings: Settings) -> Destination | None:
-    """Where requests from unrouted channels go (`PLATFORM:CHANNEL`), if anywhere."""
+    """EVIDENCE_DESK_GENERAL_QUEUE ("platform:channel"): where requests from unrouted
+    channels go and unclaimed ones escalate, if anywhere."""
     if not settings.general_queue:
         return None
     platform, _, channel = settings.general_queue.partition(":")
     return Destination(platform, channel)
+
+
+def assemble_desk(
+    settings: Settings,
+    db: Database,
+    store: KnowledgeStore,
+    *,
+    signer: Signer,
+    clock: Callable[[], datetime] = utc_now,
+    today: Callable[[], date] = date.today,
+    strategist: Callable[[TicketView], StrategyStarter] | None = None,
+    metrics: Metrics | None = None,
+) -> EvidenceDesk:
+    """The desk on this database and KB, wired one way for the server, the terminal chat and
+    the dialogue tests. `clock` and `today` are the tests' to move; the outbox the desk
+    queues into is `desk.requests.outbox` (the inbox must use the same one, so that a commit
+    wakes the worker that delivers it)."""
+    answerer = Answerer(store, settings, today=today)
+    outbox = Outbox(db, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
+    requests = TicketDesk(
+        TicketService.from_settings(db, settings, clock),
+        RoutingService(db, clock),
+        outbox,
+        answerer.scanner,
+        general_queue=general_queue(settings),
+        clock=clock,
+        signposts=Signposts(lambda: store.current.kb),
+        signer=signer,
+        strategist=strategist,
+        unrouted=(lambda reference: metrics.unrouted.inc()) if metrics else _ignore,
+    )
+    salt = settings.feedback_salt
+    if salt is None:
+        log.warning("EVIDENCE_DESK_FEEDBACK_SALT is not set; using a random one for this process")
+        salt = secrets.token_hex(16)
+    listener = Listener(
+        answerer,
+        ListeningStore(db, clock),
+        settings.unasked_threshold,
+        settings.listen_replies_per_hour,
+    )
+    feedback = FeedbackStore(db, answerer.scanner, salt, clock)
+    return EvidenceDesk(
+        answerer,
+        requests,
+        feedback,
+        db,
+        listener,
+        answered=(lambda intent: metrics.answers.labels(intent).inc()) if metrics else _ignore,
+    )
+
+
+def _ignore(_: str) -> None:
+    """No one is counting (the terminal chat, tests)."""
 
 
 def build_services(
@@ -94,38 +154,14 @@ def build_services(
     )
     metrics = metrics or Metrics()
     db = Database.from_url(settings.database_url)
-    router = Router(store, settings)
-    tickets = TicketService.from_settings(db, settings)
-    outbox = Outbox(db, lease=timedelta(seconds=settings.outbox_lease_seconds))
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     signer = Signer.from_secret(secret)  # signs web chat identities and request forms' state
-    requests = TicketDesk(
-        tickets,
-        RoutingService(db),
-        outbox,
-        router.scanner,
-        general_queue=general_queue(settings),
-        signposts=Signposts(lambda: store.current.kb),
-        signer=signer,
-        unrouted=lambda reference: metrics.unrouted.inc(),
-        strategist=_strategist(),
+    desk = assemble_desk(
+        settings, db, store, signer=signer, strategist=_strategist(), metrics=metrics
     )
-    salt = settings.feedback_salt or secrets.token_hex(16)
-    if settings.feedback_salt is None:
-        log.warning("EVIDENCE_DESK_FEEDBACK_SALT is not set; using a random one for this process")
-    listener = Listener(
-        router, ListeningStore(db), settings.unasked_threshold, settings.listen_replies_per_hour
-    )
-    desk = EvidenceDesk(
-        router,
-        requests,
-        FeedbackStore(db, router.scanner, salt),
-        db,
-        listener,
-        answered=lambda intent: metrics.answers.labels(intent).inc(),
-    )
+    requests, outbox = desk.requests, desk.requests.outbox
     journal = InboundJournal(
-        db, router.scanner, lease=timedelta(seconds=settings.inbound_lease_seconds)
+        db, desk.answerer.scanner, lease=timedelta(seconds=settings.inbound_lease_seconds)
     )
     gate = AnswerGate(settings.answer_concurrency)
     inbox = Inbox(db, journal, outbox, desk, gate)
@@ -134,9 +170,10 @@ def build_services(
     return Services(
         settings=settings,
         knowledge=store,
+        kb_sync=KbSync(KbVersions(db, files=settings.kb_dir), store),
         database=db,
-        router=router,
-        tickets=tickets,
+        answerer=desk.answerer,
+        tickets=requests.tickets,
         outbox=outbox,
         signer=signer,
         requests=requests,

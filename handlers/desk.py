@@ -57,11 +57,11 @@ from handlers.actions import (
     SUBMIT_UPDATE,
     UPDATE,
 )
+from handlers.answers import Answerer
 from handlers.cards import card
 from handlers.intake import prefill_from_value
 from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
 from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
-from handlers.router import Router
 from handlers.ticket_desk import TicketDesk
 from handlers.wording import wording
 
@@ -74,7 +74,7 @@ def _ignore(intent: str) -> None:
 
 @dataclass
 class EvidenceDesk:
-    router: Router
+    answerer: Answerer
     requests: TicketDesk
     feedback: FeedbackStore
     db: Database
@@ -87,7 +87,7 @@ class EvidenceDesk:
         "listen on|off|status" is a command to the bot, not a question, on every platform: in a
         channel it switches listening mode there (the sender named in the audit trail); in a
         direct chat there is no channel to switch, so the reply says where to say it."""
-        message = scrub_message(message, self.router.scanner)
+        message = scrub_message(message, self.answerer.scanner)
         if self.listener is not None:
             word = listen_word(message.text)
             if word is not None:
@@ -111,8 +111,8 @@ class EvidenceDesk:
             ticket = None
         if ticket is not None:
             relayed = await self.requests.requester_replied(ticket, message.text)
-            return self.router.signposting(message.text) or relayed
-        answer = self.router.answer(message.text)
+            return self.answerer.signposting(message.text) or relayed
+        answer = self.answerer.answer(message.text)
         reply = answer.reply
         self.answered(str(reply.intent))
         result = answer.classification
@@ -129,7 +129,7 @@ class EvidenceDesk:
         question in a request's thread; kept as an internal note if a specialist wrote it in
         a ticket card's thread; in a channel that opted in to listening, perhaps answered
         unasked (see handlers/listening.py); otherwise ignored and not stored."""
-        message = scrub_message(message, self.router.scanner)
+        message = scrub_message(message, self.answerer.scanner)
         person = Person(str(message.platform), message.user_id, message.user_name)
         origin = Origin(str(message.platform), message.conversation_id, message.thread_id)
         ticket = (
@@ -137,7 +137,7 @@ class EvidenceDesk:
         )
         if ticket is not None:
             relayed = await self.requests.requester_replied(ticket, message.text)
-            return self.router.signposting(message.text) or relayed
+            return self.answerer.signposting(message.text) or relayed
         carded = await card_in_thread(self.db, origin.platform, origin.channel_id, origin.thread_id)
         if carded is not None:
             return await self.requests.specialist.note_from_thread(carded, person, message.text)
@@ -186,7 +186,7 @@ class EvidenceDesk:
     async def on_action(self, action: UserAction) -> Outcome:
         """Do what a button or form means; a person's mistake gets a clear reply, a bug an
         apology (logged with its trace), and neither loses what they sent."""
-        action = scrub_action(action, self.router.scanner)
+        action = scrub_action(action, self.answerer.scanner)
         try:
             # One unit of work (a savepoint of the caller's, if it has one): a ticket's change
             # and the messages it causes commit together, and a failure half-way undoes both.
@@ -228,7 +228,7 @@ class EvidenceDesk:
                 reply=replace(stopped, text=f"{who} turned listening off. {stopped.text}")
             )
         if name == ACTION_SHOW_FAQ:
-            reply = self.router.show_faq(action.value)
+            reply = self.answerer.show_faq(action.value)
             if reply is None:
                 raise UserFacingError("That answer is no longer in the knowledge base.")
             return Outcome(reply=reply)

@@ -8,11 +8,11 @@ These rules read that grammar; the FAQ index decides everything else.
 from __future__ import annotations
 
 import bz2
+import importlib.util
 import pickle
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -266,8 +266,14 @@ MIN_PACKAGED_NAME = 5
 def packaged_drug_names() -> frozenset[str]:
     """Generic and brand drug names from `drug-named-entity-recognition` (DrugBank open data, MeSH
     and Wikipedia; MIT licence), read once from the data file the package ships: offline, and
-    without the package's own search index (3 s and 300 MB we do not need for exact lookups)."""
-    data_file = resources.files("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"
+    without the package's own search index (3 s and 300 MB we do not need for exact lookups).
+
+    The file is found without importing the package: its `__init__` builds that index, and
+    `importlib.resources.files` would import it (the CLI's `ask` paid 1-2 s for it)."""
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("drug-named-entity-recognition is not installed")
+    data_file = Path(spec.submodule_search_locations[0]) / "drug_ner_dictionary.pkl.bz2"
     with data_file.open("rb") as raw, bz2.open(raw) as f:
         # Data shipped inside a pinned package from the index: trusted like the package's code.
         data = pickle.load(f)  # noqa: S301

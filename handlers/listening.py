@@ -25,9 +25,9 @@ from dataclasses import replace
 
 from bot.desk.listening_store import ListeningStore
 from bot.messages import Button, IncomingMessage, Intent, Reply
+from handlers.answers import Answerer
 from handlers.intake import prefill_value
 from handlers.replies import ACTION_OPEN_REQUEST
-from handlers.router import Router
 from knowledge.markup import clean_markup
 
 LISTEN_NOT_NOW = "listen_not_now"
@@ -69,9 +69,9 @@ def listen_word(text: str) -> str | None:
 
 class Listener:
     def __init__(
-        self, router: Router, store: ListeningStore, unasked_threshold: float, per_hour: int
+        self, answerer: Answerer, store: ListeningStore, unasked_threshold: float, per_hour: int
     ) -> None:
-        self.router = router
+        self.answerer = answerer
         self.store = store
         self.unasked_threshold = unasked_threshold
         self.per_hour = per_hour
@@ -99,10 +99,10 @@ class Listener:
 
     def verdict(self, text: str) -> Reply | None:
         """The reply to speak unasked, or None to stay quiet (pure: no storage, for benchmarks)."""
-        answer = self.router.answer(text)
+        answer = self.answerer.answer(text)
         result, reply = answer.classification, answer.reply
         if reply.intent is Intent.URGENT:
-            signs = self.router.urgent
+            signs = self.answerer.urgent
             if signs.about_patient_in_care(text) and not signs.own_crisis(text):
                 return None
             # No private warning here: signposting matters more than drawing eyes to a detail.

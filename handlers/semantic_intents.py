@@ -115,5 +115,5 @@ def request_topic(text: str) -> str | None:
 
 @lru_cache(maxsize=4)
 def examples_for(embedder: Embedder) -> IntentExamples:
-    """One set of example vectors per model per process (every router and test shares it)."""
+    """One set of example vectors per model per process (every answerer and test shares it)."""
     return IntentExamples(embedder)

@@ -52,11 +52,20 @@ _WEB: Final = Wording(
     listen_where="Listening mode is for Slack and Teams channels, where I can offer help with "
     "questions nobody asked me. Here, just type your question and I'll answer it.",
 )
-_BY_PLATFORM: Final = {"slack": _SLACK, "teams": _TEAMS, "web": _WEB}
+_TERMINAL: Final = Wording(
+    reply_here="Please type your answer here.",
+    how_to_ask="Type a question, or ask for an evidence search (for example: "
+    "*can you find evidence on falls prevention?*).",
+    platform_name="terminal chat",
+    nameless_person="a terminal chat user",
+    listen_where="Listening mode is switched on or off per channel, not in a direct chat. Go to "
+    "the channel (/in CHANNEL) and say **listen on** (or **listen off**, **listen status**).",
+)
+_BY_PLATFORM: Final = {"slack": _SLACK, "teams": _TEAMS, "web": _WEB, "cli": _TERMINAL}
 
 
 def wording(platform: str) -> Wording:
-    """The words for `platform` ("slack", "teams", "web"; a `Platform` works too)."""
+    """The words for `platform` ("slack", "teams", "web", "cli"; a `Platform` works too)."""
     return _BY_PLATFORM.get(str(platform), _WEB)
 
 

@@ -540,7 +540,7 @@ def read_directory(
         str(scope_path),
         problems,
     )
-    # Checked with the rest so that `kb validate` and a reload report it; the router reads it.
+    # Checked with the rest so that `kb validate` and a reload report it; the answerer reads it.
     urgent_path = directory / "urgent.yaml"
     if urgent_path.exists():
         urgent_data = _load_yaml_file(urgent_path, problems)

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.messages import Reply
-from handlers.router import Answer, Router
+from handlers.answers import Answerer
 from knowledge import SHIPPED_KB_DIR
 from knowledge.embeddings import load_embedder
 from knowledge.store import KnowledgeStore
@@ -76,19 +75,6 @@ def kb_folder(tmp_path: Path) -> KbFolder:
     return folder
 
 
-@dataclass
-class Conversation:
-    """Talks to the real core the way a person would: `bot.say("...")` returns the reply."""
-
-    router: Router
-
-    def ask(self, text: str) -> Answer:
-        return self.router.answer(text)
-
-    def say(self, text: str) -> Reply:
-        return self.router.answer(text).reply
-
-
 @pytest.fixture(scope="session")
 def shipped_store() -> KnowledgeStore:
     """The shipped KB with the matcher the bot runs by default: hybrid, with the packaged model
@@ -99,9 +85,10 @@ def shipped_store() -> KnowledgeStore:
 
 
 @pytest.fixture(scope="session")
-def bot(shipped_store: KnowledgeStore) -> Conversation:
-    settings = Settings(kb_dir=SHIPPED_KB_DIR)
-    return Conversation(Router(shipped_store, settings, today=lambda: TODAY))
+def answerer(shipped_store: KnowledgeStore) -> Answerer:
+    """What the bot says from the shipped KB alone (no database): for the many cases a rule
+    is checked on. Dialogues with the whole desk use tests/dialogue.py."""
+    return Answerer(shipped_store, Settings(kb_dir=SHIPPED_KB_DIR), today=lambda: TODAY)
 
 
 @pytest.fixture

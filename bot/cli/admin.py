@@ -292,7 +292,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     routes = sub.add_parser("routes", help="map chat channels to a specialty and its specialists")
     routes_sub = routes.add_subparsers(dest="routes_command", required=True)
     add = routes_sub.add_parser("add", help="route a channel (again to update it)")
-    add.add_argument("platform", choices=["slack", "teams", "web"])
+    add.add_argument("platform", choices=["slack", "teams", "web", "cli"])
     add.add_argument("channel")
     add.add_argument("specialty")
     add.add_argument("--specialist", type=int, action="append", help="specialist id (repeatable)")

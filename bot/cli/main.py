@@ -1,37 +1,63 @@
-"""`evidence-desk`: run the server, ask questions, chat, and check or export the knowledge base."""
+"""`evidence-desk`: run the server, ask questions, chat, and check or export the knowledge base.
+
+A command imports only what it needs: `ask` must not pay for the web server, Teams' SDK, the
+admin console or the migrations (they were 1.7 s of its 2.7 s). So this module imports
+little at the top, the commands import their own modules when they run, and the command
+groups that live in other modules (`bot.cli.admin`, `bot.cli.web_admin`, `bot.cli.teams`)
+are registered only when their command is the one being run; otherwise they appear in
+`--help` by name and help line alone (`LAZY_COMMANDS`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import errno
+import importlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Final
 
-from aiohttp import web
 from pydantic import AliasChoices, ValidationError
 
-from bot.cli.admin import register as register_admin
-from bot.cli.admin import run_admin
-from bot.cli.teams import register_cli as register_teams_cli
-from bot.cli.web_admin import extend_kb_parser
-from bot.cli.web_admin import register_cli as register_web_cli
 from bot.config import Settings
+from bot.config.oidc import OidcSettings
 from bot.config.slack import SlackSettings
 from bot.config.teams import TeamsSettings
 from bot.config.web import WebSettings
-from bot.messages import Intent
-from bot.observability import configure_logging
-from bot.render_text import render_text
-from handlers.router import Answer, Router
-from knowledge.embeddings import load_embedder
-from knowledge.loader import read_directory
-from knowledge.models import KnowledgeBase, KnowledgeBaseInvalid, Severity
-from knowledge.store import KnowledgeSnapshot, KnowledgeStore, build_index
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from handlers.answers import Answer, Answerer
+    from knowledge.models import KnowledgeBase
+    from knowledge.store import KnowledgeStore
+
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+#: Command groups registered by other modules: command -> (help line, "module:function").
+#: Only the group of the command being run is imported; `tests/unit/test_cli_lazy.py`
+#: checks these help lines are the registering modules' own.
+LAZY_COMMANDS: Final[dict[str, tuple[str, str]]] = {
+    "db": ("database schema", "bot.cli.admin:register"),
+    "routes": (
+        "map chat channels to a specialty and its specialists",
+        "bot.cli.admin:register",
+    ),
+    "specialists": ("the knowledge specialists who take requests", "bot.cli.admin:register"),
+    "tickets": ("look at requests", "bot.cli.admin:register"),
+    "escalations": (
+        "unclaimed, nearly due and overdue requests",
+        "bot.cli.admin:register",
+    ),
+    "report": ("activity and impact between two dates", "bot.cli.admin:register"),
+    "privacy": ("retention", "bot.cli.admin:register"),
+    "teams": ("Microsoft Teams: build the app package", "bot.cli.teams:register_cli"),
+    "admin": ("accounts for the admin console (/admin)", "bot.cli.web_admin:register_cli"),
+}
 
 
 def _settings() -> Settings:
@@ -64,6 +90,7 @@ def _variable(name: str) -> str:
         (SlackSettings, ""),
         (TeamsSettings, "EVIDENCE_DESK_TEAMS_"),
         (WebSettings, "EVIDENCE_DESK_WEB_"),
+        (OidcSettings, "EVIDENCE_DESK_OIDC_"),
     ):
         for field, info in cls.model_fields.items():
             alias = info.validation_alias
@@ -83,16 +110,15 @@ def _published(settings: Settings) -> KnowledgeBase | None:
     """The knowledge base the server answers from: the latest version published in the
     database (the admin console publishes there), so the terminal gives the same answers.
     None when there is no database yet or nothing published; the files are used then."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.db.session import Database
-    from bot.desk.kb_versions import published_knowledge
-
     url = settings.database_url
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1].split("?", 1)[0]
         if not path or path == ":memory:" or not Path(path).is_file():
             return None  # never create a database just to answer a question
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db.session import Database
+    from bot.desk.kb_versions import published_knowledge
 
     async def read() -> KnowledgeBase | None:
         db = Database.from_url(url)
@@ -113,14 +139,18 @@ def _published(settings: Settings) -> KnowledgeBase | None:
         return None
 
 
-def _router(settings: Settings) -> Router:
+def _store(settings: Settings) -> KnowledgeStore:
+    from knowledge.embeddings import load_embedder
+    from knowledge.models import KnowledgeBaseInvalid
+    from knowledge.store import KnowledgeSnapshot, KnowledgeStore, build_index
+
     published = _published(settings)
     embedder = load_embedder(settings.embedding_model)
     if published is not None:  # the same matcher as the server's, on the same version
         snapshot = KnowledgeSnapshot(published, build_index(published, embedder))
-        return Router(KnowledgeStore(snapshot, embedder=embedder), settings)
+        return KnowledgeStore(snapshot, embedder=embedder)
     try:
-        store = KnowledgeStore.from_directory(settings.kb_dir, embedder=embedder)
+        return KnowledgeStore.from_directory(settings.kb_dir, embedder=embedder)
     except KnowledgeBaseInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -128,13 +158,20 @@ def _router(settings: Settings) -> Router:
             f"The knowledge base in {settings.kb_dir} has errors; nothing started.", file=sys.stderr
         )
         raise SystemExit(1) from exc
-    return Router(store, settings)
+
+
+def _answerer(settings: Settings) -> Answerer:
+    from handlers.answers import Answerer
+
+    return Answerer(_store(settings), settings)
 
 
 ASK_JSON_KEYS = ("intent", "faq_id", "score", "answer", "suggestions", "topic")
 
 
 def _as_json(answer: Answer) -> dict[str, object]:
+    from bot.messages import Intent
+
     result = answer.classification
     reply = answer.reply
     return {
@@ -149,9 +186,12 @@ def _as_json(answer: Answer) -> dict[str, object]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    router = _router(_settings())
+    from bot.messages import Intent
+    from bot.render_text import render_text
+
+    answerer = _answerer(_settings())
     if args.text:
-        answer = router.answer(" ".join(args.text))
+        answer = answerer.answer(" ".join(args.text))
         if args.json:
             print(json.dumps(_as_json(answer)))
         else:
@@ -165,7 +205,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 2
     for question in _input_lines(sys.stdin.buffer):
         if question.strip():
-            row = _as_json(router.answer(question))
+            row = _as_json(answerer.answer(question))
         else:
             row = dict.fromkeys(ASK_JSON_KEYS) | {"intent": str(Intent.UNKNOWN)}
         print(json.dumps(row), flush=True)
@@ -184,22 +224,56 @@ def _input_lines(stream: BinaryIO) -> Iterator[str]:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    router = _router(_settings())
-    print("Evidence Desk (terminal chat). Ask a question; Ctrl-D or 'quit' to leave.")
-    while True:
+    """The terminal chat on the whole desk (bot/cli/chat.py), on the configured database; its
+    imports are made here, so `ask` does not pay for them."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.cli.chat import Terminal
+    from bot.db.migrate import upgrade
+    from bot.db.session import Database
+    from bot.platforms.terminal import LocalChat
+    from bot.services import assemble_desk
+    from bot.signing import Signer
+
+    settings = _settings()
+    # The terminal is the chat: the server's warnings (no secret key, no feedback salt) and
+    # log lines are not for it; errors still show.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    store = _store(settings)
+
+    async def chat() -> int:
+        if settings.migrate_at_start:
+            await upgrade(settings.database_url)
+        db = Database.from_url(settings.database_url)
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         try:
-            question = input("you> ")
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if question.strip().lower() in {"quit", "exit"}:
-            return 0
-        if not question.strip():
-            continue
-        print(render_text(router.answer(question).reply, prefix="bot> "))
+            desk = assemble_desk(settings, db, store, signer=Signer.from_secret(secret))
+            terminal = Terminal(LocalChat(desk, db), input, print)
+            if args.user:
+                terminal.user = args.user
+            terminal.channel = args.channel
+            terminal.chat.messenger.shown = terminal.show
+            return await terminal.run()
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(chat())
+    except (SQLAlchemyError, OSError) as exc:
+        print(
+            f"The chat needs the database ({type(exc).__name__}); for PostgreSQL run "
+            "`evidence-desk db upgrade` first.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def cmd_kb_validate(args: argparse.Namespace) -> int:
+    from knowledge.loader import read_directory
+    from knowledge.models import Severity
+
     directory = Path(args.dir) if args.dir else _settings().kb_dir
     kb, problems = read_directory(directory)
     for problem in problems:
@@ -214,6 +288,8 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_kb_export(args: argparse.Namespace) -> int:
+    from knowledge.loader import read_directory
+
     directory = Path(args.dir) if args.dir else _settings().kb_dir
     kb, problems = read_directory(directory)
     if kb is None:
@@ -258,6 +334,8 @@ def serve_app(args: argparse.Namespace) -> tuple[Settings, web.Application] | in
     """What `serve` would run with these arguments: its settings and app, or an exit code
     after printing why it cannot start."""
     from bot.app import create_app
+    from bot.observability import configure_logging
+    from knowledge.models import KnowledgeBaseInvalid
 
     settings = _settings()
     updates: dict[str, object] = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
@@ -285,6 +363,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if isinstance(built, int):
         return built
     settings, app = built
+    from aiohttp import web
+
     from bot.db.startup import DatabaseUnreachable
     from bot.observability import QuietPollingAccessLogger
 
@@ -326,9 +406,30 @@ def _listen_error(code: int, host: str, port: int) -> str:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="evidence-desk", description=__doc__)
+def _register(target: str, sub: Subparsers) -> None:
+    module, _, function = target.partition(":")
+    register: Callable[[Subparsers], None] = getattr(importlib.import_module(module), function)
+    register(sub)
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command being run: the first argument that is not an option (the top-level parser
+    has none but --help)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`'s command: every command is listed, but only that command's group
+    (all groups when `argv` is None) is imported and registered in full."""
+    parser = argparse.ArgumentParser(
+        prog="evidence-desk",
+        description=__doc__.split("\n", 1)[0] if __doc__ else None,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
+    command = None if argv is None else _command_in(argv)
+    full = {t for c, (_, t) in LAZY_COMMANDS.items() if argv is None or c == command}
+    if argv is None or command == "kb":
+        full.add("bot.cli.web_admin:register_cli")
 
     serve = sub.add_parser("serve", help="run the web server (health check; adapters mount here)")
     serve.add_argument("--host")
@@ -345,7 +446,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the verdict as a JSON object")
     ask.set_defaults(func=cmd_ask)
 
-    chat = sub.add_parser("chat", help="interactive terminal chat on the same core")
+    chat = sub.add_parser(
+        "chat", help="interactive terminal chat on the whole desk: answers, requests, listening"
+    )
+    chat.add_argument("--user", help="who you are (default: your login name)")
+    chat.add_argument("--channel", help="talk in this channel instead of a direct chat")
     chat.set_defaults(func=cmd_chat)
 
     kb = sub.add_parser("kb", help="check or export the knowledge base")
@@ -357,17 +462,24 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["jsonl"], default="jsonl")
     export.add_argument("--dir")
     export.set_defaults(func=cmd_kb_export)
-    extend_kb_parser(kb_sub)
-    register_admin(sub)
-    register_teams_cli(sub)
-    register_web_cli(sub)
+    for target in dict.fromkeys(t for _, t in LAZY_COMMANDS.values()):
+        if target in full:
+            _register(target, sub)
+    if "bot.cli.web_admin:register_cli" in full:
+        _register("bot.cli.web_admin:extend_kb_parser", kb_sub)
+    for name, (help_line, target) in LAZY_COMMANDS.items():
+        if target not in full:
+            sub.add_parser(name, help=help_line)  # listed; never parsed (not the command run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         if getattr(args, "admin", None) is not None:
+            from bot.cli.admin import run_admin
+
             return run_admin(args.admin, args, _settings())
         result: int = args.func(args)
         return result

@@ -42,9 +42,11 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 async def admin_add(args: argparse.Namespace, settings: Settings, db: Database) -> int:
-    password = _read_password(args)
+    # --sso: no password, so the account can only be used by signing in with Microsoft.
+    password = None if getattr(args, "sso", False) else _read_password(args)
     admin = await AdminAccounts(db).add(args.email, password)
-    print(f"admin account {admin.id}: {admin.email}; sign in at /admin")
+    how = "with Microsoft" if password is None else "at /admin"
+    print(f"admin account {admin.id}: {admin.email}; sign in {how}")
     return 0
 
 
@@ -127,6 +129,12 @@ def register_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         parser.add_argument(
             "--password-stdin", action="store_true", help="read the password from standard input"
         )
+        if name == "add":
+            parser.add_argument(
+                "--sso",
+                action="store_true",
+                help="no password: the account signs in only with Microsoft (single sign-on)",
+            )
         parser.set_defaults(admin=command)
     admin_sub.add_parser("list", help="list the accounts").set_defaults(admin=admin_list)
     disable = admin_sub.add_parser("disable", help="stop an account signing in")

@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config.database_url import normalize_database_url
+from bot.config.oidc import OidcSettings
 from bot.config.privacy import DEFAULT_HOSPITAL_NUMBER_PATTERN
 from bot.config.slack import SlackSettings
 from bot.config.teams import TeamsSettings
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings, exclude=True)
     teams: TeamsSettings = Field(default_factory=TeamsSettings, exclude=True)
     web: WebSettings = Field(default_factory=WebSettings, exclude=True)
+    oidc: OidcSettings = Field(default_factory=OidcSettings, exclude=True)
 
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(3978, ge=1, le=65535, description="Port the web server listens on.")
@@ -41,7 +43,12 @@ class Settings(BaseSettings):
         SHIPPED_KB_DIR, description="Knowledge base folder (faqs/, site.yaml ...)."
     )
     kb_reload_seconds: float = Field(
-        5.0, ge=0, description="How often the server checks the KB folder for edits; 0 = never."
+        5.0,
+        ge=0,
+        description=(
+            "How often each worker looks for a newly published KB version (or, while none is "
+            "published, edited KB files); 0 = only at start."
+        ),
     )
     answer_threshold: float = Field(
         0.16, gt=0, le=1, description="Score at or above which the bot answers with an FAQ entry."

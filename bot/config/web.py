@@ -56,15 +56,18 @@ class WebSettings(BaseSettings):
             "or via a trusted proxy); 0 = no HSTS header."
         ),
     )
-    kb_poll_seconds: float = Field(
-        5.0, ge=0, description="How often each worker checks for a newly published KB; 0 = never."
-    )
     chat_poll_ms: int = Field(
         1500, ge=200, description="How often the chat page asks for new messages."
     )
-    session_hours: float = Field(8.0, gt=0, description="An admin session's longest life.")
+    session_hours: float = Field(
+        8.0,
+        gt=0,
+        description="A session's longest life (the console's, and Microsoft sign-in's).",
+    )
     session_idle_minutes: float = Field(
-        60.0, gt=0, description="An admin session ends after this long unused."
+        60.0,
+        gt=0,
+        description="A session ends after this long unused (the chat's polling is not use).",
     )
     login_max_failures: int = Field(
         5,

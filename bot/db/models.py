@@ -409,7 +409,9 @@ class WebMessage(Base):
 
 class AdminUser(Base):
     """Someone who may sign in to the admin console. `password_hash` is Argon2id; it is empty
-    for an account that signs in only through single sign-on."""
+    for an account that signs in only through single sign-on. `source` is "sso" for an account
+    single sign-on made because the identity provider granted it (so losing the grant ends
+    it), NULL for one made with `evidence-desk admin add`."""
 
     __tablename__ = "admin_users"
 
@@ -419,18 +421,25 @@ class AdminUser(Base):
     is_active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    source: Mapped[str | None] = mapped_column(String(16))
 
 
 class AdminSession(Base):
-    """A signed-in admin console session. Only a hash of the cookie's token is stored."""
+    """A signed-in session: the console's (password or single sign-on) and the web chat's
+    (single sign-on). Only a hash of the cookie's token is stored. `admin_id` is set only when
+    the session may use the console; `user_id` is a single sign-on session's web chat
+    identity, `role` its "specialist" or "requester"."""
 
     __tablename__ = "admin_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    admin_id: Mapped[int] = mapped_column(
+    admin_id: Mapped[int | None] = mapped_column(
         ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
     )
+    user_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LEN))
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str | None] = mapped_column(String(16))
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol, TypeGuard, runtime_checkable
 
@@ -198,25 +198,20 @@ class Outbox:
             if also is not None:
                 await also(session)
 
-    async def _claim(self, limit: int) -> list[tuple[OutboxMessage, bool]]:
+    async def _claim(
+        self, limit: int, platforms: Collection[str] | None = None
+    ) -> list[tuple[OutboxMessage, bool]]:
         """Claim due rows; each comes with whether its previous attempt's outcome is unknown."""
         now = self._clock()
+        due = select(OutboxMessage.id, OutboxMessage.claimed_until).where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        if platforms is not None:
+            due = due.where(OutboxMessage.platform.in_(list(platforms)))
         async with self._db.read() as session:
-            candidates = (
-                await session.execute(
-                    select(OutboxMessage.id, OutboxMessage.claimed_until)
-                    .where(
-                        OutboxMessage.status == "pending",
-                        OutboxMessage.next_attempt_at <= now,
-                        or_(
-                            OutboxMessage.claimed_until.is_(None),
-                            OutboxMessage.claimed_until < now,
-                        ),
-                    )
-                    .order_by(OutboxMessage.id)
-                    .limit(limit)
-                )
-            ).all()
+            candidates = (await session.execute(due.order_by(OutboxMessage.id).limit(limit))).all()
         if not candidates:
             return []
         fresh = [row_id for row_id, until in candidates if until is None]
@@ -246,15 +241,21 @@ class Outbox:
         messengers: Mapping[str, Messenger],
         limit: int = 100,
         concurrency: int = 16,
+        *,
+        only_platforms: Collection[str] | None = None,
     ) -> int:
         """Send what is due; returns how many were delivered. Safe to run on several workers.
+
+        `only_platforms`: leave other platforms' messages alone (neither sent nor counted as
+        an attempt), for a process that speaks for one platform beside a server that speaks
+        for the rest on the same database (the terminal chat: bot/platforms/terminal.py).
 
         Messages to the same conversation (or the same card) go one after another, in the order
         they were queued; different conversations go in parallel, because a real chat API
         takes tens of milliseconds a call.
         """
         lanes: dict[tuple[str, str, str], list[tuple[OutboxMessage, bool]]] = {}
-        for row, in_doubt in await self._claim(limit):
+        for row, in_doubt in await self._claim(limit, only_platforms):
             lane = (
                 row.platform,
                 row.card_key or row.channel_id,

@@ -4,7 +4,8 @@ A version is the whole KB content as text (each entry's Markdown file, and the s
 synonyms and out-of-scope YAML), so exactly what `kb validate` reads is what is stored and
 checked: `KbContent.build` runs the loader's own `build_knowledge_base` on it. Nothing is ever
 changed in place: publishing, importing files and rolling back each add a version, and the
-latest version is what every worker answers from (see `KbSync`).
+latest version is what every worker answers from; with none, the KB files are (the rule is
+`bot.desk.kb_sync`'s).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from knowledge.loader import (
     read_site,
 )
 from knowledge.models import KnowledgeBase, Problem, Severity
-from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
 
@@ -206,17 +206,25 @@ def diff(old: KbContent, new: KbContent) -> list[FileDiff]:
 
 
 class KbVersions:
-    """The versions table: read, publish (validated), roll back."""
+    """The versions table: read, publish (validated), roll back.
+
+    `files` is the KB folder the server answers from while nothing is published: the
+    console's editor starts from it (`current`), and the first publish records it as a
+    version of its own first, so that first edit can be rolled back like any other.
+    """
 
     def __init__(
         self,
         db: Database,
         clock: Callable[[], datetime] = utc_now,
         today: Callable[[], date] = date.today,
+        *,
+        files: Path | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._today = today
+        self.files = files
 
     async def latest_id(self) -> int | None:
         async with self._db.transaction() as session:
@@ -263,6 +271,15 @@ class KbVersions:
         latest = await self.latest_id()
         return None if latest is None else await self.get(latest)
 
+    async def current(self) -> tuple[VersionInfo | None, KbContent]:
+        """What the bot answers from: the latest version, else the files (no version info)."""
+        latest = await self.latest()
+        if latest is not None:
+            return latest
+        if self.files is not None and self.files.is_dir():
+            return None, KbContent.from_directory(self.files)
+        return None, KbContent({})
+
     async def publish(
         self, content: KbContent, author: str, note: str = ""
     ) -> tuple[VersionInfo, KnowledgeBase]:
@@ -271,6 +288,22 @@ class KbVersions:
         kb, problems = content.build(self._today())
         if kb is None:
             raise KbInvalid(problems)
+        await self._record_files_first()
+        return await self._store(content, kb, author, note)
+
+    async def _record_files_first(self) -> None:
+        """Before the first version: the files answered from until now become version 1."""
+        if self.files is None or await self.latest_id() is not None:
+            return
+        files = KbContent.from_directory(self.files) if self.files.is_dir() else None
+        built = files.build(self._today())[0] if files is not None else None
+        if files is None or built is None:
+            return  # nothing good to roll back to; the new version simply comes first
+        await self._store(files, built, "system", f"The files in {self.files}")
+
+    async def _store(
+        self, content: KbContent, kb: KnowledgeBase, author: str, note: str
+    ) -> tuple[VersionInfo, KnowledgeBase]:
         now = self._clock()
         async with self._db.transaction() as session:
             version = KbVersion(
@@ -323,21 +356,32 @@ class KbVersions:
     ) -> KbContent:
         """The latest content with one entry changed (`text` None removes it); checked for
         conflicts as `publish_entry` describes, but not stored."""
-        latest = await self.latest()
-        content = latest[1] if latest else KbContent({})
+        info, content = await self.current()
         original = previous_id or entry_id
-        if base_version is not None and latest is not None and latest[0].id != base_version:
-            base = await self.get(base_version)
-            before = base[1].entries.get(original) if base else None
+        opened_on_files = base_version is None and self.files is not None
+        checked = base_version is not None or opened_on_files
+        if info is not None and info.id != base_version and checked:
+            if base_version is None:
+                before = self._file_entry(original)
+            else:
+                base = await self.get(base_version)
+                before = base[1].entries.get(original) if base else None
             if content.entries.get(original) != before:
                 raise VersionConflict(
-                    f"'{original}' was changed in version {latest[0].id} after you opened it."
+                    f"'{original}' was changed in version {info.id} after you opened it."
                 )
         if previous_id and previous_id != entry_id:
             content = content.without_entry(previous_id)
         if text is None:
             return content.without_entry(entry_id)
         return content.with_entry(entry_id, text)
+
+    def _file_entry(self, entry_id: str) -> str | None:
+        """An entry as the files have it: the base of an editor opened before any publish."""
+        if self.files is None:
+            return None
+        path = self.files / entry_file(entry_id)
+        return path.read_text(encoding="utf-8") if path.is_file() else None
 
     async def rollback(self, version_id: int, author: str) -> tuple[VersionInfo, KnowledgeBase]:
         """Publish an old version's content again, as a new version."""
@@ -361,66 +405,3 @@ async def published_knowledge(db: Database) -> tuple[int, KnowledgeBase] | None:
         return None
     kb, _ = found[1].build()
     return None if kb is None else (found[0].id, kb)
-
-
-class KbSync:
-    """Keeps this worker's `KnowledgeStore` on the latest published version.
-
-    The worker that publishes applies the new KB at once; the others notice the new latest id
-    when they next poll (every few seconds) and load it. A version that no longer builds (it
-    cannot happen for content that was validated, barring a changed loader) is logged and
-    skipped: the bot keeps answering from what it has.
-    """
-
-    def __init__(self, versions: KbVersions, store: KnowledgeStore) -> None:
-        self.versions = versions
-        self.store = store
-        self.version_id: int | None = None
-
-    def apply(self, version_id: int, kb: KnowledgeBase) -> None:
-        if self.version_id is not None and version_id < self.version_id:
-            return
-        self.store.replace(kb)
-        self.version_id = version_id
-        log.info(
-            "answering from knowledge base version %s (%d entries)", version_id, len(kb.entries)
-        )
-
-    async def start(self, seed_directory: Path | None) -> None:
-        """At start: use the latest version, or import the folder as version 1 if there is none.
-
-        Once the database holds the KB, the store stops watching the folder: edited files reach
-        the bot through `evidence-desk kb import`, never behind the database's back.
-        """
-        if await self.versions.latest_id() is None and seed_directory is not None:
-            try:
-                await self.versions.import_directory(
-                    seed_directory, "system", f"Imported from {seed_directory} at first start"
-                )
-            except KbInvalid as exc:
-                log.error("could not import %s into the database: %s", seed_directory, exc)
-                return
-            except Exception:
-                # Another worker imported at the same moment, or the database is down: the
-                # poll catches up.
-                log.exception("first import of the knowledge base failed")
-        await self.poll()
-        if self.version_id is not None:
-            self.store.directory = None
-
-    async def poll(self) -> bool:
-        """Load the latest version if it is newer than the one in use; True if it changed."""
-        latest = await self.versions.latest_id()
-        if latest is None or latest == self.version_id:
-            return False
-        found = await self.versions.get(latest)
-        if found is None:
-            return False
-        kb, problems = found[1].build()
-        if kb is None:
-            errors = [p for p in problems if p.severity is Severity.ERROR]
-            log.error("knowledge base version %s does not build: %s", latest, errors[:3])
-            self.version_id = latest
-            return False
-        self.apply(latest, kb)
-        return True

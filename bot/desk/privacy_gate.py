@@ -4,7 +4,7 @@ Adapters build a neutral `IncomingMessage` or `UserAction` and hand it to the co
 scrubs it here before anything else sees it, so a field added to an adapter tomorrow cannot
 carry an identifier past the scanner by forgetting to call it. What is scrubbed here are the
 fields nobody is warned about: display names and button values. A message's text and a form's
-answers are not changed here, because the person must be told what was found (the router's
+answers are not changed here, because the person must be told what was found (the answerer's
 private warning, the form's field errors and "send with them removed" choice); they are
 redacted where they are stored (tickets, unanswered questions, the inbound journal), the
 storage layer being the second line for everything.
@@ -34,7 +34,7 @@ def _scrubbed(text: str | None, scanner: PrivacyScanner) -> str | None:
 
 
 def scrub_message(message: IncomingMessage, scanner: PrivacyScanner) -> IncomingMessage:
-    """The message with its sender's display name redacted (the text is left to the router)."""
+    """The message with its sender's display name redacted (the text is left to the answerer)."""
     name = _scrubbed(message.user_name, scanner)
     return message if name == message.user_name else replace(message, user_name=name)
 

@@ -8,6 +8,7 @@ no network), the browser tests skip and say why.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -101,7 +102,6 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServ
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "MICROSOFT_APP_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EVIDENCE_DESK_WEB_CHAT_POLL_MS", "300")
-    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0.5")
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
@@ -114,6 +114,13 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServ
         general_queue="web:specialist",
     )
     app = create_app(settings)
+    with live_server(app) as live:
+        yield live
+
+
+@contextlib.contextmanager
+def live_server(app: web.Application) -> Iterator[LiveServer]:
+    """Serve `app` on a free loopback port until the block ends."""
     # Everything async (startup, serving, shutdown) happens on one loop in one thread: the
     # database engine's connections belong to the thread that made them.
     loop = asyncio.new_event_loop()

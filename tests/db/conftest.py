@@ -37,11 +37,12 @@ from bot.desk.privacy import PrivacyScanner
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
 from bot.desk.tickets.service import TicketService
 from bot.desk.tickets.values import Origin, Person, Purpose, TicketDraft
+from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
-from handlers.router import Router
 from handlers.ticket_desk import TicketDesk
 from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
+from tests.dialogue import Dialogue
 from tests.signed import TEST_SIGNER
 
 POSTGRES_ENV = "EVIDENCE_DESK_TEST_POSTGRES_URL"
@@ -223,7 +224,7 @@ async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
     await routing.link(route.id, specialist.id)
     settings = Settings(kb_dir=SHIPPED_KB_DIR)
     return EvidenceDesk(
-        router=Router(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
+        answerer=Answerer(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
         requests=TicketDesk(
             TicketService(database, scanner, clock), routing, Outbox(database, clock), scanner,
             clock=clock, signer=TEST_SIGNER,
@@ -231,3 +232,10 @@ async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
         feedback=FeedbackStore(database, scanner, "salt", clock),
         db=database,
     )  # fmt: skip
+
+
+@pytest.fixture
+async def dialogue(database: Database, clock: FakeClock, shipped_store: KnowledgeStore) -> Dialogue:
+    """The whole desk as the server builds it, driven through the inbox and outbox
+    (tests/dialogue.py), on the shipped KB with the hybrid matcher the bot runs by default."""
+    return await Dialogue.start(database, clock, shipped_store)

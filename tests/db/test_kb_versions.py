@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from bot.db.session import Database
-from bot.desk.kb_versions import KbContent, KbInvalid, KbSync, KbVersions, VersionConflict, diff
+from bot.desk.kb_sync import KbSync
+from bot.desk.kb_versions import KbContent, KbInvalid, KbVersions, VersionConflict, diff
 from bot.platforms.web.entries import from_markdown, to_markdown
 from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
-from tests.conftest import SITE_YAML, entry_text
+from tests.conftest import SITE_YAML, KbFolder, entry_text
 
 # On or after the shipped KB's last review date, which these tests build (a later 'reviewed'
 # would be an error: reviewed in the future).
@@ -154,28 +155,78 @@ async def test_the_editor_round_trip_keeps_every_shipped_entry_the_same(
     assert again.version == original.version
 
 
-async def test_sync_imports_the_folder_at_first_start_then_follows_new_versions(
-    versions: KbVersions, kb_folder: object
+async def test_sync_answers_from_the_files_and_reloads_an_edit_while_nothing_is_published(
+    versions: KbVersions, kb_folder: KbFolder
 ) -> None:
-    folder = kb_folder.path  # type: ignore[attr-defined]
-    store = KnowledgeStore.from_directory(folder, today=TODAY)
+    store = KnowledgeStore.from_directory(kb_folder.path, today=TODAY)
     sync = KbSync(versions, store)
-    await sync.start(folder)
-    assert sync.version_id == await versions.latest_id() == 1
-    assert store.directory is None  # the folder is no longer watched behind the database's back
     assert not await sync.poll()
+    kb_folder.write("faqs/other-entry.md", entry_text("other-entry", title="Other"))
+    assert await sync.poll()
+    assert store.current.kb.get("other-entry") is not None
+    assert sync.version_id is None
+    assert await versions.latest_id() is None  # nothing is imported behind anyone's back
+
+
+async def test_sync_follows_a_published_version_and_then_ignores_the_files(
+    versions: KbVersions, kb_folder: KbFolder
+) -> None:
+    store = KnowledgeStore.from_directory(kb_folder.path, today=TODAY)
+    sync = KbSync(versions, store)
     await versions.publish(small_kb(), "elsewhere")  # as if another worker published
     assert await sync.poll()
-    assert sync.version_id == 2
+    assert sync.version_id == 1
     assert store.current.kb.get("other-entry") is not None
+    kb_folder.write("faqs/third-entry.md", entry_text("third-entry", title="Third"))
+    assert not await sync.poll()
+    assert store.current.kb.get("third-entry") is None
+
+
+async def test_sync_never_goes_back_to_an_older_version(
+    versions: KbVersions, kb_folder: KbFolder
+) -> None:
+    store = KnowledgeStore.from_directory(kb_folder.path, today=TODAY)
+    sync = KbSync(versions, store)
+    first, _ = await versions.publish(small_kb(), "admin")
+    second, kb = await versions.publish(small_kb().without_entry("other-entry"), "admin")
+    sync.apply(second.id, kb)
+    sync.apply(first.id, small_kb().build(TODAY)[0])  # type: ignore[arg-type]
+    assert sync.version_id == second.id
+    assert store.current.kb.get("other-entry") is None
+
+
+async def test_the_first_publish_records_the_files_as_version_1_so_it_can_be_rolled_back(
+    database: Database, kb_folder: KbFolder
+) -> None:
+    versions = KbVersions(database, today=lambda: TODAY, files=kb_folder.path)
+    _, files = await versions.current()
+    assert set(files.entries) == {"sample-entry"}
+    info, _ = await versions.publish(
+        files.with_entry("other-entry", entry_text("other-entry")), "a"
+    )
+    assert info.id == 2
+    original = await versions.get(1)
+    assert original is not None
+    assert original[0].author == "system"
+    assert set(original[1].entries) == {"sample-entry"}
+
+
+async def test_an_editor_opened_on_the_files_is_refused_if_the_entry_was_published_since(
+    database: Database, kb_folder: KbFolder
+) -> None:
+    versions = KbVersions(database, today=lambda: TODAY, files=kb_folder.path)
+    _, files = await versions.current()
+    changed = entry_text(title="Changed elsewhere")
+    await versions.publish(files.with_entry("sample-entry", changed), "someone else")
+    with pytest.raises(VersionConflict):
+        await versions.entry_change("sample-entry", entry_text(title="Mine"), base_version=None)
 
 
 async def test_sync_uses_the_database_version_when_there_is_one(
-    versions: KbVersions, kb_folder: object
+    versions: KbVersions, kb_folder: KbFolder
 ) -> None:
     await versions.publish(small_kb(), "admin")
-    folder = kb_folder.path  # type: ignore[attr-defined]
-    store = KnowledgeStore.from_directory(folder, today=TODAY)
-    await KbSync(versions, store).start(folder)
+    store = KnowledgeStore.from_directory(kb_folder.path, today=TODAY)
+    await KbSync(versions, store).poll()
     assert await versions.latest_id() == 1
     assert store.current.kb.get("other-entry") is not None

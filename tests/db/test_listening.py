@@ -18,7 +18,7 @@ CHANNEL = "C_TEAM"
 
 @pytest.fixture
 async def listener(desk: EvidenceDesk, database: Database, clock: FakeClock) -> Listener:
-    desk.listener = Listener(desk.router, ListeningStore(database, clock), 0.32, per_hour=2)
+    desk.listener = Listener(desk.answerer, ListeningStore(database, clock), 0.32, per_hour=2)
     return desk.listener
 
 

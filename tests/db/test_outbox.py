@@ -45,6 +45,18 @@ async def test_queued_message_is_delivered_once(database: Database, clock: FakeC
     assert slack.posts == [(WARD, "hello")]
 
 
+async def test_a_round_for_one_platform_leaves_another_platforms_messages_untried(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox, terminal, slack = Outbox(database, clock), RecordingMessenger(), RecordingMessenger()
+    await outbox.enqueue(WARD, reply("for slack"))
+    await outbox.enqueue(Destination("cli", "C_WARD"), reply("for the terminal"))
+    assert await outbox.deliver_due({"cli": terminal}, only_platforms={"cli"}) == 1
+    # Not attempted (no "no messenger" failure, no backoff): due for Slack's worker at once.
+    assert await outbox.deliver_due({"slack": slack}) == 1
+    assert [text for _, text in slack.posts] == ["for slack"]
+
+
 async def test_rate_limited_message_waits_for_retry_after(
     database: Database, clock: FakeClock
 ) -> None:

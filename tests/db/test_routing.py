@@ -135,3 +135,18 @@ async def test_inactive_specialists_are_listed_only_on_request(
     await routing.deactivate_specialist(first.id)
     assert [s.id for s in await routing.list_specialists()] == [second.id]
     assert len(await routing.list_specialists(include_inactive=True)) == 2
+
+
+async def test_a_sign_in_email_links_a_platform_identity_to_its_active_specialist(
+    routing: RoutingService,
+) -> None:
+    sam = await routing.add_specialist(
+        NewSpecialist("Sam", email="Sam@nhs.net", identities=(Identity("slack", "U_SAM"),))
+    )
+    assert await routing.link_by_email("sam@NHS.net", "web", "sso-1") == "sso-1"
+    assert await routing.link_by_email("sam@nhs.net", "web", "sso-2") == "sso-1"  # kept
+    linked = await routing.specialist_for("web", "sso-1")
+    assert linked is not None and linked.id == sam.id
+    assert await routing.link_by_email("nobody@nhs.net", "web", "sso-3") is None
+    await routing.deactivate_specialist(sam.id)
+    assert await routing.link_by_email("sam@nhs.net", "teams", "29:x") is None

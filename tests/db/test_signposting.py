@@ -16,8 +16,8 @@ from bot.desk.privacy import PrivacyScanner
 from bot.desk.tickets.routing import RoutingService
 from bot.desk.tickets.service import TicketService
 from bot.messages import Platform, UserAction
+from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
-from handlers.router import Router
 from handlers.signposts import Signposts
 from handlers.ticket_desk import TicketDesk
 from knowledge import SHIPPED_KB_DIR
@@ -37,7 +37,7 @@ def make_desk(
     store = KnowledgeStore.from_directory(SHIPPED_KB_DIR)
     knowledge = (lambda: kb) if kb is not None else (lambda: store.current.kb)
     return EvidenceDesk(
-        router=Router(store, Settings(kb_dir=SHIPPED_KB_DIR)),
+        answerer=Answerer(store, Settings(kb_dir=SHIPPED_KB_DIR)),
         requests=TicketDesk(
             TicketService(database, scanner, clock), RoutingService(database, clock),
             Outbox(database, clock), scanner, clock=clock, signposts=Signposts(knowledge),

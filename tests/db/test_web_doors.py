@@ -55,7 +55,6 @@ def make_client(
     (none: the defaults, as a deployment gets them)."""
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "EVIDENCE_DESK_WEB_DEMO"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
 
     async def make(**web_settings: str) -> Client:
         for name, value in web_settings.items():
@@ -228,7 +227,6 @@ async def test_serve_demo_gives_the_demo_chat_on_loopback_and_refuses_a_public_h
     monkeypatch.setenv("EVIDENCE_DESK_DATABASE_URL", str(_settings(database).database_url))
     monkeypatch.setenv("EVIDENCE_DESK_AUTO_MIGRATE", "false")
     monkeypatch.setenv("EVIDENCE_DESK_KB_RELOAD_SECONDS", "0")
-    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
     assert serve_app(build_parser().parse_args(["serve", "--demo", "--host", EVERY_INTERFACE])) == 2
     built = serve_app(build_parser().parse_args(["serve", "--demo"]))
     assert not isinstance(built, int)

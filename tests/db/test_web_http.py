@@ -14,9 +14,11 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.config import Settings
 from bot.db.session import Database
+from bot.desk.kb_versions import KbVersions
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.keys import DATABASE
 from bot.platforms.web.auth import AdminAccounts
+from knowledge import SHIPPED_KB_DIR
 from tests.signed import TEST_SECRET_KEY
 
 EMAIL, PASSWORD = "admin@example.nhs.uk", "a long enough password"
@@ -29,7 +31,6 @@ async def client(
 ) -> AsyncIterator[TestClient[Any, Any]]:
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")  # these tests use the demo's identities
     settings = Settings(
         database_url=database.engine.url.render_as_string(hide_password=False),
@@ -98,8 +99,9 @@ async def test_a_login_without_its_csrf_token_is_refused(client: TestClient[Any,
 
 
 async def test_every_console_form_needs_the_sessions_csrf_token(
-    client: TestClient[Any, Any],
+    client: TestClient[Any, Any], database: Database
 ) -> None:
+    await KbVersions(database).import_directory(SHIPPED_KB_DIR, "admin")  # a version to roll to
     await sign_in(client)
     missing = await client.post("/admin/kb/rollback", data={"version": "1"})
     assert missing.status == 403
@@ -210,7 +212,6 @@ async def test_outside_demo_mode_the_chat_identity_comes_from_a_cookie(
     database: Database, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "false")
-    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
     settings = Settings(
         database_url=database.engine.url.render_as_string(hide_password=False),
         auto_migrate=False,
@@ -245,3 +246,10 @@ async def test_a_mental_health_crisis_in_the_web_chat_gets_111_option_2_and_sama
     html = (await response.json())["replies"][0]["html"]
     assert "NHS 111 and choose option 2" in html and "116 123" in html and "999" in html
     assert "where-to-get-urgent-help-for-mental-health" in html
+
+
+async def test_without_microsoft_sign_in_set_up_there_is_no_sign_in_route_or_button(
+    client: TestClient[Any, Any],
+) -> None:
+    assert (await client.get("/auth/login", allow_redirects=False)).status == 404
+    assert "Sign in with Microsoft" not in await (await client.get("/admin/login")).text()

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.desk.privacy import Finding, FindingKind, PrivacyScanner
+from handlers.answers import Answerer
 from knowledge.loader import SourceFile, parse_entry
 from knowledge.markup import clean_markup
-from tests.conftest import Conversation
 from tests.scenario.conftest import SlackWorld, signed_headers
 from tests.scenario.conftest import slack as slack  # the fixture, shared
 
@@ -76,10 +76,10 @@ def test_privacy_scanner_never_raises_and_redaction_keeps_the_rest(text: str) ->
 
 @FUZZ
 @given(st.text(max_size=5000))
-def test_markup_cleaning_and_answering_never_raise(bot: Conversation, text: str) -> None:
+def test_markup_cleaning_and_answering_never_raise(answerer: Answerer, text: str) -> None:
     cleaned = clean_markup(text)
     assert "<@" not in cleaned or ">" not in cleaned.split("<@", 1)[1][:15]
-    reply = bot.say(text)
+    reply = answerer.answer(text).reply
     assert reply.text
 
 

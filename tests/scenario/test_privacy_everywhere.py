@@ -240,7 +240,6 @@ async def world(
     monkeypatch.setenv("SLACK_API_URL", slack.url)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")
-    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
     without_teams_variables(monkeypatch)
     if request.param == "sqlite":
         url, migrate = f"sqlite:///{tmp_path / 'desk.sqlite3'}", True

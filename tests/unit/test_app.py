@@ -10,10 +10,9 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.config import Settings
 from bot.db.migrate import head_revision, upgrade
-from bot.keys import DESK, KNOWLEDGE
+from bot.keys import DESK, KB_SYNC, KNOWLEDGE
 from bot.messages import IncomingMessage, Platform
 from bot.platforms.teams import MESSAGES_PATH
-from bot.platforms.web.keys import KB_SYNC
 from tests.conftest import KbFolder, entry_text
 
 

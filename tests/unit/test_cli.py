@@ -138,3 +138,10 @@ def test_serve_in_production_with_no_general_queue_refuses_to_start(tmp_path: Pa
     assert "EVIDENCE_DESK_GENERAL_QUEUE is not set" in result.stderr
     assert "EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_chat_answers_and_takes_a_vote_through_the_whole_desk() -> None:
+    result = run("chat", "--channel", "ward", stdin="forgot my athens password\n[Helpful]\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert "OPENATHENS" in result.stdout
+    assert "bot (only you)> Thanks for the feedback." in result.stdout

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from bot.messages import Intent, Reply
+from handlers.answers import Answerer
 from handlers.intents import ClinicalVocabulary
 from handlers.listening import Listener
 from handlers.replies import ACTION_OPEN_REQUEST
 from knowledge import SHIPPED_KB_DIR
 from knowledge.loader import read_directory
-from tests.conftest import TODAY, Conversation, KbFolder
+from tests.conftest import TODAY, KbFolder
 
 WHEN_TO_CALL_999 = (
     "https://www.nhs.uk/nhs-services/urgent-and-emergency-care-services/when-to-call-999/"
@@ -61,9 +62,9 @@ def assert_emergency_signposting(reply: Reply) -> None:
     ],
 )
 def test_a_clinical_question_with_a_library_word_is_never_answered_from_the_kb(
-    bot: Conversation, question: str
+    answerer: Answerer, question: str
 ) -> None:
-    assert_offers_a_search_without_advice(bot.say(question))
+    assert_offers_a_search_without_advice(answerer.answer(question).reply)
 
 
 def test_drug_names_come_from_the_packaged_list_not_only_word_endings(
@@ -115,9 +116,9 @@ def test_should_i_or_do_we_give_a_drug_marks_a_question_as_patient_care(
     ],
 )
 def test_a_clinical_question_gets_no_advice_and_always_the_offer_of_a_search(
-    bot: Conversation, question: str
+    answerer: Answerer, question: str
 ) -> None:
-    assert_offers_a_search_without_advice(bot.say(question))
+    assert_offers_a_search_without_advice(answerer.answer(question).reply)
 
 
 @pytest.mark.parametrize(
@@ -135,8 +136,10 @@ def test_a_clinical_question_gets_no_advice_and_always_the_offer_of_a_search(
         "my baby is floppy and won't wake up",
     ],
 )
-def test_an_emergency_is_signposted_to_999_111_and_a_and_e(bot: Conversation, message: str) -> None:
-    assert_emergency_signposting(bot.say(message))
+def test_an_emergency_is_signposted_to_999_111_and_a_and_e(
+    answerer: Answerer, message: str
+) -> None:
+    assert_emergency_signposting(answerer.answer(message).reply)
 
 
 @pytest.mark.parametrize(
@@ -148,9 +151,9 @@ def test_an_emergency_is_signposted_to_999_111_and_a_and_e(bot: Conversation, me
     ],
 )
 def test_a_risk_to_life_gets_999_111_option_2_and_samaritans(
-    bot: Conversation, message: str
+    answerer: Answerer, message: str
 ) -> None:
-    reply = bot.say(message)
+    reply = answerer.answer(message).reply
     assert reply.intent is Intent.URGENT and reply.buttons == ()
     assert "call 999 or go to A&E" in reply.text
     assert "NHS 111 and choose option 2" in reply.text
@@ -169,9 +172,9 @@ def test_a_risk_to_life_gets_999_111_option_2_and_samaritans(
     ],
 )
 def test_a_library_question_about_an_emergency_topic_is_not_signposted(
-    bot: Conversation, question: str
+    answerer: Answerer, question: str
 ) -> None:
-    assert bot.say(question).intent is not Intent.URGENT
+    assert answerer.answer(question).reply.intent is not Intent.URGENT
 
 
 @pytest.mark.parametrize(
@@ -185,28 +188,28 @@ def test_a_library_question_about_an_emergency_topic_is_not_signposted(
     ],
 )
 def test_everyday_words_shared_with_the_signs_are_not_signposted(
-    bot: Conversation, message: str
+    answerer: Answerer, message: str
 ) -> None:
-    assert bot.say(message).intent is not Intent.URGENT
+    assert answerer.answer(message).reply.intent is not Intent.URGENT
 
 
 def test_a_person_in_danger_now_is_signposted_even_in_a_request_for_evidence(
-    bot: Conversation,
+    answerer: Answerer,
 ) -> None:
     assert_emergency_signposting(
-        bot.say("my dad has chest pain right now, can you find evidence on aspirin?")
+        answerer.answer("my dad has chest pain right now, can you find evidence on aspirin?").reply
     )
 
 
 def test_signposting_comes_before_anything_else_even_a_message_too_long_to_read(
-    bot: Conversation,
+    answerer: Answerer,
 ) -> None:
     long = "Sorry for the long message. " * 200 + "My wife has collapsed and is not breathing."
-    assert_emergency_signposting(bot.say(long))
+    assert_emergency_signposting(answerer.answer(long).reply)
 
 
-def test_listening_mode_signposts_an_emergency_unasked(bot: Conversation) -> None:
-    listener = Listener(bot.router, store=None, unasked_threshold=0.24, per_hour=5)  # type: ignore[arg-type]
+def test_listening_mode_signposts_an_emergency_unasked(answerer: Answerer) -> None:
+    listener = Listener(answerer, store=None, unasked_threshold=0.24, per_hour=5)  # type: ignore[arg-type]
     reply = listener.verdict("someone has collapsed in the corridor outside the library")
     assert reply is not None and reply.intent is Intent.URGENT
     assert "call 999 now" in reply.text
@@ -214,9 +217,9 @@ def test_listening_mode_signposts_an_emergency_unasked(bot: Conversation) -> Non
 
 
 def test_listening_mode_leaves_a_ward_note_about_a_patient_in_care_to_the_team(
-    bot: Conversation,
+    answerer: Answerer,
 ) -> None:
-    listener = Listener(bot.router, store=None, unasked_threshold=0.24, per_hour=5)  # type: ignore[arg-type]
+    listener = Listener(answerer, store=None, unasked_threshold=0.24, per_hour=5)  # type: ignore[arg-type]
     assert listener.verdict("can someone review bed 9, c/o chest pain") is None
     assert (
         listener.verdict("bed 4 says he wants to kill himself, can the psych liaison come") is None
@@ -224,7 +227,7 @@ def test_listening_mode_leaves_a_ward_note_about_a_patient_in_care_to_the_team(
     own = listener.verdict("after that shift on the ward I want to end it all")
     assert own is not None and "116 123" in own.text
     # Asked directly, the same words are signposted.
-    assert_emergency_signposting(bot.say("can someone review bed 9, c/o chest pain"))
+    assert_emergency_signposting(answerer.answer("can someone review bed 9, c/o chest pain").reply)
 
 
 def test_the_urgent_wording_is_a_reviewed_kb_file_with_a_clinical_owner() -> None:
@@ -255,9 +258,9 @@ def test_the_loader_refuses_urgent_wording_without_owner_review_date_or_numbers(
 
 
 def test_an_emergency_carrying_an_nhs_number_is_signposted_and_echoes_nothing(
-    bot: Conversation,
+    answerer: Answerer,
 ) -> None:
-    reply = bot.say("my patient 943 476 5919 has collapsed and is not breathing")
+    reply = answerer.answer("my patient 943 476 5919 has collapsed and is not breathing").reply
     assert_emergency_signposting(reply)
     assert "5919" not in reply.text and reply.warning and "NHS number" in reply.warning
 

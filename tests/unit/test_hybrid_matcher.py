@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from bot.messages import Intent
+from handlers.answers import Answerer
 from handlers.semantic_intents import request_topic
 from knowledge.embeddings import Embedder, load_embedder
 from knowledge.hybrid import Fusion, HybridIndex
 from knowledge.index import FaqIndex
 from knowledge.store import KnowledgeStore
-from tests.conftest import TODAY, Conversation, KbFolder, entry_text
+from tests.conftest import TODAY, KbFolder, entry_text
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +123,8 @@ def test_the_model_is_loaded_once_per_process(embedder: Embedder) -> None:
     assert load_embedder("packaged") is embedder
 
 
-def test_a_request_without_find_or_search_is_a_search_request(bot: Conversation) -> None:
-    result = bot.ask(
+def test_a_request_without_find_or_search_is_a_search_request(answerer: Answerer) -> None:
+    result = answerer.answer(
         "could someone pull together what's known about hospital at home for our governance meeting"
     ).classification
     assert result is not None
@@ -132,17 +133,19 @@ def test_a_request_without_find_or_search_is_a_search_request(bot: Conversation)
 
 
 def test_a_question_about_the_search_service_in_a_requests_words_is_an_faq(
-    bot: Conversation,
+    answerer: Answerer,
 ) -> None:
     # The grammar rules alone read "request a literature search on falls" as a request.
-    reply = bot.say("what turnaround should I expect if I request a literature search on falls")
+    reply = answerer.answer(
+        "what turnaround should I expect if I request a literature search on falls"
+    ).reply
     assert reply.intent is Intent.FAQ
     assert reply.faq_id == "literature-search-service"
 
 
-def test_a_library_question_near_the_request_examples_stays_an_faq(bot: Conversation) -> None:
+def test_a_library_question_near_the_request_examples_stays_an_faq(answerer: Answerer) -> None:
     # Nearest the request examples by meaning (cosine 0.56), but it names no subject to search.
-    reply = bot.say("does the trust provide refworks or mendeley")
+    reply = answerer.answer("does the trust provide refworks or mendeley").reply
     assert reply.intent is Intent.FAQ
     assert reply.faq_id == "referencing"
 

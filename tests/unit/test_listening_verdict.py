@@ -6,15 +6,15 @@ import pytest
 
 from bot.config import Settings
 from bot.messages import Intent
+from handlers.answers import Answerer
 from handlers.listening import Listener
-from tests.conftest import Conversation
 
 
 @pytest.fixture
-def listener(bot: Conversation) -> Listener:
+def listener(answerer: Answerer) -> Listener:
     # The store is not touched by `verdict`; the threshold is the shipped default.
     return Listener(
-        bot.router, store=None, unasked_threshold=Settings().unasked_threshold, per_hour=5
+        answerer, store=None, unasked_threshold=Settings().unasked_threshold, per_hour=5
     )  # type: ignore[arg-type]
 
 

@@ -9,6 +9,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from bot.config import Settings
+from bot.config.oidc import OidcSettings
 from bot.config.slack import SlackSettings
 from bot.config.teams import TeamsSettings
 from bot.config.web import WebSettings
@@ -37,7 +38,7 @@ def table_rows() -> set[str]:
     return set(re.findall(r"^\| `([^`]+)`", section, flags=re.MULTILINE))
 
 
-@pytest.mark.parametrize("cls", [Settings, SlackSettings, TeamsSettings, WebSettings])
+@pytest.mark.parametrize("cls", [Settings, SlackSettings, TeamsSettings, WebSettings, OidcSettings])
 def test_each_setting_has_a_row_in_the_readme_configuration_table(
     cls: type[BaseSettings],
 ) -> None:

@@ -58,3 +58,13 @@ def test_an_invalid_folder_is_not_imported(
     assert main(["kb", "import", str(folder)]) == 1
     assert "placeholder {{missing}}" in capsys.readouterr().out
     assert main(["kb", "export", "--to", str(tmp_path / "out")]) == 1
+
+
+def test_admin_add_sso_makes_an_account_with_no_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # nothing is asked for
+    assert main(["admin", "add", "head.librarian@nhs.net", "--sso"]) == 0
+    assert "sign in with Microsoft" in capsys.readouterr().out
+    assert main(["admin", "list"]) == 0
+    assert "head.librarian@nhs.net" in capsys.readouterr().out

@@ -232,6 +232,40 @@ class RoutingService:
             )
             return None if specialist is None else SpecialistView.of(specialist)
 
+    async def link_by_email(self, email: str, platform: str, user_id: str) -> str | None:
+        """The user id on `platform` of the active specialist with this email (any case),
+        linking `user_id` to them first if they have none there yet; None if the email is no
+        active specialist's, or `user_id` is already another specialist's. How a person who
+        signed in with their work account (bot/platforms/web/sso/) becomes the specialist they are on
+        Slack and Teams."""
+        email = email.strip().lower()
+        for _ in range(2):  # once more if a parallel sign-in linked it first
+            try:
+                async with self._db.transaction() as session:
+                    specialist = await session.scalar(
+                        select(Specialist)
+                        .where(
+                            func.lower(Specialist.email) == email, Specialist.is_active.is_(True)
+                        )
+                        .order_by(Specialist.id)
+                        .limit(1)
+                    )
+                    if specialist is None:
+                        return None
+                    for known in specialist.identities:
+                        if known.platform == platform:
+                            return known.user_id
+                    session.add(
+                        SpecialistIdentity(
+                            specialist_id=specialist.id, platform=platform, user_id=user_id
+                        )
+                    )
+                    await session.flush()
+                    return user_id
+            except IntegrityError:
+                continue
+        return None
+
     async def choose_assignee(self, platform: str, channel_id: str) -> SpecialistView | None:
         """The channel's active specialist with the fewest open tickets; None = general queue.
 

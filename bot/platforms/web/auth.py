@@ -2,10 +2,10 @@
 
 * Passwords are hashed with Argon2id (argon2-cffi's `PasswordHasher`, RFC 9106 parameters) and
   re-hashed on sign-in when the parameters move on.
-* Sign-in goes through an `Authenticator`. `PasswordAuthenticator` is the only one today; single
-  sign-on (OpenID Connect with NHS mail / Entra ID, say) is another implementation that ends in
-  the same place: an active `admin_users` row, then `SessionStore.start`. Nothing else in the
-  console knows how someone signed in.
+* Sign-in goes through an `Authenticator` (`PasswordAuthenticator`, the local accounts), or
+  through single sign-on ("Sign in with Microsoft", bot/platforms/web/sso/), which ends in the same
+  table: `SessionStore.start_person` with an active `admin_users` row when the person may use
+  the console. Nothing else in the console knows how someone signed in.
 * A session is a random 256-bit token in an HttpOnly, SameSite=Strict cookie; the database holds
   only its SHA-256, so a leaked database cannot be replayed as a cookie. Each session has its
   own CSRF token, checked on every form the console posts.
@@ -37,6 +37,8 @@ from bot.db.session import Database
 from bot.errors import UserFacingError
 
 MIN_PASSWORD_LENGTH: Final = 12
+#: `admin_users.source` of an account single sign-on made.
+SSO_SOURCE: Final = "sso"
 MAX_PASSWORD_LENGTH: Final = 1024
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _HASHER: Final = PasswordHasher()
@@ -156,6 +158,35 @@ class AdminAccounts:
                 row.password_hash = _HASHER.hash(password)
             row.last_login_at = self._clock()
             return AdminView.of(row)
+
+    async def for_sign_in(self, email: str, granted: bool) -> AdminView | None:
+        """The console account of someone who signed in with single sign-on, or None.
+
+        `granted` is whether the identity provider (a role or group claim) or the allow-list
+        makes them an admin. An account made with `evidence-desk admin add` is enough on its
+        own; one single sign-on made lasts only while the grant does; a deactivated account
+        is never used, whatever the grant says."""
+        email = normalise_email(email)
+        now = self._clock()
+        for _ in range(2):  # a second try if another worker made the account at the same time
+            try:
+                async with self._db.transaction() as session:
+                    row = await session.scalar(select(AdminUser).where(AdminUser.email == email))
+                    if row is None:
+                        if not granted:
+                            return None
+                        row = AdminUser(
+                            email=email, is_active=True, created_at=now, source=SSO_SOURCE
+                        )
+                        session.add(row)
+                    elif not row.is_active or (row.source == SSO_SOURCE and not granted):
+                        return None
+                    row.last_login_at = now
+                    await session.flush()
+                    return AdminView.of(row)
+            except IntegrityError:
+                continue
+        return None
 
     async def by_email(self, email: str) -> AdminView | None:
         async with self._db.transaction() as session:
@@ -282,6 +313,33 @@ class Session:
     expires_at: datetime
 
 
+SPECIALIST: Final = "specialist"
+REQUESTER: Final = "requester"
+
+
+@dataclass(frozen=True)
+class SignedInPerson:
+    """Someone the identity provider vouched for, with what they may do here: `user_id` is
+    their web chat identity, `role` SPECIALIST or REQUESTER, `admin` their console account
+    if they may use the console."""
+
+    user_id: str
+    email: str
+    role: str
+    admin: AdminView | None
+
+
+@dataclass(frozen=True)
+class PersonSession:
+    id: int
+    user_id: str
+    email: str
+    role: str
+    admin: AdminView | None
+    csrf_token: str
+    expires_at: datetime
+
+
 class SessionStore:
     def __init__(
         self,
@@ -297,24 +355,51 @@ class SessionStore:
 
     async def start(self, admin: AdminView) -> tuple[str, Session]:
         """A new session for `admin`; returns the cookie token (stored only as a hash)."""
+        token, row = await self._start(admin_id=admin.id)
+        return token, Session(row.id, admin, row.csrf_token, row.expires_at)
+
+    async def start_person(self, person: SignedInPerson) -> tuple[str, PersonSession]:
+        """A new single sign-on session: the web chat's, and the console's too when
+        `person.admin` is set. Returns the cookie token (stored only as a hash)."""
+        token, row = await self._start(
+            admin_id=person.admin.id if person.admin else None,
+            user_id=person.user_id,
+            email=person.email,
+            role=person.role,
+        )
+        return token, PersonSession(
+            row.id, person.user_id, person.email, person.role, person.admin, row.csrf_token,
+            row.expires_at,
+        )  # fmt: skip
+
+    async def _start(self, **columns: object) -> tuple[str, AdminSession]:
         token = secrets.token_urlsafe(32)
         now = self._clock()
         row = AdminSession(
             token_hash=token_hash(token),
-            admin_id=admin.id,
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             last_seen_at=now,
             expires_at=now + self.lifetime,
+            **columns,
         )
         async with self._db.transaction() as session:
             session.add(row)
             await session.execute(delete(AdminSession).where(AdminSession.expires_at < now))
             await session.flush()
-        return token, Session(row.id, admin, row.csrf_token, row.expires_at)
+        return token, row
+
+    def _live(self, row: AdminSession, now: datetime, touch: bool) -> bool:
+        """Whether a session is within its lifetime and idle limit; `touch` marks it used."""
+        if row.expires_at <= now or row.last_seen_at + self.idle <= now:
+            return False
+        if touch and now - row.last_seen_at > timedelta(minutes=1):
+            row.last_seen_at = now
+        return True
 
     async def load(self, token: str) -> Session | None:
-        """The live session behind a cookie, or None if it is unknown, expired or idle."""
+        """The live console session behind a cookie, or None if it is unknown, expired, idle,
+        or a single sign-on session of someone who may not use the console."""
         if not token or len(token) > 200:
             return None
         now = self._clock()
@@ -329,12 +414,38 @@ class SessionStore:
             if found is None:
                 return None
             row, admin = found
-            if row.expires_at <= now or row.last_seen_at + self.idle <= now or not admin.is_active:
+            if not admin.is_active or not self._live(row, now, touch=True):
                 await session.delete(row)
                 return None
-            if now - row.last_seen_at > timedelta(minutes=1):
-                row.last_seen_at = now
             return Session(row.id, AdminView.of(admin), row.csrf_token, row.expires_at)
+
+    async def load_person(self, token: str, *, touch: bool = True) -> PersonSession | None:
+        """The live single sign-on session behind a cookie, or None. `touch=False` for what a
+        page does on its own (polling), which must not keep an unused session alive."""
+        if not token or len(token) > 200:
+            return None
+        now = self._clock()
+        async with self._db.transaction() as session:
+            found = (
+                await session.execute(
+                    select(AdminSession, AdminUser)
+                    .outerjoin(AdminUser, AdminUser.id == AdminSession.admin_id)
+                    .where(AdminSession.token_hash == token_hash(token))
+                )
+            ).first()
+            if found is None:
+                return None
+            row, admin = found
+            if row.user_id is None or row.email is None:
+                return None  # a password session: the console's only
+            if not self._live(row, now, touch) or (admin is not None and not admin.is_active):
+                await session.delete(row)
+                return None
+            return PersonSession(
+                row.id, row.user_id, row.email, row.role or REQUESTER,
+                AdminView.of(admin) if admin is not None else None, row.csrf_token,
+                row.expires_at,
+            )  # fmt: skip
 
     async def end(self, token: str) -> None:
         async with self._db.transaction() as session:

@@ -11,6 +11,10 @@ Identities: in demo mode the page chooses its user id (a random one per browser,
 specialist's in the specialist view). Outside demo mode the id comes from an HttpOnly cookie
 the server issues and signs (bot/platforms/web/identity.py); one it did not sign is refused with 403,
 so nobody can speak as someone else.
+specialist's in the specialist view). Outside demo mode, with "Sign in with Microsoft" set up
+(bot/platforms/web/sso/), the page needs a sign-in and the id is the signed-in person's; without it, the
+id comes from an HttpOnly cookie the server issues and signs (bot/platforms/web/identity.py). Either
+way, a request without one is refused with 403, so nobody can speak as someone else.
 """
 
 from __future__ import annotations
@@ -27,13 +31,14 @@ from pydantic import TypeAdapter
 from bot.delivery.inbox import InboundEvent
 from bot.delivery.outbox import Destination
 from bot.delivery.web_messages import StoredMessage, WebMessenger
-from bot.keys import DESK, INBOX, ROUTER, SIGNER
+from bot.keys import ANSWERER, DESK, INBOX, SIGNER
 from bot.messages import IncomingMessage, Platform, Reply, UserAction
 from bot.platforms.web.clients import secure_cookies
 from bot.platforms.web.identity import CHAT_COOKIE, identity, issue, set_identity_cookie
-from bot.platforms.web.keys import WEB_MESSENGER, WEB_SETTINGS
+from bot.platforms.web.keys import SSO_ON, WEB_MESSENGER, WEB_SETTINGS
 from bot.platforms.web.pages import render
 from bot.platforms.web.render import form_html, reply_html
+from bot.platforms.web.sso.routes import PERSON, current_person
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _ACTION = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -80,6 +85,13 @@ def _user(request: web.Request, claimed: Any) -> str:
     """The person speaking: as the page says in demo mode, from the signed cookie otherwise."""
     if request.app[WEB_SETTINGS].demo:
         return _identifier(claimed, "user") or ""
+    if request.app.get(SSO_ON, False):
+        if PERSON not in request:
+            raise web.HTTPForbidden(
+                text='{"error": "not signed in, or the session has ended: sign in again"}',
+                content_type="application/json",
+            )
+        return request[PERSON].user_id
     user = identity(request.app[SIGNER], request.cookies.get(CHAT_COOKIE))
     if user is None:
         raise web.HTTPForbidden(
@@ -131,15 +143,25 @@ def message_json(message: StoredMessage) -> dict[str, Any]:
 
 async def chat_page(request: web.Request) -> web.Response:
     settings = request.app[WEB_SETTINGS]
+    person = None
+    if not settings.demo and request.app.get(SSO_ON, False):
+        person = await current_person(request)
+        if person is None:
+            raise web.HTTPSeeOther(f"/auth/login?next={request.path}")
     response = render(
         "chat.html",
         demo=settings.demo,
         conversation=settings.conversation,
         specialist=settings.specialist_user,
         poll_ms=settings.chat_poll_ms,
+        person=person,
     )
     signer = request.app[SIGNER]
-    if not settings.demo and identity(signer, request.cookies.get(CHAT_COOKIE)) is None:
+    if (
+        not settings.demo
+        and person is None
+        and identity(signer, request.cookies.get(CHAT_COOKIE)) is None
+    ):
         set_identity_cookie(response, issue(signer)[1], secure_cookies(request))
     return response
 
@@ -175,7 +197,7 @@ async def post_message(request: web.Request) -> web.Response:
     # Kept (redacted) beside the answers, so a reload shows the whole conversation; once,
     # however often the page sends it.
     sent = await messenger.record_person(
-        conversation, thread, request.app[ROUTER].scanner.redact(text), message_id
+        conversation, thread, request.app[ANSWERER].scanner.redact(text), message_id
     )
     journal_id = await inbox.accept(event)
     if journal_id is None:  # sent twice: answered the first time

@@ -6,8 +6,8 @@ from aiohttp import web
 
 from bot.config.web import WebSettings
 from bot.delivery.web_messages import WebMessenger
-from bot.desk.kb_versions import KbSync
 
 WEB_SETTINGS = web.AppKey("web_settings", WebSettings)
 WEB_MESSENGER = web.AppKey("web_messenger", WebMessenger)
-KB_SYNC = web.AppKey("kb_sync", KbSync)
+#: Whether "Sign in with Microsoft" is configured (bot/platforms/web/sso/): the pages offer it then.
+SSO_ON = web.AppKey("sso_on", bool)

@@ -12,14 +12,14 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.desk.kb_versions import KbVersions
-from bot.keys import DATABASE, DESK, KNOWLEDGE
+from bot.keys import DATABASE, DESK, KB_SYNC, KNOWLEDGE
 from bot.platforms.web.admin.common import (
     ADMIN,
     CSRF_FAILED,
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    SSO_COOKIE,
     AdminServices,
     check_origin,
     form_data,
@@ -40,7 +40,7 @@ from bot.platforms.web.auth import (
     SessionStore,
 )
 from bot.platforms.web.clients import client, secure_cookies
-from bot.platforms.web.keys import WEB_SETTINGS
+from bot.platforms.web.keys import SSO_ON, WEB_SETTINGS
 from bot.platforms.web.pages import render
 
 __all__ = ["ADMIN", "AdminServices", "setup_admin"]
@@ -62,7 +62,7 @@ def setup_admin(app: web.Application) -> None:
             timedelta(minutes=settings.session_idle_minutes),
         ),
         authenticator=PasswordAuthenticator(accounts, limiter),
-        versions=KbVersions(db),
+        versions=app[KB_SYNC].versions,  # the same files fallback the server answers by
     )
     app.router.add_get("/admin/login", login_page)
     app.router.add_post("/admin/login", login)
@@ -85,6 +85,7 @@ def _login_form(
         error=error,
         email=email,
         next=safe_next(request.query.get("next")),
+        sso=request.app.get(SSO_ON, False),
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -113,6 +114,8 @@ async def login(request: web.Request) -> web.Response:
     if result.admin is None:
         status = 429 if result.rate_limited else 401
         return _login_form(request, result.error, status, data.get("email", "")[:320])
+    if old := request.cookies.get(SESSION_COOKIE):
+        await services.sessions.end(old)  # a new session id at every sign-in
     token, _ = await services.sessions.start(result.admin)
     response = web.HTTPSeeOther(safe_next(data.get("next")))
     response.set_cookie(
@@ -128,9 +131,14 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request, session: Session) -> web.Response:
-    await request.app[ADMIN].sessions.end(request.cookies.get(SESSION_COOKIE, ""))
+    """Ends the session in the database, whichever way it was signed in."""
+    sessions = request.app[ADMIN].sessions
+    for name in (SESSION_COOKIE, SSO_COOKIE):
+        if token := request.cookies.get(name):
+            await sessions.end(token)
     response = web.HTTPSeeOther("/admin/login")
     response.del_cookie(SESSION_COOKIE, path="/admin")
+    response.del_cookie(SSO_COOKIE, path="/")
     raise response
 
 

@@ -15,10 +15,19 @@ from aiohttp import web
 from bot.desk.kb_versions import KbVersions
 from bot.desk.tickets.stranded import routing_warning
 from bot.keys import DATABASE, SETTINGS
-from bot.platforms.web.auth import AdminAccounts, Authenticator, LoginLimiter, Session, SessionStore
+from bot.platforms.web.auth import (
+    AdminAccounts,
+    Authenticator,
+    LoginLimiter,
+    PersonSession,
+    Session,
+    SessionStore,
+)
 from bot.platforms.web.pages import render
 
 SESSION_COOKIE: Final = "ed_admin"
+#: The single sign-on session's cookie (bot/platforms/web/sso/routes.py): the whole site's, Lax.
+SSO_COOKIE: Final = "ed_session"
 LOGIN_CSRF_COOKIE: Final = "ed_login_csrf"
 CSRF_FIELD: Final = "csrf_token"
 CSRF_FAILED: Final = (
@@ -56,11 +65,22 @@ def check_origin(request: web.Request) -> None:
 
 
 def protected(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """Only for a signed-in admin; and every POST must carry the session's CSRF token."""
+    """Only for a signed-in admin (a password session, or a single sign-on session whose
+    person may use the console); and every POST must carry the session's CSRF token."""
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         services = request.app[ADMIN]
         session = await services.sessions.load(request.cookies.get(SESSION_COOKIE, ""))
+        person: PersonSession | None = None
+        if session is None:
+            person = await services.sessions.load_person(request.cookies.get(SSO_COOKIE, ""))
+            if person is not None and person.admin is not None:
+                session = Session(person.id, person.admin, person.csrf_token, person.expires_at)
+        if session is None and person is not None:
+            # Signed in, but not as an admin: say so rather than offer a sign-in again.
+            if request.method != "GET":
+                raise web.HTTPForbidden(text="Your account cannot use the admin console.")
+            return render("admin/not_admin.html", status=403, person_csrf=person.csrf_token)
         if session is None:
             if request.method == "GET":
                 raise web.HTTPSeeOther(f"/admin/login?next={quote(request.path_qs)}")

@@ -23,12 +23,11 @@ from bot.desk.kb_versions import (
     diff,
     entry_file,
 )
-from bot.keys import KNOWLEDGE
+from bot.keys import KB_SYNC, KNOWLEDGE
 from bot.messages import Intent, Reply, SourceLink
 from bot.platforms.web.admin.common import ADMIN, form_data, page, protected
 from bot.platforms.web.auth import Session
 from bot.platforms.web.entries import FIELD_ORDER, EntryForm, EntryText, from_markdown, to_markdown
-from bot.platforms.web.keys import KB_SYNC
 from bot.platforms.web.pages import render
 from bot.platforms.web.render import reply_html
 from handlers.replies import faq_reply
@@ -139,10 +138,8 @@ def suggested_id(question: str) -> str:
 async def kb_list(request: web.Request, session: Session) -> web.Response:
     services = request.app[ADMIN]
     today = services.today()
-    latest = await services.versions.latest()
-    kb: KnowledgeBase | None = None
-    if latest is not None:
-        kb, _ = latest[1].build(today)
+    info, content = await services.versions.current()
+    kb, _ = content.build(today)
     entries = list((kb or request.app[KNOWLEDGE].current.kb).entries)
     query = request.query.get("q", "").strip()
     if query:
@@ -163,7 +160,7 @@ async def kb_list(request: web.Request, session: Session) -> web.Response:
         query=query,
         today=today,
         soon=today + timedelta(days=30),
-        version=latest[0] if latest else None,
+        version=info,
     )
 
 
@@ -199,14 +196,14 @@ def _editor(
 async def kb_edit(request: web.Request, session: Session) -> web.Response:
     services = request.app[ADMIN]
     entry_id = request.match_info["entry_id"]
-    latest = await services.versions.latest()
-    if latest is None or entry_id not in latest[1].entries:
+    info, current = await services.versions.current()
+    if entry_id not in current.entries:
         raise web.HTTPNotFound(text=f"There is no entry {entry_id!r} in the knowledge base.")
-    form = from_markdown(latest[1].entries[entry_id])
+    form = from_markdown(current.entries[entry_id])
     added = request.query.get("add_question", "").strip()[:300]
     if added:
         form = form.with_question(added)
-    content = latest[1].with_entry(entry_id, to_markdown(form).text)
+    content = current.with_entry(entry_id, to_markdown(form).text)
     published = request.query.get("published")
     message = (
         f"Published as version {published}. The bot is answering from it now."
@@ -220,7 +217,7 @@ async def kb_edit(request: web.Request, session: Session) -> web.Response:
         session,
         check_entry(content, form, services.today()),
         previous_id=entry_id,
-        base_version=latest[0].id,
+        base_version=info.id if info else None,
         message=message,
     )
 
@@ -229,7 +226,7 @@ async def kb_new(request: web.Request, session: Session) -> web.Response:
     services = request.app[ADMIN]
     today = services.today()
     question = request.query.get("question", "").strip()[:300]
-    latest = await services.versions.latest()
+    info, content = await services.versions.current()
     form = EntryForm(
         id=suggested_id(question),
         category="library",
@@ -238,7 +235,6 @@ async def kb_new(request: web.Request, session: Session) -> web.Response:
         reviewed=today.isoformat(),
         review_by=(today + timedelta(days=365)).isoformat(),
     )
-    content = latest[1] if latest else KbContent({})
     check = replace(
         check_entry(content.with_entry(form.id or NEW_ENTRY, to_markdown(form).text), form, today),
         field_errors={},
@@ -251,7 +247,7 @@ async def kb_new(request: web.Request, session: Session) -> web.Response:
         session,
         check,
         previous_id="",
-        base_version=latest[0].id if latest else None,
+        base_version=info.id if info else None,
         message="A new draft entry: write the answer, check the preview, then publish."
         if question
         else None,
@@ -273,8 +269,7 @@ async def _checked_change(
     form = EntryForm.from_post(data)
     previous_id = data.get("previous_id", "").strip()
     base_version = _base_version(data)
-    latest = await services.versions.latest()
-    current = latest[1] if latest else KbContent({})
+    _, current = await services.versions.current()
     extra: dict[str, str] = {}
     if form.id and form.id != previous_id and form.id in current.entries:
         extra["id"] = f"There is already an entry '{form.id}'; choose another id."
@@ -415,8 +410,7 @@ async def profile_file(request: web.Request, session: Session) -> web.Response:
     name = request.match_info["name"]
     if name not in PROFILE_FILES:
         raise web.HTTPNotFound()
-    latest = await services.versions.latest()
-    content = latest[1] if latest else KbContent({})
+    info, content = await services.versions.current()
     text = content.file_text(name)
     problems: list[Problem] = []
     status = 200
@@ -451,7 +445,7 @@ async def profile_file(request: web.Request, session: Session) -> web.Response:
         text=text,
         problems=problems,
         message=message,
-        base_version=latest[0].id if latest else None,
+        base_version=info.id if info else None,
         files=FILE_TITLES,
     )
 

@@ -1,7 +1,9 @@
-"""The core's front door: a neutral message in, a neutral reply out.
+"""What the bot says to a message from its knowledge base alone: no database, no tickets.
 
-Every adapter (Slack, Teams, web chat, the terminal) calls `Router.handle`; none of them
-decides anything about what the bot says.
+The desk (handlers/desk.py, the core's front door for every adapter) asks this first for any
+message that is not a relay or a command; listening mode asks it whether to speak unasked, and
+`evidence-desk ask` and the answer benchmarks use it on its own, since it needs nothing but
+the KB and the matcher.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.desk.privacy import PrivacyScanner
-from bot.messages import IncomingMessage, Reply
+from bot.messages import Reply
 from handlers.classify import Classification, Classifier, Thresholds
 from handlers.intents import ClinicalVocabulary
 from handlers.replies import build_reply, faq_reply, too_long_reply, urgent_reply
@@ -36,7 +38,7 @@ class Answer:
     classification: Classification | None
 
 
-class Router:
+class Answerer:
     def __init__(
         self,
         store: KnowledgeStore,
@@ -90,9 +92,6 @@ class Router:
         paths that do not classify (a requester's reply relayed to a specialist)."""
         urgency = self.urgent.detect(clean_markup(text))
         return urgent_reply(urgency, self.urgent.guide) if urgency is not None else None
-
-    async def handle(self, message: IncomingMessage) -> Reply:
-        return self.answer(message.text).reply
 
     def show_faq(self, faq_id: str) -> Reply | None:
         """The reply for a suggestion button; None if the entry has since been removed."""
