@@ -33,10 +33,10 @@ from bot.signing import Signer
 from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
 from handlers.listening import Listener
-from handlers.requests import RequestDesk
 from handlers.signposts import Signposts
 from handlers.strategy import StrategyStarter
 from handlers.strategy import from_ticket as strategy_from_ticket
+from handlers.ticket_desk import TicketDesk
 from knowledge.embeddings import load_embedder
 from knowledge.mesh import MeshUnavailable, load_mesh
 from knowledge.store import KnowledgeStore
@@ -68,7 +68,7 @@ class Services:
     tickets: TicketService
     outbox: Outbox
     signer: Signer
-    requests: RequestDesk
+    requests: TicketDesk
     desk: EvidenceDesk
     journal: InboundJournal
     gate: AnswerGate
@@ -104,7 +104,7 @@ def assemble_desk(
     wakes the worker that delivers it)."""
     answerer = Answerer(store, settings, today=today)
     outbox = Outbox(db, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
-    requests = RequestDesk(
+    requests = TicketDesk(
         TicketService.from_settings(db, settings, clock),
         RoutingService(db, clock),
         outbox,

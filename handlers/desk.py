@@ -2,7 +2,14 @@
 
 `on_message` and `on_action` are where a Slack event, a Teams activity or a web-chat post ends
 up once translated; they return neutral replies and forms. A newcomer looking for "where does
-a button click go" starts at `on_action`.
+a button click go" starts at `on_action`: `_dispatch`, then `_ticket_step`, map each name in
+handlers/actions.py to a step.
+
+Where a ticket changes state: bot/desk/tickets/service.py (one method a step: claim, ask,
+complete ...), by the rules in bot/desk/tickets/lifecycle.py. The steps that call it are in
+handlers/specialist.py (a specialist's buttons), handlers/ticket_desk.py (submitting a request,
+the requester's replies) and handlers/impact.py; handlers/ticket_desk.py's docstring maps the
+rest of a request's journey.
 """
 
 from __future__ import annotations
@@ -19,12 +26,16 @@ from bot.desk.tickets.lookup import awaiting_reply_in, may_be_a_reply, requests_
 from bot.desk.tickets.posts import card_in_thread
 from bot.desk.tickets.values import Origin, Person
 from bot.errors import UserFacingError
-from bot.messages import GENERIC_APOLOGY, IncomingMessage, Intent, Platform, Reply, UserAction
-from handlers.answers import Answerer
-from handlers.intake import prefill_from_value
-from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
-from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
-from handlers.requests import (
+from bot.messages import (
+    GENERIC_APOLOGY,
+    IncomingMessage,
+    Intent,
+    Outcome,
+    Platform,
+    Reply,
+    UserAction,
+)
+from handlers.actions import (
     ASK,
     CANCEL,
     CLAIM,
@@ -45,9 +56,13 @@ from handlers.requests import (
     SUBMIT_STRATEGY,
     SUBMIT_UPDATE,
     UPDATE,
-    Outcome,
-    RequestDesk,
 )
+from handlers.answers import Answerer
+from handlers.cards import card
+from handlers.intake import prefill_from_value
+from handlers.listening import LISTEN_NOT_NOW, LISTEN_STOP, PER_CHANNEL, Listener, listen_word
+from handlers.replies import ACTION_HELPFUL, ACTION_NOT_HELPFUL, ACTION_SHOW_FAQ
+from handlers.ticket_desk import TicketDesk
 from handlers.wording import wording
 
 log = logging.getLogger(__name__)
@@ -60,7 +75,7 @@ def _ignore(intent: str) -> None:
 @dataclass
 class EvidenceDesk:
     answerer: Answerer
-    requests: RequestDesk
+    requests: TicketDesk
     feedback: FeedbackStore
     db: Database
     listener: Listener | None = None
@@ -131,7 +146,7 @@ class EvidenceDesk:
             return self.answerer.signposting(message.text) or relayed
         carded = await card_in_thread(self.db, origin.platform, origin.channel_id, origin.thread_id)
         if carded is not None:
-            return await self.requests.note_from_thread(carded, person, message.text)
+            return await self.requests.specialist.note_from_thread(carded, person, message.text)
         if self.listener is not None:
             return await self.listener.overheard(message)
         return None
@@ -165,13 +180,13 @@ class EvidenceDesk:
         sections.append(
             Reply(text=f"**Your queue** ({len(assigned)} open)", intent=Intent.SEARCH_REQUEST)
         )
-        sections.extend(self.requests.card(t) for t in assigned[:10])
+        sections.extend(card(t) for t in assigned[:10])
         sections.append(
             Reply(
                 text=f"**Waiting to be claimed** ({len(unclaimed)})", intent=Intent.SEARCH_REQUEST
             )
         )
-        sections.extend(self.requests.card(t) for t in unclaimed)
+        sections.extend(card(t) for t in unclaimed)
         return sections
 
     async def on_action(self, action: UserAction) -> Outcome:
@@ -229,38 +244,41 @@ class EvidenceDesk:
             return Outcome(form=self.requests.open_form(prefill, origin))
         if name == SUBMIT_REQUEST:
             return await self.requests.submit(person, answers, action.form_state, action.event_id)
+        return await self._ticket_step(name, action, person)
+
+    async def _ticket_step(self, name: str, action: UserAction, person: Person) -> Outcome:
+        """A button on a ticket opens the form for its step (`action.value` is the ticket's
+        reference); the submitted form does the step (`action.form_state` carries it back)."""
+        specialist, impact = self.requests.specialist, self.requests.impact
+        reference, answers = action.value, action.answers()
+        opens_form = {
+            ASK: specialist.ask_form,
+            COMPLETE: specialist.complete_form,
+            NOTE: specialist.note_form,
+            UPDATE: specialist.update_form,
+            CANCEL: specialist.cancel_form,
+            IMPACT: impact.impact_form,
+        }
+        submits = {
+            SUBMIT_ASK: specialist.ask,
+            SUBMIT_COMPLETE: specialist.complete,
+            SUBMIT_NOTE: specialist.add_note,
+            SUBMIT_STRATEGY: specialist.add_note,  # the edited starter is kept as a note
+            SUBMIT_UPDATE: specialist.send_update,
+            SUBMIT_REASSIGN: specialist.reassign,
+            SUBMIT_CANCEL: specialist.cancel,
+            SUBMIT_IMPACT: impact.record_impact,
+        }
+        if name in opens_form:
+            return Outcome(form=opens_form[name](reference))
+        if name in submits:
+            return await submits[name](action.form_state, person, answers)
         if name == CLAIM:
-            return Outcome(reply=await self.requests.claim(action.value, person))
-        if name == ASK:
-            return Outcome(form=self.requests.ask_form(action.value))
-        if name == SUBMIT_ASK:
-            return await self.requests.ask(action.form_state, person, answers)
-        if name == COMPLETE:
-            return Outcome(form=self.requests.complete_form(action.value))
-        if name == SUBMIT_COMPLETE:
-            return await self.requests.complete(action.form_state, person, answers)
-        if name == NOTE:
-            return Outcome(form=self.requests.note_form(action.value))
-        if name in (SUBMIT_NOTE, SUBMIT_STRATEGY):
-            return await self.requests.add_note(action.form_state, person, answers)
-        if name == STRATEGY:
-            return Outcome(form=await self.requests.strategy_form(action.value, person))
-        if name == UPDATE:
-            return Outcome(form=self.requests.update_form(action.value))
-        if name == SUBMIT_UPDATE:
-            return await self.requests.send_update(action.form_state, person, answers)
-        if name == REASSIGN:
-            return Outcome(form=await self.requests.reassign_form(action.value))
-        if name == SUBMIT_REASSIGN:
-            return await self.requests.reassign(action.form_state, person, answers)
-        if name == CANCEL:
-            return Outcome(form=self.requests.cancel_form(action.value))
-        if name == SUBMIT_CANCEL:
-            return await self.requests.cancel(action.form_state, person, answers)
+            return Outcome(reply=await specialist.claim(reference, person))
         if name == REOPEN:
-            return Outcome(reply=await self.requests.reopen(action.value, person))
-        if name == IMPACT:
-            return Outcome(form=self.requests.impact_form(action.value))
-        if name == SUBMIT_IMPACT:
-            return await self.requests.record_impact(action.form_state, person, answers)
+            return Outcome(reply=await specialist.reopen(reference, person))
+        if name == STRATEGY:
+            return Outcome(form=await specialist.strategy_form(reference, person))
+        if name == REASSIGN:
+            return Outcome(form=await specialist.reassign_form(reference))
         raise UserFacingError("I don't recognise that button any more; please ask again.")

@@ -17,8 +17,9 @@ from bot.desk.privacy import PrivacyScanner
 from bot.errors import UserFacingError
 from bot.messages import Choice, Form, FormField, RequestPrefill
 from bot.signing import Signer
+from handlers.actions import SUBMIT_REQUEST
 
-FORM_ID = "request_submit"  # the action its submission means (handlers.requests.SUBMIT_REQUEST)
+FORM_ID = SUBMIT_REQUEST  # the action its submission means
 PRIVACY_ACK = "privacy_ack"
 PRIVACY_ACK_VALUE = "remove_and_send"
 FORM_STATE_PURPOSE = "request-form-state"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.messages import Button, Intent, Reply, RequestPrefill, SourceLink, Suggestion
+from handlers.actions import OPEN_REQUEST
 from handlers.classify import Classification
 from handlers.intake import prefill_value
 from handlers.urgent import Urgency
@@ -18,7 +19,7 @@ from knowledge.urgent import UrgentGuide
 ACTION_HELPFUL = "faq_helpful"
 ACTION_NOT_HELPFUL = "faq_not_helpful"
 ACTION_SHOW_FAQ = "faq_show"
-ACTION_OPEN_REQUEST = "request_open"
+ACTION_OPEN_REQUEST = OPEN_REQUEST  # the same button as on every "Ask a librarian" offer
 
 _THANKS = ("thank", "cheers", "ta ", "appreciate", "brilliant", "perfect", "great", "helpful")
 _BYE = ("bye", "see ya", "cya", "night", "later")
@@ -80,13 +81,7 @@ def clinical_reply(result: Classification) -> Reply:
         "request form (question, purpose, deadline) and you'll get a reference number.\n"
         "Please leave out patient-identifiable details (names, NHS numbers, dates of birth)."
     )
-    return Reply(
-        text=text,
-        intent=Intent.SEARCH_REQUEST,
-        score=result.score,
-        prefill=RequestPrefill(topic, result.deadline_text, result.deadline),
-        buttons=(Button("Open the request form", ACTION_OPEN_REQUEST, topic, style="primary"),),
-    )
+    return _form_offer(result, text, button_value=topic)
 
 
 def search_request_reply(result: Classification, site: Mapping[str, str]) -> Reply:
@@ -100,18 +95,19 @@ def search_request_reply(result: Classification, site: Mapping[str, str]) -> Rep
         "deadline, scope) gets your question to the right specialist with a reference number.\n"
         "Please leave out patient-identifiable details (names, NHS numbers, dates of birth)."
     )
+    prefill = RequestPrefill(topic, result.deadline_text, result.deadline)
+    return _form_offer(result, text, button_value=prefill_value(prefill))
+
+
+def _form_offer(result: Classification, text: str, *, button_value: str) -> Reply:
+    """A reply that offers the search-request form, prefilled with the topic and deadline."""
     return Reply(
         text=text,
         intent=Intent.SEARCH_REQUEST,
         score=result.score,
-        prefill=RequestPrefill(topic, result.deadline_text, result.deadline),
+        prefill=RequestPrefill(result.topic or "", result.deadline_text, result.deadline),
         buttons=(
-            Button(
-                "Open the request form",
-                ACTION_OPEN_REQUEST,
-                prefill_value(RequestPrefill(topic, result.deadline_text, result.deadline)),
-                style="primary",
-            ),
+            Button("Open the request form", ACTION_OPEN_REQUEST, button_value, style="primary"),
         ),
     )
 

@@ -34,6 +34,8 @@ from knowledge.urgent import key_lines, parse_urgent
 MAX_ANSWER_CHARS = 3000
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+#: An entry's front matter fields, in the order the shipped files (and the admin console's
+#: editor, bot/platforms/web/entries.py) write them.
 REQUIRED_FIELDS = (
     "id",
     "title",
@@ -77,8 +79,9 @@ def _line_of(node: yaml.Node | None, key: str, default: int) -> int:
     return default
 
 
-def _split_front_matter(source: SourceFile, problems: list[Problem]) -> tuple[str, str, int] | None:
-    """Return (front matter, body, line where the body starts) or record why not."""
+def split_front_matter(source: SourceFile, problems: list[Problem]) -> tuple[str, str, int] | None:
+    """Return (front matter, body, line where the body starts) or record why not. The admin
+    console's editor reads stored entries with it too, so both agree on where the answer starts."""
     lines = source.text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         problems.append(Problem(source.name, 1, "file must start with a '---' front matter line"))
@@ -130,7 +133,7 @@ def parse_entry(
 ) -> FaqEntry | None:
     """Parse one Markdown entry; returns None (with problems recorded) when it is unusable."""
     start_errors = sum(p.severity is Severity.ERROR for p in problems)
-    split = _split_front_matter(source, problems)
+    split = split_front_matter(source, problems)
     if split is None:
         return None
     front, body, body_line = split

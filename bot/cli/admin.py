@@ -11,11 +11,11 @@ import asyncio
 import json
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.clock import utc_now
 from bot.config import Settings
@@ -26,13 +26,21 @@ from bot.desk.privacy import PrivacyScanner
 from bot.desk.tickets.calendar import OFFICE_HOURS
 from bot.desk.tickets.lifecycle import TicketStatus
 from bot.desk.tickets.report import build_report
-from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
+from bot.desk.tickets.routing import (
+    Identity,
+    NewSpecialist,
+    RouteView,
+    RoutingService,
+    SpecialistView,
+)
 from bot.desk.tickets.service import TicketService
 from bot.desk.tickets.strategy import load_strategy
+from bot.desk.tickets.views import TicketView
 from bot.errors import UserFacingError
 from handlers.strategy import StrategyStarter
 
 Command = Callable[[argparse.Namespace, Settings, Database], Awaitable[int]]
+_Row = TypeVar("_Row")
 
 
 def _jsonable(value: Any) -> Any:
@@ -55,6 +63,16 @@ def _jsonable(value: Any) -> Any:
 
 def _print_json(value: Any) -> None:
     print(json.dumps(_jsonable(value), indent=2, default=str))
+
+
+def _print_rows(rows: Sequence[_Row], as_json: bool, line: Callable[[_Row], str]) -> int:
+    """A listing: the rows as JSON for scripts (--json), else one line each for people."""
+    if as_json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            print(line(row))
+    return 0
 
 
 _MESSAGE_LABELS = {
@@ -102,16 +120,11 @@ async def routes_add(args: argparse.Namespace, settings: Settings, db: Database)
 
 
 async def routes_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
-    routes = await RoutingService(db).list_routes()
-    if args.json:
-        _print_json(routes)
-        return 0
-    for r in routes:
+    def line(r: RouteView) -> str:
         notify = f" notify {r.notify_platform}:{r.notify_channel_id}" if r.notify_channel_id else ""
-        print(
-            f"{r.id:>4}  {r.platform}:{r.channel_id:<24} {r.specialty:<24} specialists {list(r.specialist_ids)}{notify}"
-        )
-    return 0
+        return f"{r.id:>4}  {r.platform}:{r.channel_id:<24} {r.specialty:<24} specialists {list(r.specialist_ids)}{notify}"
+
+    return _print_rows(await RoutingService(db).list_routes(), args.json, line)
 
 
 async def routes_remove(args: argparse.Namespace, settings: Settings, db: Database) -> int:
@@ -137,15 +150,12 @@ async def specialists_add(args: argparse.Namespace, settings: Settings, db: Data
 
 
 async def specialists_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
-    specialists = await RoutingService(db).list_specialists()
-    if args.json:
-        _print_json(specialists)
-        return 0
-    for s in specialists:
+    def line(s: SpecialistView) -> str:
         ids = ", ".join(f"{i.platform}:{i.user_id}" for i in s.identities)
         flags = ("lead " if s.is_lead else "") + ("" if s.is_active else "inactive")
-        print(f"{s.id:>4}  {s.display_name:<28} {ids:<40} {flags}")
-    return 0
+        return f"{s.id:>4}  {s.display_name:<28} {ids:<40} {flags}"
+
+    return _print_rows(await RoutingService(db).list_specialists(), args.json, line)
 
 
 async def specialists_deactivate(args: argparse.Namespace, settings: Settings, db: Database) -> int:
@@ -158,15 +168,14 @@ async def tickets_list(args: argparse.Namespace, settings: Settings, db: Databas
     service = TicketService.from_settings(db, settings)
     status = TicketStatus(args.status) if args.status else None
     tickets = await service.list(status=status, assignee=args.assignee, limit=args.limit)
-    if args.json:
-        _print_json(tickets)
-        return 0
-    for t in tickets:
+
+    def line(t: TicketView) -> str:
         who = t.assignee_name or "-"
-        print(
+        return (
             f"{t.reference:<16} {t.status.value:<19} due {t.due_date}  {who:<20} {t.question[:60]}"
         )
-    return 0
+
+    return _print_rows(tickets, args.json, line)
 
 
 async def tickets_show(args: argparse.Namespace, settings: Settings, db: Database) -> int:
@@ -229,7 +238,7 @@ async def escalations_run(args: argparse.Namespace, settings: Settings, db: Data
     messages go out through the outbox (a running server delivers them). --dry-run only lists
     them."""
     from handlers.escalations import run_escalations
-    from handlers.requests import RequestDesk
+    from handlers.ticket_desk import TicketDesk
 
     now = _moment(args.now)
     general_queue = None
@@ -237,7 +246,7 @@ async def escalations_run(args: argparse.Namespace, settings: Settings, db: Data
         platform, _, channel = settings.general_queue.partition(":")
         general_queue = Destination(platform, channel)
     tickets = TicketService.from_settings(db, settings)
-    requests = RequestDesk(
+    requests = TicketDesk(
         tickets,
         RoutingService(db),
         Outbox(db),

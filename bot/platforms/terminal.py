@@ -18,10 +18,9 @@ from uuid import uuid4
 from bot.db.session import Database
 from bot.delivery.inbox import InboundEvent
 from bot.delivery.outbox import DeliveryError, Destination
-from bot.messages import IncomingMessage, Platform, Reply, UserAction
+from bot.messages import IncomingMessage, Outcome, Platform, Reply, UserAction
 from bot.services import assemble_inbox
 from handlers.desk import EvidenceDesk
-from handlers.requests import Outcome
 
 #: The platform name this process speaks for: the terminal's.
 PLATFORM = Platform.CLI

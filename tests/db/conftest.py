@@ -39,7 +39,7 @@ from bot.desk.tickets.service import TicketService
 from bot.desk.tickets.values import Origin, Person, Purpose, TicketDraft
 from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
-from handlers.requests import RequestDesk
+from handlers.ticket_desk import TicketDesk
 from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
 from tests.dialogue import Dialogue
@@ -225,7 +225,7 @@ async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
     settings = Settings(kb_dir=SHIPPED_KB_DIR)
     return EvidenceDesk(
         answerer=Answerer(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
-        requests=RequestDesk(
+        requests=TicketDesk(
             TicketService(database, scanner, clock), routing, Outbox(database, clock), scanner,
             clock=clock, signer=TEST_SIGNER,
         ),

@@ -26,8 +26,8 @@ from bot.delivery.journal import InboundJournal
 from bot.delivery.outbox import Destination
 from bot.desk.privacy import PrivacyScanner
 from bot.messages import IncomingMessage, Platform, UserAction
+from handlers.actions import CLAIM
 from handlers.desk import GENERIC_APOLOGY, EvidenceDesk
-from handlers.requests import CLAIM
 from tests.db.conftest import DRAFT, QUEUE, WARD, FakeClock
 
 THREAD = "1700000000.000100"

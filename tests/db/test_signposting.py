@@ -18,8 +18,8 @@ from bot.desk.tickets.service import TicketService
 from bot.messages import Platform, UserAction
 from handlers.answers import Answerer
 from handlers.desk import EvidenceDesk
-from handlers.requests import RequestDesk
 from handlers.signposts import Signposts
+from handlers.ticket_desk import TicketDesk
 from knowledge import SHIPPED_KB_DIR
 from knowledge.models import KnowledgeBase
 from knowledge.store import KnowledgeStore
@@ -38,7 +38,7 @@ def make_desk(
     knowledge = (lambda: kb) if kb is not None else (lambda: store.current.kb)
     return EvidenceDesk(
         answerer=Answerer(store, Settings(kb_dir=SHIPPED_KB_DIR)),
-        requests=RequestDesk(
+        requests=TicketDesk(
             TicketService(database, scanner, clock), RoutingService(database, clock),
             Outbox(database, clock), scanner, clock=clock, signposts=Signposts(knowledge),
             signer=TEST_SIGNER,

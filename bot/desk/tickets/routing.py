@@ -204,20 +204,16 @@ class RoutingService:
 
     async def deactivate_specialist(self, specialist_id: int) -> SpecialistView:
         """Stop routing new work to someone; their open tickets stay theirs until reassigned."""
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(Specialist).where(Specialist.id == specialist_id).values(is_active=False)
-            )
-            specialist = await session.get(Specialist, specialist_id, populate_existing=True)
-            if specialist is None:
-                raise SpecialistNotFound(specialist_id)
-            return SpecialistView.of(specialist)
+        return await self._set_active(specialist_id, False)
 
     async def activate_specialist(self, specialist_id: int) -> SpecialistView:
         """Route new work to someone again after `deactivate_specialist`."""
+        return await self._set_active(specialist_id, True)
+
+    async def _set_active(self, specialist_id: int, active: bool) -> SpecialistView:
         async with self._db.transaction() as session:
             await session.execute(
-                update(Specialist).where(Specialist.id == specialist_id).values(is_active=True)
+                update(Specialist).where(Specialist.id == specialist_id).values(is_active=active)
             )
             specialist = await session.get(Specialist, specialist_id, populate_existing=True)
             if specialist is None:

@@ -12,13 +12,16 @@ with an identifier in it never reaches the database, and the ticket is flagged
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
-from typing import Final
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import Clock, utc_now
 from bot.config import Settings
@@ -61,6 +64,71 @@ from bot.errors import UserFacingError
 __all__ = ["TicketService"]
 
 _IMPACT_STATUSES: Final = frozenset({TicketStatus.COMPLETED, TicketStatus.CLOSED})
+#: The other columns a status change sets: fixed, or worked out from the row as read.
+_Values = Mapping[str, object] | Callable[[Ticket, TicketStatus], Mapping[str, object]] | None
+#: What a ticket owns, in the order it was stored.
+_Owned = TypeVar("_Owned", TicketEvent, TicketMessage, TicketImpact)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One change to one ticket: its transaction, its moment, its redactor. Every status
+    change, message and audit line of the step carries the same time, and the ticket is
+    flagged redacted if anything the step stored was."""
+
+    session: AsyncSession
+    reference: str
+    now: datetime
+    redact: Redactor
+
+    async def move(
+        self,
+        action: Action,
+        actor: Actor,
+        *,
+        values: _Values = None,
+        details: Mapping[str, object] | None = None,
+    ) -> Ticket:
+        """Apply `action` (a conditional UPDATE and its audit line); the row as it was read."""
+        fixed = values
+        done = await apply_transition(
+            self.session,
+            self.reference,
+            action,
+            at=self.now,
+            actor=actor,
+            values=(lambda _row, _after: fixed) if isinstance(fixed, Mapping) else fixed,
+            details=details,
+        )
+        return done.ticket
+
+    async def message(
+        self,
+        ticket: Ticket,
+        direction: MessageDirection,
+        author: Actor,
+        text: str,
+        *,
+        event: str | None = None,
+        links: Sequence[str] = (),
+        attachment_ref: str | None = None,
+    ) -> TicketMessage:
+        """Store text this step's redactor has already been through."""
+        return await add_message(
+            self.session,
+            ticket.id,
+            at=self.now,
+            direction=direction,
+            author=author,
+            text=text,
+            redacted=self.redact.found,
+            links=links,
+            attachment_ref=attachment_ref,
+            event_action=event,
+        )
+
+    async def view(self, ticket: Ticket) -> TicketView:
+        return await ticket_view(self.session, ticket.id)
 
 
 class TicketService:
@@ -183,167 +251,111 @@ class TicketService:
 
     async def claim(self, reference: str, specialist_id: int) -> TicketView:
         """Take a new ticket. Of several simultaneous claims exactly one wins."""
-        ref = self._ref(reference)
-        now = self._clock()
-        async with self._db.transaction() as session:
-            await _active_specialist(session, specialist_id)
-            done = await apply_transition(
-                session,
-                ref,
+        async with self._step(reference) as step:
+            await _active_specialist(step.session, specialist_id)
+            row = await step.move(
                 Action.CLAIM,
-                at=now,
-                actor=Actor.specialist(specialist_id),
-                values=lambda _row, _after: {"assignee_id": specialist_id, "claimed_at": now},
+                Actor.specialist(specialist_id),
+                values={"assignee_id": specialist_id, "claimed_at": step.now},
                 details={"assignee_id": specialist_id},
             )
-            return await ticket_view(session, done.ticket.id)
+            return await step.view(row)
 
     async def unclaim(self, reference: str, actor: Actor = SYSTEM) -> TicketView:
         """Hand a claimed ticket back to the queue."""
-        ref = self._ref(reference)
-        now = self._clock()
-        async with self._db.transaction() as session:
-            done = await apply_transition(
-                session,
-                ref,
-                Action.UNCLAIM,
-                at=now,
-                actor=actor,
-                values=lambda _row, _after: {"assignee_id": None, "claimed_at": None},
-            )
-            return await ticket_view(session, done.ticket.id)
+        return await self._move(
+            reference, Action.UNCLAIM, actor, values={"assignee_id": None, "claimed_at": None}
+        )
 
     async def reassign(self, reference: str, specialist_id: int, actor: Actor) -> TicketView:
         """Give an open ticket to another specialist (claiming it for them if it was new)."""
-        ref = self._ref(reference)
-        now = self._clock()
-        async with self._db.transaction() as session:
-            await _active_specialist(session, specialist_id)
-            current = await load_ticket(session, ref)
+        async with self._step(reference) as step:
+            await _active_specialist(step.session, specialist_id)
+            current = await load_ticket(step.session, step.reference)
             if current.assignee_id == specialist_id:
-                return await ticket_view(session, current.id)
+                return await step.view(current)
 
             def values(row: Ticket, _after: TicketStatus) -> dict[str, object]:
-                claimed_at = now if row.claimed_at is None else row.claimed_at
+                claimed_at = step.now if row.claimed_at is None else row.claimed_at
                 return {"assignee_id": specialist_id, "claimed_at": claimed_at}
 
-            done = await apply_transition(
-                session,
-                ref,
+            row = await step.move(
                 Action.REASSIGN,
-                at=now,
-                actor=actor,
+                actor,
                 values=values,
                 details={"from_assignee": current.assignee_id, "to_assignee": specialist_id},
             )
-            return await ticket_view(session, done.ticket.id)
+            return await step.view(row)
 
     # ------------------------------------------------------------------------------------
     # Work
     # ------------------------------------------------------------------------------------
 
     async def start(self, reference: str, actor: Actor = SYSTEM) -> TicketView:
-        ref = self._ref(reference)
-        async with self._db.transaction() as session:
-            done = await apply_transition(session, ref, Action.START, at=self._clock(), actor=actor)
-            return await ticket_view(session, done.ticket.id)
+        return await self._move(reference, Action.START, actor)
 
     async def ask_requester(
         self, reference: str, specialist_id: int, question_text: str
     ) -> TicketView:
         """Send the requester a question and wait for them; asking counts as starting work."""
-        ref = self._ref(reference)
-        now = self._clock()
         actor = Actor.specialist(specialist_id)
-        redact = Redactor(self._scanner)
-        text = redact(question_text)
-        async with self._db.transaction() as session:
-            ticket = await load_ticket(session, ref)
+        async with self._step(reference) as step:
+            text = step.redact(question_text)
+            ticket = await load_ticket(step.session, step.reference)
             if ticket.status == TicketStatus.CLAIMED:
-                await apply_transition(session, ref, Action.START, at=now, actor=actor)
-            done = await apply_transition(session, ref, Action.ASK_REQUESTER, at=now, actor=actor)
-            await add_message(
-                session,
-                done.ticket.id,
-                at=now,
-                direction=MessageDirection.TO_REQUESTER,
-                author=actor,
-                text=text,
-                redacted=redact.found,
-                event_action="message_to_requester",
+                await step.move(Action.START, actor)
+            row = await step.move(Action.ASK_REQUESTER, actor)
+            await step.message(
+                row, MessageDirection.TO_REQUESTER, actor, text, event="message_to_requester"
             )
-            return await ticket_view(session, done.ticket.id)
+            return await step.view(row)
 
     async def requester_replied(self, reference: str, text: str) -> TicketView:
         """Store the requester's reply; a ticket waiting for them goes back to in progress."""
-        ref = self._ref(reference)
-        now = self._clock()
-        redact = Redactor(self._scanner)
-        redacted = redact(text)
-        async with self._db.transaction() as session:
-            ticket = await load_ticket(session, ref)
+        async with self._step(reference) as step:
+            redacted = step.redact(text)
+            ticket = await load_ticket(step.session, step.reference)
             author = Actor.person(ticket.requester_platform, ticket.requester_user_id)
             status = TicketStatus(ticket.status)
             if status is TicketStatus.AWAITING_REQUESTER:
-                await apply_transition(session, ref, Action.REQUESTER_REPLIED, at=now, actor=author)
+                await step.move(Action.REQUESTER_REPLIED, author)
             elif status not in OPEN_STATUSES:
-                raise IllegalTransition(ref, status, Action.REQUESTER_REPLIED)
-            await add_message(
-                session,
-                ticket.id,
-                at=now,
-                direction=MessageDirection.FROM_REQUESTER,
-                author=author,
-                text=redacted,
-                redacted=redact.found,
-                event_action="message_from_requester",
+                raise IllegalTransition(step.reference, status, Action.REQUESTER_REPLIED)
+            await step.message(
+                ticket,
+                MessageDirection.FROM_REQUESTER,
+                author,
+                redacted,
+                event="message_from_requester",
             )
-            return await ticket_view(session, ticket.id)
+            return await step.view(ticket)
 
     async def send_update(self, reference: str, specialist_id: int, text: str) -> TicketView:
         """A progress message to the requester (no reply awaited); a claimed ticket counts as
         started."""
-        ref = self._ref(reference)
-        now = self._clock()
         actor = Actor.specialist(specialist_id)
-        redact = Redactor(self._scanner)
-        redacted = redact(text)
-        async with self._db.transaction() as session:
-            ticket = await load_ticket(session, ref)
+        async with self._step(reference) as step:
+            redacted = step.redact(text)
+            ticket = await load_ticket(step.session, step.reference)
             status = TicketStatus(ticket.status)
             if status is TicketStatus.CLAIMED:
-                await apply_transition(session, ref, Action.START, at=now, actor=actor)
+                await step.move(Action.START, actor)
             elif status not in OPEN_STATUSES or status is TicketStatus.NEW:
-                raise TicketRefused(f"{ref} is {status.label}; updates are for claimed work.")
-            await add_message(
-                session,
-                ticket.id,
-                at=now,
-                direction=MessageDirection.TO_REQUESTER,
-                author=actor,
-                text=redacted,
-                redacted=redact.found,
-                event_action="update_to_requester",
+                raise TicketRefused(
+                    f"{step.reference} is {status.label}; updates are for claimed work."
+                )
+            await step.message(
+                ticket, MessageDirection.TO_REQUESTER, actor, redacted, event="update_to_requester"
             )
-            return await ticket_view(session, ticket.id)
+            return await step.view(ticket)
 
     async def add_note(self, reference: str, author: Actor, text: str) -> MessageView:
         """An internal note: for specialists only, never relayed to the requester."""
-        ref = self._ref(reference)
-        now = self._clock()
-        redact = Redactor(self._scanner)
-        redacted = redact(text)
-        async with self._db.transaction() as session:
-            ticket = await load_ticket(session, ref)
-            message = await add_message(
-                session,
-                ticket.id,
-                at=now,
-                direction=MessageDirection.INTERNAL_NOTE,
-                author=author,
-                text=redacted,
-                redacted=redact.found,
-                event_action="note_added",
+        async with self._step(reference) as step:
+            redacted = step.redact(text)
+            ticket = await load_ticket(step.session, step.reference)
+            message = await step.message(
+                ticket, MessageDirection.INTERNAL_NOTE, author, redacted, event="note_added"
             )
             return MessageView.of(message)
 
@@ -356,111 +368,70 @@ class TicketService:
         attachment_ref: str | None = None,
     ) -> TicketView:
         """Finish the work and store the deliverable (summary, links, attachment) on the ticket."""
-        ref = self._ref(reference)
-        now = self._clock()
         actor = Actor.specialist(specialist_id)
-        redact = Redactor(self._scanner)
-        text = redact(summary)
-        safe_links = [redact(link) for link in links]
-        attachment = redact.optional(attachment_ref)
-        async with self._db.transaction() as session:
-            done = await apply_transition(
-                session,
-                ref,
+        async with self._step(reference) as step:
+            text = step.redact(summary)
+            safe_links = [step.redact(link) for link in links]
+            attachment = step.redact.optional(attachment_ref)
+            row = await step.move(
                 Action.COMPLETE,
-                at=now,
-                actor=actor,
-                values=lambda _row, _after: {"completed_at": now},
+                actor,
+                values={"completed_at": step.now},
                 details={"links": len(safe_links), "attachment": attachment is not None},
             )
-            await add_message(
-                session,
-                done.ticket.id,
-                at=now,
-                direction=MessageDirection.DELIVERABLE,
-                author=actor,
-                text=text,
-                redacted=redact.found,
+            await step.message(
+                row,
+                MessageDirection.DELIVERABLE,
+                actor,
+                text,
                 links=safe_links,
                 attachment_ref=attachment,
             )
-            return await ticket_view(session, done.ticket.id)
+            return await step.view(row)
 
     async def close(self, reference: str, actor: Actor = SYSTEM) -> TicketView:
-        ref = self._ref(reference)
-        now = self._clock()
-        async with self._db.transaction() as session:
-            done = await apply_transition(
-                session,
-                ref,
-                Action.CLOSE,
-                at=now,
-                actor=actor,
-                values=lambda _row, _after: {"closed_at": now},
-            )
-            return await ticket_view(session, done.ticket.id)
+        async with self._step(reference) as step:
+            row = await step.move(Action.CLOSE, actor, values={"closed_at": step.now})
+            return await step.view(row)
 
     async def cancel(self, reference: str, actor: Actor, reason: str | None = None) -> TicketView:
         """Withdraw an open ticket; the reason, if given, is kept as an internal note."""
-        ref = self._ref(reference)
-        now = self._clock()
-        redact = Redactor(self._scanner)
-        note = redact.optional(reason.strip() if reason else None)
-        async with self._db.transaction() as session:
-            done = await apply_transition(
-                session,
-                ref,
+        async with self._step(reference) as step:
+            note = step.redact.optional(reason.strip() if reason else None)
+            row = await step.move(
                 Action.CANCEL,
-                at=now,
-                actor=actor,
-                values=lambda _row, _after: {"closed_at": now},
+                actor,
+                values={"closed_at": step.now},
                 details={"reason_given": bool(note)},
             )
             if note:
-                await add_message(
-                    session,
-                    done.ticket.id,
-                    at=now,
-                    direction=MessageDirection.INTERNAL_NOTE,
-                    author=actor,
-                    text=note,
-                    redacted=redact.found,
-                )
-            return await ticket_view(session, done.ticket.id)
+                await step.message(row, MessageDirection.INTERNAL_NOTE, actor, note)
+            return await step.view(row)
 
     async def reopen(self, reference: str, actor: Actor) -> TicketView:
         """Bring back a finished ticket: to its assignee (in progress), or to the queue (new).
 
         Its escalations are forgotten, since the reopened work has clocks of its own.
         """
-        ref = self._ref(reference)
-        now = self._clock()
-        async with self._db.transaction() as session:
-            done = await apply_transition(
-                session,
-                ref,
-                Action.REOPEN,
-                at=now,
-                actor=actor,
-                values=lambda _row, _after: {"completed_at": None, "closed_at": None},
+        async with self._step(reference) as step:
+            row = await step.move(
+                Action.REOPEN, actor, values={"completed_at": None, "closed_at": None}
             )
-            await session.execute(
-                delete(EscalationRecord).where(EscalationRecord.ticket_id == done.ticket.id)
+            await step.session.execute(
+                delete(EscalationRecord).where(EscalationRecord.ticket_id == row.id)
             )
-            return await ticket_view(session, done.ticket.id)
+            return await step.view(row)
 
     async def record_impact(self, reference: str, answers: ImpactAnswers) -> ImpactView:
         """Store one answer to the impact questions; only finished work can have had impact."""
-        ref = self._ref(reference)
-        now = self._clock()
-        redact = Redactor(self._scanner)
-        comment = redact.optional(answers.comment)
-        async with self._db.transaction() as session:
-            ticket = await load_ticket(session, ref)
+        async with self._step(reference) as step:
+            comment = step.redact.optional(answers.comment)
+            ticket = await load_ticket(step.session, step.reference)
             status = TicketStatus(ticket.status)
             if status not in _IMPACT_STATUSES:
                 raise TicketRefused(
-                    f"{ref} is {status.label}; its impact can be recorded once it is completed."
+                    f"{step.reference} is {status.label}; its impact can be recorded once it is "
+                    "completed."
                 )
             impact = TicketImpact(
                 ticket_id=ticket.id,
@@ -469,21 +440,41 @@ class TicketService:
                 time_saved_hours=answers.time_saved_hours,
                 comment=comment,
                 respondent=answers.respondent.key,
-                at=now,
+                at=step.now,
             )
-            session.add(impact)
-            await session.flush()
-            if redact.found:
-                await mark_redacted(session, ticket.id)
+            step.session.add(impact)
+            await step.session.flush()
+            if step.redact.found:
+                await mark_redacted(step.session, ticket.id)
             write_event(
-                session,
+                step.session,
                 ticket.id,
-                at=now,
+                at=step.now,
                 actor=answers.respondent,
                 action="impact_recorded",
                 details={"impact_id": impact.id, "helped": answers.helped},
             )
             return ImpactView.of(impact)
+
+    # ------------------------------------------------------------------------------------
+    # One step on one ticket
+    # ------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _step(self, reference: str) -> AsyncIterator[_Step]:
+        """One transaction on one ticket, at one moment, with one redactor: every change
+        above is made inside one of these."""
+        ref = self._ref(reference)  # a malformed reference is refused before any transaction
+        now = self._clock()
+        async with self._db.transaction() as session:
+            yield _Step(session, ref, now, Redactor(self._scanner))
+
+    async def _move(
+        self, reference: str, action: Action, actor: Actor, *, values: _Values = None
+    ) -> TicketView:
+        """A change of status and nothing else."""
+        async with self._step(reference) as step:
+            return await step.view(await step.move(action, actor, values=values))
 
     # ------------------------------------------------------------------------------------
     # Retention
@@ -504,46 +495,38 @@ class TicketService:
     # ------------------------------------------------------------------------------------
 
     async def get(self, reference: str) -> TicketView:
-        ref = self._ref(reference)
-        async with self._db.transaction() as session:
-            ticket = await load_ticket(session, ref)
-            return await ticket_view(session, ticket.id)
+        async with self._step(reference) as step:
+            return await step.view(await load_ticket(step.session, step.reference))
 
     async def events(self, reference: str) -> tuple[EventView, ...]:
         """The audit trail, oldest first."""
-        ref = self._ref(reference)
-        async with self._db.transaction() as session:
-            ticket = await load_ticket(session, ref)
-            rows = await session.scalars(
-                select(TicketEvent)
-                .where(TicketEvent.ticket_id == ticket.id)
-                .order_by(TicketEvent.id)
-            )
-            return tuple(EventView.of(row) for row in rows)
+        rows = await self._rows_of(reference, TicketEvent)
+        return tuple(EventView.of(row) for row in rows)
 
     async def messages(
         self, reference: str, *, include_internal: bool = True
     ) -> tuple[MessageView, ...]:
         """Messages on the ticket in the order they were stored."""
-        ref = self._ref(reference)
-        async with self._db.transaction() as session:
-            ticket = await load_ticket(session, ref)
-            query = select(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
-            if not include_internal:
-                query = query.where(TicketMessage.direction != MessageDirection.INTERNAL_NOTE.value)
-            rows = await session.scalars(query.order_by(TicketMessage.id))
-            return tuple(MessageView.of(row) for row in rows)
+        also = () if include_internal else (
+            TicketMessage.direction != MessageDirection.INTERNAL_NOTE.value,
+        )  # fmt: skip
+        rows = await self._rows_of(reference, TicketMessage, *also)
+        return tuple(MessageView.of(row) for row in rows)
 
     async def impacts(self, reference: str) -> tuple[ImpactView, ...]:
-        ref = self._ref(reference)
-        async with self._db.transaction() as session:
-            ticket = await load_ticket(session, ref)
-            rows = await session.scalars(
-                select(TicketImpact)
-                .where(TicketImpact.ticket_id == ticket.id)
-                .order_by(TicketImpact.id)
+        rows = await self._rows_of(reference, TicketImpact)
+        return tuple(ImpactView.of(row) for row in rows)
+
+    async def _rows_of(
+        self, reference: str, model: type[_Owned], *where: ColumnElement[bool]
+    ) -> Sequence[_Owned]:
+        """A ticket's events, messages or impact answers, in the order they were stored."""
+        async with self._step(reference) as step:
+            ticket = await load_ticket(step.session, step.reference)
+            rows = await step.session.scalars(
+                select(model).where(model.ticket_id == ticket.id, *where).order_by(model.id)
             )
-            return tuple(ImpactView.of(row) for row in rows)
+            return rows.all()
 
     async def count_by_status(self) -> dict[str, int]:
         """How many tickets are in each status (for metrics)."""

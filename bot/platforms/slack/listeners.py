@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.inbox import InboundEvent, Inbox
 from bot.delivery.outbox import Destination
-from bot.messages import IncomingMessage, Intent, Platform, Reply, UserAction
+from bot.messages import IncomingMessage, Intent, Outcome, Platform, Reply, UserAction
 from bot.platforms.slack.render import (
     action_name,
     blocks,
@@ -30,9 +30,9 @@ from bot.platforms.slack.render import (
     modal,
     submitted_values,
 )
+from handlers.actions import OPEN_REQUEST
 from handlers.desk import EvidenceDesk
 from handlers.listening import listen_word
-from handlers.requests import OPEN_REQUEST, Outcome
 from knowledge.markup import clean_markup
 
 log = logging.getLogger(__name__)

@@ -15,17 +15,11 @@ from typing import Any
 
 import yaml
 
+from knowledge.loader import REQUIRED_FIELDS, SourceFile, split_front_matter
+
 ANSWER = "answer"
-FIELD_ORDER = (
-    "id",
-    "title",
-    "category",
-    "questions",
-    "links",
-    "owner",
-    "reviewed",
-    "review_by",
-)
+#: The loader's schema, so the editor writes exactly the fields `kb validate` expects.
+FIELD_ORDER = REQUIRED_FIELDS
 
 
 @dataclass(frozen=True)
@@ -125,17 +119,10 @@ def to_markdown(form: EntryForm) -> EntryText:
 
 def from_markdown(text: str) -> EntryForm:
     """The form for a stored entry; text that is not a well-formed entry gives what can be read."""
-    parts = text.split("\n")
-    front: list[str] = []
-    body_start = 0
-    if parts and parts[0].strip() == "---":
-        for index in range(1, len(parts)):
-            if parts[index].strip() == "---":
-                front = parts[1:index]
-                body_start = index + 1
-                break
+    split = split_front_matter(SourceFile("entry", text), [])  # its problems: the loader's
+    front, answer = (split[0], split[1].strip()) if split else ("", text.strip())
     try:
-        data = yaml.safe_load("\n".join(front)) if front else {}
+        data = yaml.safe_load(front) if front else {}
     except yaml.YAMLError:
         data = {}
     if not isinstance(data, dict):
@@ -157,5 +144,5 @@ def from_markdown(text: str) -> EntryForm:
         owner=str(data.get("owner") or ""),
         reviewed=str(data.get("reviewed") or ""),
         review_by=str(data.get("review_by") or ""),
-        answer="\n".join(parts[body_start:]).strip() if body_start else text.strip(),
+        answer=answer,
     )
