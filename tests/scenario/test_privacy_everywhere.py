@@ -17,7 +17,6 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,8 +32,7 @@ from bot.config import Settings
 from bot.db.session import Database
 from bot.teams import MESSAGES_PATH
 from bot.tickets.routing import Identity, NewSpecialist, RoutingService
-from tests.db.conftest import _truncate_all
-from tests.db.conftest import postgres_url as postgres_url  # the fixture, shared
+from tests.databases import MigratedPostgres, empty_postgres
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
 from tests.scenario.conftest import (
@@ -46,8 +44,8 @@ from tests.scenario.conftest import (
     signed_headers,
 )
 from tests.scenario.test_slack import button, select_value, text_value, view_submission
-from tests.scenario.test_teams import BOT, PERSONAL, TENANT, without_teams_variables
 from tests.signed import TEST_SECRET_KEY, form_state
+from tests.teams_world import BOT, PERSONAL, TENANT, without_teams_variables
 
 # ---- identifiers -----------------------------------------------------------------------------
 
@@ -228,7 +226,6 @@ class World:
 async def world(
     request: pytest.FixtureRequest,
     aiohttp_client: Any,
-    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[World]:
     slack, connector = FakeSlackApi(), FakeBotConnector()
@@ -242,11 +239,12 @@ async def world(
     monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
     without_teams_variables(monkeypatch)
     if request.param == "sqlite":
-        url, migrate = f"sqlite:///{tmp_path / 'desk.sqlite3'}", True
+        url, migrate = request.getfixturevalue("sqlite_url"), True
     else:
-        url, migrate = request.getfixturevalue("postgres_url"), False
+        postgres: MigratedPostgres = request.getfixturevalue("migrated_postgres")
+        url, migrate = postgres.url, False
         scratch = Database.from_url(url)
-        await _truncate_all(scratch)
+        await empty_postgres(scratch, postgres.reset)
         await scratch.dispose()
     app = create_app(
         Settings(database_url=url, auto_migrate=migrate, kb_reload_seconds=0,

@@ -8,7 +8,7 @@ import json
 
 from bot.app import MESSENGERS, OUTBOX
 from tests.fakes.bot_connector import ConnectorCall
-from tests.scenario.test_teams import (
+from tests.teams_world import (
     PERSONAL,
     VALID_NHS_NUMBER,
     WARD,
@@ -16,7 +16,6 @@ from tests.scenario.test_teams import (
     inputs,
     submit_data,
 )
-from tests.scenario.test_teams import teams as teams
 
 SPACED = "943 476 5919"
 
