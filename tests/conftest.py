@@ -21,7 +21,9 @@ from bot.messages import Reply
 from handlers.router import Answer, Router
 from knowledge import SHIPPED_KB_DIR
 from knowledge.embeddings import load_embedder
-from knowledge.store import KnowledgeStore
+from knowledge.loader import read_directory
+from knowledge.models import KnowledgeBase, KnowledgeBaseInvalid
+from knowledge.store import KnowledgeSnapshot, KnowledgeStore, build_index
 from tests.databases import (
     MigratedPostgres,
     find_postgres,
@@ -158,6 +160,24 @@ class Conversation:
 
     def say(self, text: str) -> Reply:
         return self.router.answer(text).reply
+
+
+@pytest.fixture(scope="session")
+def shipped_kb() -> KnowledgeBase:
+    """The shipped KB, read and validated once per session (0.25 s a read: its YAML)."""
+    kb, problems = read_directory(SHIPPED_KB_DIR)
+    if kb is None:
+        raise KnowledgeBaseInvalid(problems)
+    return kb
+
+
+@pytest.fixture
+def lexical_store(shipped_kb: KnowledgeBase) -> KnowledgeStore:
+    """A store of the test's own on the shipped KB with the lexical matcher, as
+    `KnowledgeStore.from_directory(SHIPPED_KB_DIR)` makes, without reading the files again."""
+    return KnowledgeStore(
+        KnowledgeSnapshot(shipped_kb, build_index(shipped_kb, None)), SHIPPED_KB_DIR
+    )
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiohttp.test_utils import TestClient
 
+from bot.app import create_app
 from bot.config import Settings
 from bot.db.session import Database
 from bot.feedback import FeedbackStore
@@ -26,13 +28,15 @@ from bot.privacy import PrivacyScanner
 from bot.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
 from bot.tickets.service import TicketService
 from bot.tickets.values import Origin, Person, Purpose, TicketDraft
+from bot.web.auth import AdminAccounts
 from handlers.desk import EvidenceDesk
 from handlers.requests import RequestDesk
 from handlers.router import Router
 from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
 from tests.databases import MigratedPostgres, copy_database_file, empty_postgres
-from tests.signed import TEST_SIGNER
+from tests.signed import TEST_SECRET_KEY, TEST_SIGNER
+from tests.web_admin import EMAIL, PASSWORD
 
 # A Monday in March 2026, before the clocks change: local time is UTC.
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -136,10 +140,12 @@ def add_specialists(
 
 #: The ward channel routed to Sam Librarian, whose cards go to the library's queue channel.
 WARD, QUEUE = "C_WARD", "C_LIBRARY"
+#: The thread in WARD that a request is made from.
+THREAD = "1700000000.000100"
 
 
 @pytest.fixture
-async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
+async def desk(database: Database, clock: FakeClock, lexical_store: KnowledgeStore) -> EvidenceDesk:
     """The whole neutral core on the shipped KB: one specialist (Slack U_SPEC) for WARD."""
     scanner = PrivacyScanner()
     routing = RoutingService(database, clock)
@@ -152,7 +158,7 @@ async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
     await routing.link(route.id, specialist.id)
     settings = Settings(kb_dir=SHIPPED_KB_DIR)
     return EvidenceDesk(
-        router=Router(KnowledgeStore.from_directory(SHIPPED_KB_DIR), settings),
+        router=Router(lexical_store, settings),
         requests=RequestDesk(
             TicketService(database, scanner, clock), routing, Outbox(database, clock), scanner,
             clock=clock, signer=TEST_SIGNER,
@@ -160,3 +166,26 @@ async def desk(database: Database, clock: FakeClock) -> EvidenceDesk:
         feedback=FeedbackStore(database, scanner, "salt", clock),
         db=database,
     )  # fmt: skip
+
+
+@pytest.fixture
+async def client(
+    database: Database, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """The whole app (web chat and admin console, demo identities) over HTTP on `database`,
+    with one admin account (tests/web_admin.py)."""
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EVIDENCE_DESK_WEB_KB_POLL_SECONDS", "0")
+    monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")  # these tests use the demo's identities
+    settings = Settings(
+        database_url=database.engine.url.render_as_string(hide_password=False),
+        auto_migrate=False,
+        kb_reload_seconds=0,
+        escalation_interval_seconds=3600,
+        feedback_salt="salt",
+        secret_key=TEST_SECRET_KEY,  # the form state tests sign (tests/signed.py)
+    )
+    app = create_app(settings)
+    await AdminAccounts(database).add(EMAIL, PASSWORD)
+    yield await aiohttp_client(app)

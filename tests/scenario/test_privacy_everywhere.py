@@ -11,7 +11,6 @@ log line (every logger, DEBUG and up) may hold any of them as written, or as bar
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
@@ -34,6 +33,7 @@ from bot.teams import MESSAGES_PATH
 from bot.tickets.routing import Identity, NewSpecialist, RoutingService
 from tests.databases import MigratedPostgres, empty_postgres
 from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.drain import drain, until
 from tests.fakes.slack_api import FakeSlackApi
 from tests.scenario.conftest import (
     LIBRARY,
@@ -43,7 +43,7 @@ from tests.scenario.conftest import (
     WARD,
     signed_headers,
 )
-from tests.scenario.test_slack import button, select_value, text_value, view_submission
+from tests.scenario.slack_payloads import button, select_value, text_value, view_submission
 from tests.signed import TEST_SECRET_KEY, form_state
 from tests.teams_world import BOT, PERSONAL, TENANT, without_teams_variables
 
@@ -189,15 +189,7 @@ class World:
 
     async def settle(self) -> None:
         """Until every journalled event is finished and every queued message is sent."""
-        for _ in range(1000):
-            async with self.database.engine.connect() as connection:
-                unfinished = (await connection.execute(text(
-                    "SELECT (SELECT count(*) FROM inbound_events WHERE done_at IS NULL)"
-                    " + (SELECT count(*) FROM outbox WHERE status = 'pending')"))).scalar()  # fmt: skip
-            if not unfinished:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("the app did not finish its work")
+        await drain(self.database)
 
     async def dump(self) -> str:
         async with self.database.engine.connect() as connection:
@@ -211,15 +203,15 @@ class World:
     async def ticket_in(self, thread: str) -> str:
         """The reference of the request made in `thread`, once the form's handler stored it
         (Bolt runs it after acknowledging the submission)."""
-        for _ in range(1000):
+
+        async def stored() -> str | None:
             async with self.database.engine.connect() as connection:
                 found = (await connection.execute(
                     text("SELECT reference FROM tickets WHERE origin_thread_id = :t"), {"t": thread}
                 )).scalar()  # fmt: skip
-            if found is not None:
-                return str(found)
-            await asyncio.sleep(0.02)
-        raise AssertionError("the request was not stored")
+            return None if found is None else str(found)
+
+        return await until(stored)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

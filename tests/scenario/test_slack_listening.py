@@ -8,7 +8,7 @@ import json
 from bot.app import DATABASE
 from bot.listening import ListeningStore
 from tests.scenario.conftest import REQUESTER, WARD, SlackWorld
-from tests.scenario.test_slack import button
+from tests.scenario.slack_payloads import button
 
 OTHER = "C0OTHER"
 
