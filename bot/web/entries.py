@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from knowledge import yamlio
+
 ANSWER = "answer"
 FIELD_ORDER = (
     "id",
@@ -135,7 +137,7 @@ def from_markdown(text: str) -> EntryForm:
                 body_start = index + 1
                 break
     try:
-        data = yaml.safe_load("\n".join(front)) if front else {}
+        data = yamlio.safe_load("\n".join(front)) if front else {}
     except yaml.YAMLError:
         data = {}
     if not isinstance(data, dict):
