@@ -44,11 +44,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow directories; under pytest-xdist (`-n 2 --dist loadgroup`) each of them runs
+    on one worker, so one Chromium serves a browser module and no two fault tests' servers
+    compete for the two cores while their bounded waits run."""
     tests = Path(__file__).parent
-    slow = {tests / name for name in SLOW_DIRECTORIES}
     for item in items:
-        if slow.intersection(item.path.parents):
-            item.add_marker(pytest.mark.slow)
+        for name in SLOW_DIRECTORIES:
+            if tests / name in item.path.parents:
+                item.add_marker(pytest.mark.slow)
+                item.add_marker(pytest.mark.xdist_group(name))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
