@@ -26,6 +26,7 @@ from knowledge.models import KnowledgeBase, KnowledgeBaseInvalid
 from knowledge.store import KnowledgeSnapshot, KnowledgeStore, build_index
 from tests.databases import (
     MigratedPostgres,
+    copy_database_file,
     find_postgres,
     migrated_postgres_database,
     migrated_sqlite_file,
@@ -75,9 +76,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     """The URL of this test's own migrated SQLite file (a copy of the template), as a server
     is configured with it (`sqlite:///...`); an app migrating at start finds it at head."""
-    target = tmp_path / "desk.sqlite3"
-    target.write_bytes(sqlite_template.read_bytes())
-    return f"sqlite:///{target}"
+    copy_database_file(sqlite_template, tmp_path / "desk.sqlite3")
+    return f"sqlite:///{tmp_path / 'desk.sqlite3'}"
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,7 @@ async def admin(server_url: str, statement: str) -> None:
 async def _answers(url: str, within: float) -> bool:
     try:
         connection = await asyncpg.connect(asyncpg_dsn(url), timeout=within)
-    except (OSError, TimeoutError, asyncpg.PostgresError):
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return False
     try:
         return bool(await connection.fetchval("SELECT 1") == 1)
