@@ -2,10 +2,11 @@
 """Run or test Evidence Desk on a fresh clone with nothing but Python 3.11+.
 
     python3 tasks.py run     # the bot on its embedded defaults: web chat demo at http://127.0.0.1:3978/
-    python3 tasks.py test    # the whole test suite
+    python3 tasks.py test    # the whole test suite, on up to 4 cores (pytest-xdist)
 
 Each creates `.venv` and installs the project (with its dev tools) on first use, and again
-whenever pyproject.toml changes. Extra arguments are passed on (`tasks.py test -k privacy`).
+whenever pyproject.toml changes. Extra arguments are passed on to pytest (`tasks.py test -k
+privacy`, `tasks.py test -m "not slow"` for the fast tier, `tasks.py test -n 0` for one process).
 """
 
 from __future__ import annotations
@@ -77,7 +78,21 @@ def main() -> int:
             if subprocess.call(step) != 0:
                 return 1
         return 0
-    return subprocess.call([str(PYTHON), "-m", "pytest", *extra])
+    return subprocess.call([str(PYTHON), "-m", "pytest", *parallel(extra), *extra])
+
+
+def parallel(extra: list[str]) -> list[str]:
+    """pytest-xdist workers, one a core up to four, unless the arguments choose otherwise.
+
+    `--dist loadgroup` keeps each slow directory (tests/fault, tests/browser) on one worker
+    (tests/conftest.py), so the rest of the suite runs beside it on the other core.
+    """
+    if (
+        any(arg.startswith(("-n", "--numprocesses", "--dist")) for arg in extra)
+        or "no:xdist" in extra
+    ):
+        return []
+    return ["-n", str(max(1, min(4, os.cpu_count() or 1))), "--dist", "loadgroup"]
 
 
 if __name__ == "__main__":

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from handlers.deadlines import find_deadline
+from knowledge import yamlio
 
 _SMALLTALK_WORDS = frozenset(
     """hi hello hey hiya howdy morning afternoon evening good gm yo there all team everyone folks
@@ -307,7 +306,7 @@ class ClinicalVocabulary:
     @classmethod
     def from_file(cls, path: Path) -> ClinicalVocabulary:
         """The KB's terms and its own drug names, plus the packaged drug list less `not_drugs`."""
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
         terms = frozenset(str(t).lower() for t in data.get("terms") or [])
         endings = tuple(str(e).lower() for e in data.get("endings") or [])
         local = frozenset(str(d).lower() for d in data.get("drugs") or [])

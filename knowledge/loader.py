@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from knowledge import yamlio
 from knowledge.models import (
     CATEGORIES,
     TOPIC_SLOT,
@@ -138,8 +139,8 @@ def parse_entry(
         return None
     front, body, body_line = split
     try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(front)
+        node = yamlio.compose(front)
+        data = yamlio.safe_load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -293,7 +294,7 @@ def _load_yaml_file(path: Path, problems: list[Problem]) -> Any:
         problems.append(Problem(str(path), 1, "file is missing"))
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yamlio.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

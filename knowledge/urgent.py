@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from knowledge import yamlio
 from knowledge.models import KnowledgeBaseInvalid, Link, Problem, Severity
 
 #: What each reply must tell people, whoever edits the wording.
@@ -46,7 +47,7 @@ class UrgentGuide:
 def key_lines(text: str) -> dict[str, int]:
     """1-based line of each key ("owner", "emergency.reply"), so problems point at their line."""
     try:
-        root = yaml.compose(text)
+        root = yamlio.compose(text)
     except yaml.YAMLError:
         return {}
     lines: dict[str, int] = {}
@@ -183,7 +184,7 @@ def load_urgent(path: Path, today: date | None = None) -> UrgentGuide:
     problems: list[Problem] = []
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        data = yamlio.safe_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise KnowledgeBaseInvalid(
             [Problem(str(path), 1, f"cannot read urgent-care file: {exc.__class__.__name__}")]

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from bot.clock import utc_now
 from bot.db.models import KbEntryText, KbVersion
 from bot.db.session import Database
+from knowledge import yamlio
 from knowledge.loader import (
     SourceFile,
     build_knowledge_base,
@@ -64,7 +65,7 @@ def _load_yaml(text: str, name: str, problems: list[Problem]) -> Any:
     if not text.strip():
         return None
     try:
-        return yaml.safe_load(text)
+        return yamlio.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from bot.desk.listening_store import ListeningStore
 from bot.keys import DATABASE
+from tests.browser.chat_page import ask
 from tests.browser.conftest import LiveServer
-from tests.browser.test_web_chat import ask
 
 MARKER = "Open every day this week, including Sunday."
 

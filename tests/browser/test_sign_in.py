@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 from bot.app import create_app
 from bot.config import Settings
+from tests.browser.chat_page import ask
 from tests.browser.conftest import TIMEOUT_MS, LiveServer, live_server
-from tests.browser.test_web_chat import ask
 from tests.fakes.oidc_provider import FakeOidcProvider, FakeUser
 
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the tests take the `client` fixture imported below)
 """The admin console's entry editor over HTTP, as an admin meets it: a blank new entry, a
 draft with problems, and addresses that are not there."""
 
@@ -8,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.db.test_web_http import client, csrf_of, sign_in  # noqa: F401
+from tests.web_admin import csrf_of, sign_in
 
 Client = TestClient[Any, Any]
 OTHER_PARTS = "other parts of the knowledge base have problems"

@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
 from bot.db.session import Database
 from bot.delivery.outbox import DeliveryError, Destination, Outbox
 from bot.messages import Intent, Reply
 from tests.db.conftest import FakeClock
+from tests.db.messengers import RecordingMessenger
 
 WARD = Destination("slack", "C_WARD", "1700000000.000100")
-
-
-@dataclass
-class RecordingMessenger:
-    """Stands in for a platform's API at the port; the wire-level fakes live with the adapters."""
-
-    failures: list[DeliveryError] = field(default_factory=list)
-    posts: list[tuple[Destination, str]] = field(default_factory=list)
-    updates: list[tuple[str, str]] = field(default_factory=list)
-
-    async def post(self, destination: Destination, reply: Reply) -> str:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.posts.append((destination, reply.text))
-        return f"ts-{len(self.posts)}"
-
-    async def update(self, destination: Destination, message_id: str, reply: Reply) -> None:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.updates.append((message_id, reply.text))
 
 
 def reply(text: str) -> Reply:

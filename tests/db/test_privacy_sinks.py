@@ -16,8 +16,8 @@ from bot.desk.privacy import PrivacyScanner
 from bot.messages import Platform, UserAction
 from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
-from tests.db.test_outbox import RecordingMessenger
-from tests.db.test_request_flow import QUEUE, THREAD, WARD
+from tests.db.conftest import QUEUE, THREAD, WARD
+from tests.db.messengers import RecordingMessenger
 from tests.signed import form_state
 
 NHS = "943 476 5919"

@@ -13,11 +13,10 @@ from bot.desk.tickets.lifecycle import TicketStatus
 from bot.messages import IncomingMessage, Platform, UserAction
 from handlers.desk import EvidenceDesk
 from handlers.intake import FormState
-from tests.db.conftest import QUEUE, WARD
-from tests.db.test_outbox import RecordingMessenger
+from tests.db.conftest import QUEUE, THREAD, WARD
+from tests.db.messengers import RecordingMessenger
 from tests.signed import TEST_SIGNER, form_state
 
-THREAD = "1700000000.000100"
 VALID_NHS = "943 476 5919"
 
 

@@ -24,9 +24,9 @@ from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.observability import QuietPollingAccessLogger
 from bot.platforms.web.admin.common import ADMIN
 from tests.db.conftest import FakeClock
-from tests.db.test_web_http import EMAIL, PASSWORD, csrf_of
 from tests.fakes.oidc_provider import FakeOidcProvider, FakeUser
 from tests.signed import TEST_SECRET_KEY
+from tests.web_admin import EMAIL, PASSWORD, csrf_of
 
 Client = TestClient[Any, Any]
 LIFETIME, IDLE = timedelta(hours=8), timedelta(minutes=60)

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (the tests take the `client` fixture imported below)
 """The request story as a person lives it in the web chat, over HTTP: what they type, the
 buttons they press and the forms they send, and what comes back to the page."""
 
@@ -9,7 +8,6 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.db.test_web_http import client  # noqa: F401  (the fixture: the whole app over HTTP)
 from tests.fakes.settle import settle
 
 Client = TestClient[Any, Any]

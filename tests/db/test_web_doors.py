@@ -25,8 +25,8 @@ from bot.db.session import Database
 from bot.desk.accounts import AdminAccounts
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.platforms.web.demo import DEMO_SPECIALIST_NAME
-from tests.db.test_web_http import EMAIL, PASSWORD, csrf_of
 from tests.fakes.drain import drain
+from tests.web_admin import EMAIL, PASSWORD, csrf_of
 
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what a container binds; the point of these tests
 _STATE = re.compile(r'data-state="([^"]*)"')

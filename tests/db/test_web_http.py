@@ -4,61 +4,19 @@ the sign-in rate limit, security headers, and publishing that the running bot an
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
 from bot.config import Settings
 from bot.db.session import Database
-from bot.desk.accounts import AdminAccounts
 from bot.desk.kb_versions import KbVersions
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.keys import DATABASE
 from knowledge import SHIPPED_KB_DIR
-from tests.signed import TEST_SECRET_KEY
-
-EMAIL, PASSWORD = "admin@example.nhs.uk", "a long enough password"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-async def client(
-    database: Database, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[TestClient[Any, Any]]:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")  # these tests use the demo's identities
-    settings = Settings(
-        database_url=database.engine.url.render_as_string(hide_password=False),
-        auto_migrate=False,
-        kb_reload_seconds=0,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
-        secret_key=TEST_SECRET_KEY,  # the form state tests sign (tests/signed.py)
-    )
-    app = create_app(settings)
-    await AdminAccounts(database).add(EMAIL, PASSWORD)
-    yield await aiohttp_client(app)
-
-
-def csrf_of(html: str) -> str:
-    found = _CSRF.search(html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-async def sign_in(client: TestClient[Any, Any], password: str = PASSWORD) -> web.Response | Any:
-    page = await client.get("/admin/login")
-    token = csrf_of(await page.text())
-    return await client.post(
-        "/admin/login",
-        data={"email": EMAIL, "password": password, "csrf_token": token, "next": "/admin"},
-        allow_redirects=False,
-    )
+from tests.web_admin import EMAIL, PASSWORD, csrf_of, sign_in
 
 
 async def test_signing_in_sets_an_httponly_samesite_strict_session_cookie(

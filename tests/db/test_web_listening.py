@@ -13,8 +13,7 @@ from bot.delivery.conversation_refs import ConversationStore
 from bot.desk.listening_store import ListeningStore
 from bot.keys import DESK
 from tests.db.conftest import FakeClock
-from tests.db.test_web_http import EMAIL, csrf_of, sign_in
-from tests.db.test_web_http import client as client
+from tests.web_admin import EMAIL, csrf_of, sign_in
 
 SLACK_CHANNEL = "C0123ABCD"
 TEAMS_CHANNEL = "19:a1b2c3d4e5f60718293a4b5c6d7e8f90@thread.tacv2"

@@ -8,7 +8,6 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.db.test_web_http import client
 from tests.db.test_web_workflow import CHAT, REQUESTER, SPECIALIST, act, feed, request_in_chat
 
 __all__ = ["client"]  # the fixture, shared with test_web_http.py

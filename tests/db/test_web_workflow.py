@@ -10,11 +10,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot.keys import DESK
-from tests.db.test_web_http import client
 from tests.fakes.settle import settle
 from tests.signed import form_state
-
-__all__ = ["client"]  # the fixture, shared with test_web_http.py
 
 REQUESTER, SPECIALIST, CHAT = "web-alice", "specialist", "web-chat"
 

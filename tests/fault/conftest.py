@@ -2,9 +2,10 @@
 
 Each server is a separate process on a free loopback port with Slack in HTTP mode, its Web API
 pointed at a `FakeSlackApi` in the test process, and its own SQLite file or PostgreSQL database
-(a fresh one per test, dropped afterwards; the PostgreSQL variants are skipped unless
-EVIDENCE_DESK_TEST_POSTGRES_URL is set). Events are sent signed, as Slack sends them. Every
-wait is bounded, and every process is killed in a `finally`.
+(a fresh one per test, copied from a database migrated once per session and dropped afterwards;
+the PostgreSQL variants are skipped when there is no server, see tests/databases.py). Events
+are sent signed, as Slack sends them. Every wait is bounded, and every process is killed in a
+`finally`. Every test here is marked `slow` (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,15 +32,19 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.config.database_url import normalize_database_url
-from bot.db.migrate import upgrade
 from bot.db.session import Database
 from handlers.intake import request_form
-from tests.db.conftest import _admin
+from tests.databases import (
+    admin,
+    copy_database_file,
+    database_url_on,
+    migrated_postgres_database,
+    postgres_server,
+    skip_reason,
+)
 from tests.fakes.slack_api import FakeSlackApi
 from tests.signed import TEST_SECRET_KEY, form_state
 
-POSTGRES_ENV = "EVIDENCE_DESK_TEST_POSTGRES_URL"
 SECRET = "fault-test-signing-secret"  # signs requests to a loopback test server only
 WARD, LIBRARY = "C0WARD", "C0LIBRARY"
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,9 +56,27 @@ QUESTIONS = [
 
 
 def free_port() -> int:
+    """A port free now. The server binds it a moment later, so another process may take it
+    first: `Server.start` then starts again on another (see `listens`)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def listens(pid: int, port: int) -> bool | None:
+    """Whether process `pid` holds the listening socket on loopback `port` (Linux /proc), so a
+    stranger that took the port is never mistaken for our server; None where /proc cannot say."""
+    try:
+        table = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        owned = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+    except OSError:
+        return None
+    listening = {
+        f"socket:[{fields[9]}]"
+        for fields in (line.split() for line in table)
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
+    }
+    return bool(listening & owned)
 
 
 def signed_headers(body: str, content_type: str = "application/json") -> dict[str, str]:
@@ -95,7 +118,17 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, within: float = 30) -> None:
+    async def start(self, within: float = 30, attempts: int = 3) -> None:
+        """Start and wait for /readyz; on a port taken meanwhile, again on another port."""
+        for _ in range(attempts - 1):
+            if await self._start(within):
+                return
+            self.port = free_port()
+        if not await self._start(within):
+            raise AssertionError(f"port {self.port} was taken each time; see {self.log_path}")
+
+    async def _start(self, within: float) -> bool:
+        """True once ready; False when its port turned out to be taken by another process."""
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": "xoxb-fault",
@@ -122,19 +155,28 @@ class Server:
             )  # fmt: skip
         finally:
             log.close()
-        await self.wait_ready(within)
+        try:
+            await self.wait_ready(within)
+        except AssertionError:
+            if f"Port {self.port} on 127.0.0.1 is already in use" not in self.log():
+                raise
+            return False
+        return True
 
     async def wait_ready(self, within: float) -> None:
+        """Until our process serves /readyz with 200 on our port (not a stranger on it)."""
         async with aiohttp.ClientSession() as session:
 
             async def ready() -> bool:
                 assert self.process is not None
                 if self.process.returncode is not None:
                     raise AssertionError(f"server exited at start; see {self.log_path}")
-                with contextlib.suppress(aiohttp.ClientError):
+                try:
                     async with session.get(f"{self.url}/readyz") as response:
-                        return response.status == 200
-                return False
+                        answered = response.status == 200
+                except aiohttp.ClientError:
+                    return False
+                return answered and listens(self.process.pid, self.port) is not False
 
             await until(ready, within, f"{self.url}/readyz")
 
@@ -205,21 +247,37 @@ def assert_each_answered_once(api: FakeSlackApi, events: list[tuple[str, dict[st
 # ---- databases -------------------------------------------------------------------------------
 
 
+#: The session's migrated PostgreSQL database that each test's fresh one is copied from.
+_TEMPLATE: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_template() -> Iterator[None]:
+    """Migrate once per session; `fresh_postgres` copies it (CREATE DATABASE ... TEMPLATE)."""
+    server = postgres_server()
+    if server is None:
+        yield
+        return
+    with migrated_postgres_database(server, "evidence_desk_fault_template") as template:
+        _TEMPLATE[:] = [make_url(template.url).database or ""]
+        try:
+            yield
+        finally:
+            _TEMPLATE.clear()
+
+
 @contextlib.asynccontextmanager
 async def fresh_postgres() -> AsyncIterator[str]:
     """A fresh, migrated PostgreSQL database, dropped afterwards (skips without the server)."""
-    server = os.environ.get(POSTGRES_ENV)
-    if not server:
-        pytest.skip(f"{POSTGRES_ENV} is not set, so the PostgreSQL variant is skipped")
-    server = normalize_database_url(server)
+    server = postgres_server()
+    if server is None or not _TEMPLATE:
+        pytest.skip(skip_reason())
     name = f"evidence_desk_fault_{secrets.token_hex(6)}"
-    await _admin(server, f'CREATE DATABASE "{name}"')
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    await admin(server, f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE[0]}"')
     try:
-        await upgrade(url)
-        yield url
+        yield database_url_on(server, name)
     finally:
-        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -229,12 +287,12 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(params=BACKENDS)
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A migrated database: a SQLite file, or a fresh PostgreSQL database."""
+async def database_url(request: pytest.FixtureRequest, sqlite_template: Path) -> AsyncIterator[str]:
+    """A migrated database: a copy of the session's SQLite file, or a fresh PostgreSQL one."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'desk.sqlite3'}"
-        await upgrade(url)
-        yield url
+        yield copy_database_file(
+            sqlite_template, request.getfixturevalue("tmp_path") / "desk.sqlite3"
+        )
         return
     async with fresh_postgres() as url:
         yield url

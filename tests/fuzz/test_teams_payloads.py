@@ -13,25 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.keys import WORKER
 from bot.platforms.teams import TEAMS
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.scenario.test_teams import (
+from tests.teams_world import (
     ALEX,
     BOT,
     MENTION,
     PERSONAL,
     WARD,
     TeamsWorld,
-    build_app,
-    without_teams_variables,
 )
 
 FUZZ = settings(
@@ -173,18 +169,6 @@ def activities(connector: FakeBotConnector) -> st.SearchStrategy[dict[str, Any]]
             "textFormat": texts,
         },
     )
-
-
-@pytest.fixture
-async def teams(
-    aiohttp_client: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    connector: FakeBotConnector,
-) -> TeamsWorld:
-    without_teams_variables(monkeypatch)
-    app = build_app(tmp_path)
-    return TeamsWorld(await aiohttp_client(app), connector, app)
 
 
 async def post_raw(teams: TeamsWorld, body: bytes | str) -> tuple[int, str]:

@@ -11,13 +11,11 @@ log line (every logger, DEBUG and up) may hold any of them as written, or as bar
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,9 +32,10 @@ from bot.db.session import Database
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.keys import DATABASE
 from bot.platforms.teams import MESSAGES_PATH
-from tests.db.conftest import _truncate_all
+from tests.databases import MigratedPostgres, empty_postgres
 from tests.db.conftest import postgres_url as postgres_url  # the fixture, shared
 from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.drain import drain, until
 from tests.fakes.slack_api import FakeSlackApi
 from tests.scenario.conftest import (
     LIBRARY,
@@ -46,9 +45,9 @@ from tests.scenario.conftest import (
     WARD,
     signed_headers,
 )
-from tests.scenario.test_slack import button, select_value, text_value, view_submission
-from tests.scenario.test_teams import BOT, PERSONAL, TENANT, without_teams_variables
+from tests.scenario.slack_payloads import button, select_value, text_value, view_submission
 from tests.signed import TEST_SECRET_KEY, form_state
+from tests.teams_world import BOT, PERSONAL, TENANT, without_teams_variables
 
 # ---- identifiers -----------------------------------------------------------------------------
 
@@ -192,15 +191,7 @@ class World:
 
     async def settle(self) -> None:
         """Until every journalled event is finished and every queued message is sent."""
-        for _ in range(1000):
-            async with self.database.engine.connect() as connection:
-                unfinished = (await connection.execute(text(
-                    "SELECT (SELECT count(*) FROM inbound_events WHERE done_at IS NULL)"
-                    " + (SELECT count(*) FROM outbox WHERE status = 'pending')"))).scalar()  # fmt: skip
-            if not unfinished:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError("the app did not finish its work")
+        await drain(self.database)
 
     async def dump(self) -> str:
         async with self.database.engine.connect() as connection:
@@ -214,22 +205,21 @@ class World:
     async def ticket_in(self, thread: str) -> str:
         """The reference of the request made in `thread`, once the form's handler stored it
         (Bolt runs it after acknowledging the submission)."""
-        for _ in range(1000):
+
+        async def stored() -> str | None:
             async with self.database.engine.connect() as connection:
                 found = (await connection.execute(
                     text("SELECT reference FROM tickets WHERE origin_thread_id = :t"), {"t": thread}
                 )).scalar()  # fmt: skip
-            if found is not None:
-                return str(found)
-            await asyncio.sleep(0.02)
-        raise AssertionError("the request was not stored")
+            return None if found is None else str(found)
+
+        return await until(stored)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def world(
     request: pytest.FixtureRequest,
     aiohttp_client: Any,
-    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[World]:
     slack, connector = FakeSlackApi(), FakeBotConnector()
@@ -242,11 +232,12 @@ async def world(
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")
     without_teams_variables(monkeypatch)
     if request.param == "sqlite":
-        url, migrate = f"sqlite:///{tmp_path / 'desk.sqlite3'}", True
+        url, migrate = request.getfixturevalue("sqlite_url"), True
     else:
-        url, migrate = request.getfixturevalue("postgres_url"), False
+        postgres: MigratedPostgres = request.getfixturevalue("migrated_postgres")
+        url, migrate = postgres.url, False
         scratch = Database.from_url(url)
-        await _truncate_all(scratch)
+        await empty_postgres(scratch, postgres.reset)
         await scratch.dispose()
     app = create_app(
         Settings(database_url=url, auto_migrate=migrate, kb_reload_seconds=0,

@@ -5,67 +5,24 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select, text, update
 
 from bot.clock import utc_now
 from bot.db.models import OutboxMessage
 from bot.keys import DATABASE, WORKER
-from handlers.intake import request_form
 from tests.fakes.drain import until
 from tests.scenario.conftest import LIBRARY, REQUESTER, SPECIALIST, WARD, SlackWorld, signed_headers
+from tests.scenario.slack_payloads import (
+    all_text,
+    button,
+    select_value,
+    text_value,
+    view_submission,
+)
 from tests.signed import form_state
 
 VALID_NHS = "943 476 5919"
-
-
-def all_text(blocks: list[dict[str, Any]]) -> str:
-    return json.dumps(blocks)
-
-
-def view_submission(
-    callback_id: str, values: dict[str, dict[str, Any]], state: str, user: str = REQUESTER
-) -> dict[str, Any]:
-    return {
-        "type": "view_submission", "team": {"id": "T0TEAM"}, "user": {"id": user, "name": "someone"},
-        "api_app_id": "A0APP", "trigger_id": "trig-1",
-        "view": {"id": "V0VIEW1", "type": "modal", "callback_id": callback_id, "private_metadata": state,
-                 "blocks": [{"block_id": name} for name in _shown_fields(callback_id, values)],
-                 "state": {"values": values}},
-    }  # fmt: skip
-
-
-def _shown_fields(callback_id: str, values: dict[str, Any]) -> list[str]:
-    """The input blocks the real modal had: every field of the form, filled in or not."""
-    if callback_id == "request_submit":
-        return [f.name for f in request_form().fields]
-    return list(values)
-
-
-def text_value(value: str) -> dict[str, Any]:
-    return {"input": {"type": "plain_text_input", "value": value}}
-
-
-def select_value(value: str) -> dict[str, Any]:
-    return {"input": {"type": "static_select", "selected_option": {"value": value}}}
-
-
-def button(
-    action_id: str,
-    value: str,
-    user: str,
-    channel: str = WARD,
-    ts: str = "1800000000.000001",
-    response_url: str = "",
-) -> dict[str, Any]:
-    return {
-        "type": "block_actions", "team": {"id": "T0TEAM"}, "user": {"id": user, "name": "someone"},
-        "api_app_id": "A0APP", "trigger_id": "trig-2", "channel": {"id": channel},
-        "container": {"type": "message", "channel_id": channel, "message_ts": ts},
-        "message": {"ts": ts, "text": "x"}, "response_url": response_url,
-        "actions": [{"action_id": action_id, "value": value, "type": "button", "block_id": "b"}],
-    }  # fmt: skip
 
 
 async def test_mention_is_answered_in_its_thread_with_source_and_feedback(

@@ -8,7 +8,7 @@ import json
 from bot.desk.listening_store import ListeningStore
 from bot.keys import DATABASE
 from tests.scenario.conftest import REQUESTER, WARD, SlackWorld
-from tests.scenario.test_slack import button
+from tests.scenario.slack_payloads import button
 
 OTHER = "C0OTHER"
 

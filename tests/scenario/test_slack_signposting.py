@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.keys import DATABASE
 from tests.scenario.conftest import WARD, SlackWorld
-from tests.scenario.test_slack import all_text, select_value, text_value, view_submission
+from tests.scenario.slack_payloads import all_text, select_value, text_value, view_submission
 from tests.signed import form_state
 
 VALID_NHS = "943 476 5919"

@@ -14,11 +14,17 @@ from bot.desk.accounts import AdminAccounts
 from bot.desk.tickets.service import TicketService
 from bot.keys import DATABASE, DESK
 from handlers.escalations import run_escalations
-from tests.db.test_web_http import EMAIL, PASSWORD, sign_in
 from tests.fakes.settle import settle
 from tests.scenario.conftest import LIBRARY, REQUESTER, SPECIALIST, WARD, SlackWorld
-from tests.scenario.test_slack import all_text, button, select_value, text_value, view_submission
+from tests.scenario.slack_payloads import (
+    all_text,
+    button,
+    select_value,
+    text_value,
+    view_submission,
+)
 from tests.signed import form_state
+from tests.web_admin import EMAIL, PASSWORD, sign_in
 
 THREAD = "1700000000.000100"
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 
 from tests.scenario.conftest import LIBRARY, REQUESTER, SlackWorld
-from tests.scenario.test_slack import all_text
+from tests.scenario.slack_payloads import all_text
 from tests.scenario.test_slack_workflow import make_request, press
-from tests.scenario.test_teams import PERSONAL, TeamsWorld, submit_data, teams
 from tests.scenario.test_teams_workflow import (
     buttons,
     in_library,
     library_queue,
     request_with_a_card,
 )
+from tests.teams_world import PERSONAL, TeamsWorld, submit_data
 
-__all__ = ["library_queue", "teams"]  # fixtures shared with the Teams tests
+__all__ = ["library_queue"]  # a fixture shared with the Teams tests
 
 #: "falls prevention in older inpatients": Accidental Falls, from the entry term "falls".
 FALLS = "Accidental Falls (high) https://meshb.nlm.nih.gov/record/ui?ui=D000058"

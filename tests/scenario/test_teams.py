@@ -9,175 +9,40 @@ recorded calls are what the tests look at.
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import json
-import os
 import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
-from bot.app import create_app
 from bot.clock import utc_now
-from bot.config import Settings
 from bot.db.models import ConversationRef, OutboxMessage
 from bot.delivery.outbox import Destination, Outbox
 from bot.keys import DATABASE, MESSENGERS, OUTBOX
 from bot.messages import Intent, Reply
 from bot.platforms.teams import MESSAGES_PATH
-from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
+from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.settle import settle
-
-BOT = {"id": "28:evidence-desk-bot", "name": "Evidence Desk"}
-ALEX = {"id": "29:alex-teams-id", "name": "Alex Nurse", "aadObjectId": "aad-alex"}
-TENANT = "tenant-0001"
-PERSONAL = {"id": "a:personal-chat-alex", "conversationType": "personal", "tenantId": TENANT}
-WARD_CHANNEL = "19:ward-channel@thread.tacv2"
-WARD_THREAD = "1700000000001"
-WARD = {
-    "id": f"{WARD_CHANNEL};messageid={WARD_THREAD}",
-    "conversationType": "channel",
-    "isGroup": True,
-    "tenantId": TENANT,
-}
-MENTION = "<at>Evidence Desk</at>"
-VALID_NHS_NUMBER = "9434765919"
-TEAMS_VARIABLES = (
-    "microsoftappid",
-    "microsoftapppassword",
-    "microsoftapptype",
-    "microsoftapptenantid",
+from tests.teams_world import (
+    ALEX,
+    BOT,
+    PERSONAL,
+    VALID_NHS_NUMBER,
+    WARD,
+    WARD_CHANNEL,
+    WARD_THREAD,
+    TeamsWorld,
+    build_app,
+    clean_request,
+    inputs,
+    open_form,
+    submit_data,
+    welcome_in_ward,
+    without_teams_variables,
 )
-
-
-@dataclass
-class TeamsWorld:
-    client: TestClient
-    connector: FakeBotConnector
-    app: web.Application
-    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-
-    def activity(self, **fields: Any) -> dict[str, Any]:
-        """A Teams activity as the Bot Framework service posts it (a personal-chat message
-        from Alex unless told otherwise)."""
-        activity: dict[str, Any] = {
-            "type": "message",
-            "id": f"f:{next(self._ids):06d}",
-            "timestamp": "2026-03-02T10:00:00.000Z",
-            "channelId": "msteams",
-            "serviceUrl": self.connector.url,
-            "from": ALEX,
-            "recipient": BOT,
-            "conversation": PERSONAL,
-            "channelData": {"tenant": {"id": TENANT}},
-            "locale": "en-GB",
-            "textFormat": "plain",
-        }
-        activity.update(fields)
-        return activity
-
-    def channel_message(self, text: str, **fields: Any) -> dict[str, Any]:
-        return self.activity(
-            text=f"{MENTION} {text}",
-            conversation=WARD,
-            entities=[{"type": "mention", "text": MENTION, "mentioned": BOT}],
-            channelData={
-                "tenant": {"id": TENANT},
-                "teamsChannelId": WARD_CHANNEL,
-                "channel": {"id": WARD_CHANNEL},
-                "team": {"id": "19:team@thread.tacv2"},
-            },
-            **fields,
-        )
-
-    def submit(self, data: dict[str, Any], card_id: str, **fields: Any) -> dict[str, Any]:
-        """What Teams posts when an Action.Submit on the card `card_id` is pressed."""
-        return self.activity(value=data, replyToId=card_id, **fields)
-
-    async def post(self, body: Any, headers: dict[str, str] | None = None) -> int:
-        response = await self.client.post(
-            MESSAGES_PATH,
-            data=body if isinstance(body, str | bytes) else json.dumps(body),
-            headers={"Content-Type": "application/json", **(headers or {})},
-        )
-        return response.status
-
-    async def say(self, activity: dict[str, Any]) -> list[ConnectorCall]:
-        """Post an activity; every call the bot made to the connector for it, once the bot
-        has nothing pending (so whether it answers in the turn or from the outbox, a second
-        answer would be counted too)."""
-        before = len(self.connector.calls)
-        assert await self.post(activity) == 200
-        return (await self.connector.drained(self.app[DATABASE]))[before:]
-
-    async def tickets(self) -> int:
-        async with self.app[DATABASE].transaction() as session:
-            return int(await session.scalar(text("SELECT count(*) FROM tickets")) or 0)
-
-
-def without_teams_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Local mode whatever the developer's shell holds (pydantic-settings ignores case)."""
-    for name in list(os.environ):
-        if name.lower() in TEAMS_VARIABLES or name.lower().startswith("evidence_desk_teams_"):
-            monkeypatch.delenv(name)
-
-
-def build_app(tmp_path: Path) -> web.Application:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
-        kb_reload_seconds=0,
-        outbox_interval_seconds=3600,  # the tests deliver the outbox themselves
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
-    )
-    return create_app(settings)
-
-
-@pytest.fixture
-async def teams(
-    aiohttp_client: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    connector: FakeBotConnector,
-) -> TeamsWorld:
-    without_teams_variables(monkeypatch)
-    app = build_app(tmp_path)
-    return TeamsWorld(await aiohttp_client(app), connector, app)
-
-
-def submit_data(call: ConnectorCall) -> dict[str, Any]:
-    """The data of the card's (only) submit action, as the form sends it back."""
-    (action,) = call.card["actions"]
-    data: dict[str, Any] = action["data"]
-    return data
-
-
-def inputs(call: ConnectorCall) -> dict[str, dict[str, Any]]:
-    return {e["id"]: e for e in call.card["body"] if e["type"].startswith("Input.")}
-
-
-def clean_request(extra: dict[str, str] | None = None) -> dict[str, str]:
-    answers = {
-        "in_question": "falls prevention in older inpatients",
-        "in_purpose": "service_development",
-    }
-    return answers | (extra or {})
-
-
-async def open_form(teams: TeamsWorld) -> ConnectorCall:
-    """Ask for evidence, press "Open the request form"; the form card the bot sent."""
-    (offer,) = await teams.say(teams.activity(text="can you find evidence on falls prevention?"))
-    button = next(a for a in offer.card["actions"] if a["data"]["action"] == "request_open")
-    (form,) = await teams.say(teams.submit(button["data"], card_id="act-offer"))
-    return form
-
 
 # ---- answering -----------------------------------------------------------------------------
 
@@ -344,7 +209,7 @@ async def test_activity_with_a_malformed_field_is_refused_with_400(teams: TeamsW
 @pytest.fixture
 async def secured(
     aiohttp_client: Any,
-    tmp_path: Path,
+    sqlite_url: str,
     monkeypatch: pytest.MonkeyPatch,
     connector: FakeBotConnector,
 ) -> TeamsWorld:
@@ -352,7 +217,7 @@ async def secured(
     without_teams_variables(monkeypatch)
     monkeypatch.setenv("MicrosoftAppId", "00000000-0000-0000-0000-000000000001")
     monkeypatch.setenv("MicrosoftAppPassword", "not-a-real-secret")
-    app = build_app(tmp_path)
+    app = build_app(sqlite_url)
     return TeamsWorld(await aiohttp_client(app), connector, app)
 
 
@@ -391,13 +256,13 @@ def non_loopback_address() -> str | None:
 
 
 async def test_local_mode_refuses_requests_from_other_machines_with_403(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, connector: FakeBotConnector
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, connector: FakeBotConnector
 ) -> None:
     address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback address to connect from")
     without_teams_variables(monkeypatch)
-    app = build_app(tmp_path)
+    app = build_app(sqlite_url)
     async with TestClient(TestServer(app, host=address)) as client:
         response = await client.post(MESSAGES_PATH, json={"type": "message"})
         assert response.status == 403
@@ -405,13 +270,6 @@ async def test_local_mode_refuses_requests_from_other_machines_with_403(
 
 
 # ---- proactive messages ----------------------------------------------------------------------
-
-
-async def welcome_in_ward(teams: TeamsWorld) -> None:
-    """The bot is added to the ward channel: it now holds a reference to write there later."""
-    await teams.say(
-        teams.activity(type="conversationUpdate", membersAdded=[BOT], conversation=WARD)
-    )
 
 
 def note(text_: str) -> Reply:
@@ -470,9 +328,11 @@ async def test_living_card_is_posted_once_then_updated_in_place(teams: TeamsWorl
     assert "Status: Claimed" in updated.text
 
 
-async def test_conversation_reference_outlives_a_restart(teams: TeamsWorld, tmp_path: Path) -> None:
+async def test_conversation_reference_outlives_a_restart(
+    teams: TeamsWorld, sqlite_url: str
+) -> None:
     await welcome_in_ward(teams)
-    restarted = build_app(tmp_path)  # same database, nothing shared in memory
+    restarted = build_app(sqlite_url)  # same database, nothing shared in memory
     try:
         await restarted[OUTBOX].enqueue(Destination("teams", WARD_CHANNEL), note("Still here."))
         assert await restarted[OUTBOX].deliver_due(restarted[MESSENGERS]) == 1

@@ -12,8 +12,7 @@ from bot.app import create_app
 from bot.cli.main import main
 from bot.config import Settings
 from bot.platforms.teams import MESSAGES_PATH, TEAMS
-from tests.fakes.bot_connector import FakeBotConnector
-from tests.scenario.test_teams import TeamsWorld, build_app, without_teams_variables
+from tests.teams_world import TeamsWorld, without_teams_variables
 
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what a container binds; the point of these tests
 
@@ -29,26 +28,18 @@ def _settings(tmp_path: Path, host: str) -> Settings:
 
 
 async def test_local_mode_refuses_an_activity_whose_service_url_is_not_this_machine(
-    aiohttp_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    teams: TeamsWorld,
 ) -> None:
-    without_teams_variables(monkeypatch)
-    connector = FakeBotConnector()
-    await connector.start()
-    try:
-        app = build_app(tmp_path)
-        teams = TeamsWorld(await aiohttp_client(app), connector, app)
-        elsewhere = teams.activity(
-            text="forgot my athens password", serviceUrl="https://attacker.invalid/"
-        )
-        response = await teams.client.post(MESSAGES_PATH, json=elsewhere)
-        assert response.status == 403
-        assert "serviceUrl must be loopback" in (await response.json())["error"]
-        assert await teams.tickets() == 0
-        assert not connector.calls
-        # The Emulator on this machine is still answered.
-        assert await teams.say(teams.activity(text="forgot my athens password"))
-    finally:
-        await connector.close()
+    elsewhere = teams.activity(
+        text="forgot my athens password", serviceUrl="https://attacker.invalid/"
+    )
+    response = await teams.client.post(MESSAGES_PATH, json=elsewhere)
+    assert response.status == 403
+    assert "serviceUrl must be loopback" in (await response.json())["error"]
+    assert await teams.tickets() == 0
+    assert not teams.connector.calls
+    # The Emulator on this machine is still answered.
+    assert await teams.say(teams.activity(text="forgot my athens password"))
 
 
 def test_local_mode_asked_for_on_a_public_host_refuses_to_start(

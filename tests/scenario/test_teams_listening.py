@@ -15,8 +15,7 @@ from typing import Any
 from bot.desk.listening_store import ListeningStore
 from bot.keys import DATABASE
 from tests.fakes.bot_connector import ConnectorCall
-from tests.scenario.test_teams import BOT, MENTION, TENANT, WARD_CHANNEL, TeamsWorld
-from tests.scenario.test_teams import teams as teams
+from tests.teams_world import BOT, MENTION, TENANT, WARD_CHANNEL, TeamsWorld
 
 OTHER_CHANNEL = "19:pharmacy-channel@thread.tacv2"
 QUESTION = "anyone know how to reset their athens password?"

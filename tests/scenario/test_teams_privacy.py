@@ -3,12 +3,12 @@ comes back with identifiers taken out, and the warning goes to that person alone
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from bot.keys import MESSENGERS, OUTBOX
 from tests.fakes.bot_connector import ConnectorCall
-from tests.scenario.test_teams import (
+from tests.fakes.drain import until
+from tests.teams_world import (
     PERSONAL,
     VALID_NHS_NUMBER,
     WARD,
@@ -16,7 +16,6 @@ from tests.scenario.test_teams import (
     inputs,
     submit_data,
 )
-from tests.scenario.test_teams import teams as teams
 
 SPACED = "943 476 5919"
 
@@ -38,14 +37,14 @@ async def submit_in_the_ward(teams: TeamsWorld, form: ConnectorCall) -> list[Con
 
 async def to_alex_alone(teams: TeamsWorld, since: int) -> list[ConnectorCall]:
     """Messages sent to Alex's personal chat since call `since`, once the outbox sent them
-    (here, or by the worker the bot woke)."""
-    for _ in range(500):
+    (here, or by the worker the bot woke); fails the test if none come."""
+
+    async def sent() -> list[ConnectorCall] | None:
         await teams.app[OUTBOX].deliver_due(teams.app[MESSENGERS])
-        sent = [c for c in teams.connector.calls[since:] if c.conversation_id == PERSONAL["id"]]
-        if sent:
-            return sent
-        await asyncio.sleep(0.02)
-    return []
+        calls = teams.connector.calls[since:]
+        return [c for c in calls if c.conversation_id == PERSONAL["id"]] or None
+
+    return await until(sent)
 
 
 def shows(call: ConnectorCall, raw: str) -> bool:

@@ -15,7 +15,7 @@ from bot.keys import DATABASE, DESK
 from handlers.escalations import run_escalations
 from tests.fakes.bot_connector import ConnectorCall
 from tests.fakes.settle import settle
-from tests.scenario.test_teams import (
+from tests.teams_world import (
     PERSONAL,
     TENANT,
     WARD_CHANNEL,
@@ -23,11 +23,8 @@ from tests.scenario.test_teams import (
     clean_request,
     open_form,
     submit_data,
-    teams,
     welcome_in_ward,
 )
-
-__all__ = ["teams"]  # the fixture, shared with test_teams.py
 
 SAM = {"id": "29:sam-teams-id", "name": "Sam Librarian", "aadObjectId": "aad-sam"}
 
