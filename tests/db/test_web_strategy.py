@@ -10,8 +10,6 @@ from aiohttp.test_utils import TestClient
 
 from tests.db.test_web_workflow import CHAT, REQUESTER, SPECIALIST, act, feed, request_in_chat
 
-__all__ = ["client"]  # the fixture, shared with test_web_http.py
-
 FALLS = "Accidental Falls (high) https://meshb.nlm.nih.gov/record/ui?ui=D000058"
 
 
