@@ -176,6 +176,7 @@ async def dialogue(database: Database, clock: FakeClock, shipped_store: Knowledg
     return await Dialogue.start(database, clock, shipped_store)
 
 
+@pytest.fixture
 async def client(
     database: Database, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[TestClient[Any, Any]]:
