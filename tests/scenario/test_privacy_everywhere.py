@@ -33,7 +33,6 @@ from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.keys import DATABASE
 from bot.platforms.teams import MESSAGES_PATH
 from tests.databases import MigratedPostgres, empty_postgres
-from tests.db.conftest import postgres_url as postgres_url  # the fixture, shared
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.drain import drain, until
 from tests.fakes.slack_api import FakeSlackApi
