@@ -99,7 +99,11 @@ async def test_two_replicas_answer_deliver_and_escalate_once(
     )
 
     def overdue() -> list[object]:
-        return [p for p in posts(api, channel=LIBRARY) if f"{reference}** is overdue" in str(p)]
+        return [
+            p
+            for p in posts(api, channel=LIBRARY)
+            if f"{reference} is overdue" in str(p.get("text"))
+        ]
 
     async def all_done() -> bool:
         escalated = await scalar(postgres_url, "SELECT count(*) FROM escalations")
@@ -112,7 +116,7 @@ async def test_two_replicas_answer_deliver_and_escalate_once(
             and await settled(postgres_url)
         )
 
-    await until(all_done, 30, "every event answered, message delivered and escalation sent")
+    await until(all_done, 90, "every event answered, message delivered and escalation sent")
 
     assert_each_answered_once(api, events)
     for n in range(QUEUED):
