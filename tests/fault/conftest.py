@@ -118,7 +118,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, within: float = 30, attempts: int = 3) -> None:
+    async def start(self, within: float = 90, attempts: int = 3) -> None:
         """Start and wait for /readyz; on a port taken meanwhile, again on another port."""
         for _ in range(attempts - 1):
             if await self._start(within):
