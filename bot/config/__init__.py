@@ -90,6 +90,14 @@ class Settings(BaseSettings):
             "stopping with one clear error; 0 = start anyway (/readyz reports the database)."
         ),
     )
+    event_loop: str = Field(
+        "uvloop",
+        pattern="^(uvloop|asyncio)$",
+        description=(
+            "uvloop (libuv, in C; the default where it is installed) or asyncio (the standard "
+            "library's loop) for `serve`."
+        ),
+    )
     log_format: str = Field(
         "text",
         pattern="^(text|json)$",
