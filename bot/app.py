@@ -36,6 +36,7 @@ from bot.db.migrate import head_revision, upgrade
 from bot.db.startup import wait_for_database
 from bot.delivery.journal import InboundJournal
 from bot.delivery.outbox import OutboxWorker
+from bot.delivery.retention import Retention, RetentionPolicy
 from bot.desk.kb_sync import KbSync
 from bot.desk.tickets.stranded import routing_warning
 from bot.keys import (
@@ -285,6 +286,8 @@ def create_app(
         _every(settings.replay_interval_seconds, inbox.replay_stale, "inbound-replay")
     )
     app.cleanup_ctx.append(_every(3600, journal.forget_finished, "inbound-forget"))
+    retention = Retention(db, RetentionPolicy.from_settings(settings))
+    app.cleanup_ctx.append(_every(3600, retention.purge, "retention", first_after=60))
     for mount in (setup_slack, setup_teams, setup_web) if adapters is None else adapters:
         mount(app)
     # Last, after every startup step above (on_startup hooks run after the cleanup contexts).

@@ -13,7 +13,7 @@ import sys
 import textwrap
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -275,9 +275,10 @@ async def report(args: argparse.Namespace, settings: Settings, db: Database) -> 
 
 
 async def privacy_purge(args: argparse.Namespace, settings: Settings, db: Database) -> int:
-    days = args.older_than_days if args.older_than_days is not None else settings.retention_days
-    purged = await TicketService.from_settings(db, settings).purge_closed_text(timedelta(days=days))
-    print(f"purged the free text of {purged} closed ticket(s) older than {days} days")
+    from bot.delivery.retention import Retention, RetentionPolicy
+
+    policy = RetentionPolicy.from_settings(settings, ticket_text_days=args.older_than_days)
+    print(await Retention(db, policy).purge())
     return 0
 
 
@@ -358,7 +359,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     privacy = sub.add_parser("privacy", help="retention")
     privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
-    purge = privacy_sub.add_parser("purge", help="remove free text of old closed tickets")
+    purge = privacy_sub.add_parser(
+        "purge",
+        help="remove free text of old closed tickets, old delivered messages, web chat history "
+        "and unanswered questions (the server does it every hour)",
+    )
     purge.add_argument("--older-than-days", type=int, help="default: EVIDENCE_DESK_RETENTION_DAYS")
     purge.set_defaults(admin=privacy_purge)
 

@@ -132,6 +132,17 @@ class Settings(BaseSettings):
         ge=1,
         description="Days after closing that a ticket's free text is purged (audit kept).",
     )
+    message_retention_days: int = Field(
+        30,
+        ge=1,
+        description=(
+            "Days the bot's delivered messages and the web chat's history are kept "
+            "(a message still to be sent is never deleted)."
+        ),
+    )
+    unanswered_retention_days: int = Field(
+        90, ge=1, description="Days an unanswered question is kept after it was last asked."
+    )
     hospital_number_pattern: str | None = Field(
         DEFAULT_HOSPITAL_NUMBER_PATTERN,
         description="Regular expression for free-standing local hospital numbers; None = off.",
