@@ -15,6 +15,10 @@ event. Two baselines are measured in the same run, on the same machine:
   developer would build first). Our answers/s as a ratio of its answers/s is the price of the
   guarantees (journal before ack, answer + outbox row + done mark in one transaction).
 
+Our server runs on uvloop, as `serve` does by default (EVIDENCE_DESK_EVENT_LOOP); the baselines
+run on asyncio's own loop, as a first build would, unless `--baseline-uvloop` puts them on
+uvloop too (the ratio is then the price of the guarantees alone).
+
 With `--teams`, the same questions are then sent to our server as Teams personal-chat
 activities (unsigned, the adapter's local mode), answered through botbuilder's connector client
 to a fake Bot Framework connector, and to a Teams baseline measured in the same run: a bare
@@ -68,6 +72,8 @@ QUESTIONS = [
 #: no message is ever seen twice (the worst case for the embedder's memory of recent messages).
 DISTINCT: list[str] = []
 _asked = itertools.count(1)
+#: With --baseline-uvloop: the bare apps run on uvloop, as our server does by default.
+BASELINE_UVLOOP = False
 
 
 def question(n: int) -> str:
@@ -92,6 +98,9 @@ BARE_ACK_APP = textwrap.dedent(
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
     app = web.Application()
     app.router.add_post("/slack/events", handle)
+    if os.environ.get("LOAD_BASELINE_UVLOOP"):
+        import uvloop
+        uvloop.install()
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
     """
 )
@@ -138,6 +147,9 @@ BARE_ANSWER_APP = textwrap.dedent(
         app.router.add_post("/slack/events", handle)
         return app
 
+    if os.environ.get("LOAD_BASELINE_UVLOOP"):
+        import uvloop
+        uvloop.install()
     web.run_app(main(), host="127.0.0.1", port=int(sys.argv[1]), print=None)
     """
 )
@@ -147,7 +159,7 @@ BARE_ANSWER_APP = textwrap.dedent(
 #: ours in the benchmark) answering the same questions with BM25 within the turn.
 BARE_TEAMS_APP = textwrap.dedent(
     """
-    import re, sys
+    import os, re, sys
     from aiohttp import web
     from botbuilder.core import ActivityHandler
     from botbuilder.integration.aiohttp import (
@@ -185,6 +197,9 @@ BARE_TEAMS_APP = textwrap.dedent(
 
     app = web.Application()
     app.router.add_post("/api/messages", messages)
+    if os.environ.get("LOAD_BASELINE_UVLOOP"):
+        import uvloop
+        uvloop.install()
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
     """
 )
@@ -412,6 +427,8 @@ async def run(
            "EVIDENCE_DESK_ALLOW_NO_GENERAL_QUEUE": "true",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
     bare_env = {**env, "SLACK_API_URL": bare_api.url}
+    if BASELINE_UVLOOP:
+        bare_env["LOAD_BASELINE_UVLOOP"] = "1"
     processes = {}
     for name, args in (
         ("ours", ["-m", "bot", "serve", "--port", str(ours_port)]),
@@ -516,11 +533,19 @@ async def main() -> None:
         help="also send Teams activities (unsigned, local mode) answered to a fake connector",
     )
     parser.add_argument(
+        "--baseline-uvloop",
+        action="store_true",
+        help="run the bare baselines on uvloop too (ours runs on it by default): the ratio "
+        "then shows the price of the guarantees alone, not of the event loop",
+    )
+    parser.add_argument(
         "--distinct",
         action="store_true",
         help="every message a different FAQ question (default: the same 8 questions, as FAQs go)",
     )
     args = parser.parse_args()
+    global BASELINE_UVLOOP
+    BASELINE_UVLOOP = args.baseline_uvloop
     if args.distinct:
         for path in sorted((ROOT / "benchmarks" / "data").glob("holdout*.jsonl")):
             for line in path.read_text().splitlines():
