@@ -13,24 +13,21 @@ their vectors in memory only. The file is a cache: one that is missing, corrupt,
 another model or in a directory that cannot be written is recomputed (logged at DEBUG, with the
 path and error class, never a text), never an error.
 
-Layout (little-endian): magic, row count and dimensions (`<II`), the rows' text digests (32
-bytes each), the rows' float32 vectors, then the SHA-256 of everything before it.
+Layout (`knowledge.cachefile`, little-endian): magic, row count and dimensions (`<II`), the
+rows' text digests (32 bytes each), the rows' float32 vectors, then the SHA-256 of all that.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
 import struct
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-log = logging.getLogger(__name__)
+from knowledge import cachefile
 
 Vector = npt.NDArray[np.float32]
 
@@ -61,36 +58,23 @@ class VectorStore:
         return self._rows
 
     def _read(self) -> dict[bytes, Vector]:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            log.debug(
-                "embedding cache %s unreadable (%s): recomputing", self.path, type(exc).__name__
-            )
-            return {}
-        rows = self._parse(data)
-        if rows is None:
-            log.debug("embedding cache %s is not valid: recomputing", self.path)
-            return {}
-        return rows
+        payload = cachefile.read(self.path, MAGIC)
+        rows = None if payload is None else self._parse(payload)
+        return rows if rows is not None else {}
 
-    def _parse(self, data: bytes) -> dict[bytes, Vector] | None:
-        start = len(MAGIC) + _HEADER.size
-        if len(data) < start + _DIGEST or not data.startswith(MAGIC):
+    def _parse(self, payload: bytes) -> dict[bytes, Vector] | None:
+        if len(payload) < _HEADER.size:
             return None
-        body, checksum = data[:-_DIGEST], data[-_DIGEST:]
-        if hashlib.sha256(body).digest() != checksum:
-            return None
-        count, dimensions = _HEADER.unpack_from(data, len(MAGIC))
-        if dimensions != self.dimensions or len(body) != start + count * (_DIGEST + 4 * dimensions):
-            return None
+        count, dimensions = _HEADER.unpack_from(payload)
+        start = _HEADER.size
         keys_end = start + count * _DIGEST
-        vectors = np.frombuffer(body, dtype="<f4", offset=keys_end).reshape(count, dimensions)
+        if dimensions != self.dimensions or len(payload) != keys_end + count * 4 * dimensions:
+            return None
+        vectors = np.frombuffer(payload, dtype="<f4", offset=keys_end).reshape(count, dimensions)
         vectors = vectors.astype(np.float32, copy=False)
         return {
-            body[start + i * _DIGEST : start + (i + 1) * _DIGEST]: vectors[i] for i in range(count)
+            payload[start + i * _DIGEST : start + (i + 1) * _DIGEST]: vectors[i]
+            for i in range(count)
         }
 
     def get(self, keys: Iterable[bytes]) -> dict[bytes, Vector]:
@@ -105,8 +89,7 @@ class VectorStore:
     def put(self, used: Mapping[bytes, Vector]) -> None:
         """Store `used` (the rows a caller just needed, new or not) ahead of the older rows.
 
-        Written to a temporary file and renamed over the old one, so a reader sees the old file
-        or the new one, never half of one; a failure leaves the cache as it was."""
+        A file that cannot be written leaves the cache as it was (`cachefile.write`)."""
         older = self._load()
         rows = dict(used)
         for key, vector in older.items():
@@ -116,21 +99,8 @@ class VectorStore:
         if len(rows) > ROW_LIMIT:
             rows = dict(list(rows.items())[:ROW_LIMIT])
         self._rows = rows
-        try:
-            self._write(rows)
-        except OSError as exc:
-            log.debug("embedding cache %s not written (%s)", self.path, type(exc).__name__)
-
-    def _write(self, rows: Mapping[bytes, Vector]) -> None:
         keys = b"".join(rows)
         matrix = np.asarray(list(rows.values()), dtype="<f4").reshape(len(rows), self.dimensions)
-        body = MAGIC + _HEADER.pack(len(rows), self.dimensions) + keys + matrix.tobytes()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, temporary = tempfile.mkstemp(prefix=".vectors-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(body + hashlib.sha256(body).digest())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        cachefile.write(
+            self.path, MAGIC, _HEADER.pack(len(rows), self.dimensions) + keys + matrix.tobytes()
+        )

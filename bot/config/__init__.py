@@ -92,8 +92,8 @@ class Settings(BaseSettings):
         default_factory=default_cache_dir,
         description=(
             "Where derived data is kept between runs so that a start is fast: the KB "
-            "phrasings' sentence vectors (one file per model). Only curated text's vectors, "
-            "never a message's. `off` = no cache."
+            "phrasings' sentence vectors (one file per model) and the packaged drug list as "
+            "text. Only curated text's vectors, never a message's. `off` = no cache."
         ),
     )
     help_entry: str = Field(

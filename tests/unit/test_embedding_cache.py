@@ -184,7 +184,7 @@ def test_an_unwritable_cache_directory_still_answers_and_warns_no_one(
     assert answer.reply.faq_id == "sample-entry"
     assert not blocker.is_dir()
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
-    debug = [r.getMessage() for r in caplog.records if r.name == "knowledge.vector_store"]
+    debug = [r.getMessage() for r in caplog.records if r.name == "knowledge.cachefile"]
     assert debug and all("borrow" not in line for line in debug)
 
 
