@@ -260,6 +260,8 @@ _TREATMENT_WORDS = re.compile(
 _WORDS = re.compile(r"[a-z0-9][a-z0-9&.\-]*[a-z0-9]|[a-z0-9]")
 #: Names in the drug list shorter than this are too often abbreviations of something else.
 MIN_PACKAGED_NAME = 5
+#: Drug names of more words than this are not looked for ("calcium gluconate" is two).
+MAX_DRUG_WORDS = 3
 #: The format of the drug names kept in the cache directory: UTF-8, one name a line.
 DRUG_NAMES_MAGIC = b"EDDRUGS1\n"
 
@@ -304,6 +306,17 @@ def _unpack_drug_names(data_file: Path) -> frozenset[str]:
     )
 
 
+def _longest_in_words(names: frozenset[str], cap: int) -> int:
+    """How many words the longest name has, up to `cap`: the scan stops at the first name of
+    `cap` words rather than splitting all ~100,000 packaged names (0.06 s at every start)."""
+    longest = 0 if names else 1
+    for name in names:
+        longest = max(longest, len(name.split()))
+        if longest >= cap:
+            return cap
+    return longest
+
+
 class ClinicalVocabulary:
     """Recognises clinical questions, which are never answered from the KB.
 
@@ -322,7 +335,7 @@ class ClinicalVocabulary:
         self.terms = terms
         self.endings = endings
         self.drugs = drugs
-        self._longest_drug = max((len(d.split()) for d in drugs), default=1)
+        self._longest_drug = _longest_in_words(drugs, MAX_DRUG_WORDS)
 
     @classmethod
     def from_file(cls, path: Path, cache_dir: Path | None = None) -> ClinicalVocabulary:
@@ -339,7 +352,7 @@ class ClinicalVocabulary:
         """Drug names in the text, single words and phrases ("calcium gluconate") alike."""
         words = _WORDS.findall(text.lower())
         found = []
-        for size in range(1, min(self._longest_drug, 3) + 1):
+        for size in range(1, self._longest_drug + 1):
             for i in range(len(words) - size + 1):
                 phrase = " ".join(words[i : i + size]).strip(".")
                 if phrase in self.drugs:
