@@ -15,12 +15,12 @@ import pytest
 from bot.config import Settings
 from handlers.answers import Answerer
 from handlers.semantic_intents import REQUEST_EXAMPLES, SERVICE_EXAMPLES
-from knowledge import SHIPPED_KB_DIR
+from knowledge import SHIPPED_KB_DIR, vector_store
 from knowledge.embeddings import Embedder, FloatMatrix, ModelFiles
 from knowledge.loader import read_directory
 from knowledge.models import KnowledgeBase
 from knowledge.store import KnowledgeStore
-from knowledge.vector_store import text_key
+from knowledge.vector_store import VectorStore, text_key
 from tests.conftest import TODAY, KbFolder, entry_text
 from tests.unit.test_cli import run
 
@@ -236,3 +236,17 @@ def test_a_second_ask_reads_the_vectors_the_first_one_stored(tmp_path: Path) -> 
     assert second.stdout == first.stdout
     assert json.loads(second.stdout)["faq_id"] == "library-opening-hours"
     assert stored.stat().st_mtime_ns == written  # read, not computed and written again
+
+
+def test_the_cache_keeps_the_rows_used_last_when_it_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vector_store, "ROW_LIMIT", 3)
+    rows = {text_key(str(i)): np.full(4, i, dtype=np.float32) for i in range(5)}
+    store = VectorStore(tmp_path, "model", 4)
+    store.put({k: rows[k] for k in list(rows)[:3]})  # 0 1 2
+    store.put({k: rows[k] for k in list(rows)[3:]})  # 3 4, then the first of the older file
+    again = VectorStore(tmp_path, "model", 4)
+    assert again.keys() == {text_key("3"), text_key("4"), text_key("0")}
+    assert again.get([text_key("4")])[text_key("4")].tolist() == [4.0] * 4
+    assert VectorStore(tmp_path, "model", 8).keys() == frozenset()  # other dimensions: ignored
