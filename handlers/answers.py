@@ -48,7 +48,9 @@ class Answerer:
         self.store = store
         self.settings = settings
         self.scanner = PrivacyScanner(settings.hospital_number_pattern)
-        clinical = ClinicalVocabulary.from_file(self._kb_file(settings, "clinical_terms.yaml"))
+        clinical = ClinicalVocabulary.from_file(
+            self._kb_file(settings, "clinical_terms.yaml"), settings.cache_dir
+        )
         # Read once at start, like the clinical terms: an unusable file stops the bot.
         self.urgent = UrgentSigns(load_urgent(self._kb_file(settings, "urgent.yaml")))
         self.classifier = Classifier(

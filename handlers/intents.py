@@ -8,6 +8,7 @@ These rules read that grammar; the FAQ index decides everything else.
 from __future__ import annotations
 
 import bz2
+import hashlib
 import importlib.util
 import pickle
 import re
@@ -16,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from handlers.deadlines import find_deadline
-from knowledge import yamlio
+from knowledge import cachefile, yamlio
 
 _SMALLTALK_WORDS = frozenset(
     """hi hello hey hiya howdy morning afternoon evening good gm yo there all team everyone folks
@@ -259,20 +260,42 @@ _TREATMENT_WORDS = re.compile(
 _WORDS = re.compile(r"[a-z0-9][a-z0-9&.\-]*[a-z0-9]|[a-z0-9]")
 #: Names in the drug list shorter than this are too often abbreviations of something else.
 MIN_PACKAGED_NAME = 5
+#: Drug names of more words than this are not looked for ("calcium gluconate" is two).
+MAX_DRUG_WORDS = 3
+#: The format of the drug names kept in the cache directory: UTF-8, one name a line.
+DRUG_NAMES_MAGIC = b"EDDRUGS1\n"
 
 
-@lru_cache(maxsize=1)
-def packaged_drug_names() -> frozenset[str]:
+@lru_cache(maxsize=2)
+def packaged_drug_names(cache_dir: Path | None = None) -> frozenset[str]:
     """Generic and brand drug names from `drug-named-entity-recognition` (DrugBank open data, MeSH
     and Wikipedia; MIT licence), read once from the data file the package ships: offline, and
     without the package's own search index (3 s and 300 MB we do not need for exact lookups).
 
     The file is found without importing the package: its `__init__` builds that index, and
-    `importlib.resources.files` would import it (the CLI's `ask` paid 1-2 s for it)."""
+    `importlib.resources.files` would import it (the CLI's `ask` paid 1-2 s for it). Unpacking
+    it (bz2, then pickle) still costs ~0.9 s of CPU, so with a `cache_dir` the names are also
+    kept there as plain text under the data file's SHA-256, which reads in ~0.05 s: a changed
+    package makes another file, and a damaged one is read from the package again."""
     spec = importlib.util.find_spec("drug_named_entity_recognition")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("drug-named-entity-recognition is not installed")
     data_file = Path(spec.submodule_search_locations[0]) / "drug_ner_dictionary.pkl.bz2"
+    cached: Path | None = None
+    if cache_dir is not None:
+        with data_file.open("rb") as raw:
+            digest = hashlib.file_digest(raw, "sha256").hexdigest()[:32]
+        cached = cache_dir / f"drug-names-{MIN_PACKAGED_NAME}-{digest}.txt"
+        payload = cachefile.read(cached, DRUG_NAMES_MAGIC)
+        if payload is not None:
+            return frozenset(payload.decode("utf-8").split("\n")) - {""}
+    names = _unpack_drug_names(data_file)
+    if cached is not None and not any("\n" in name for name in names):
+        cachefile.write(cached, DRUG_NAMES_MAGIC, "\n".join(sorted(names)).encode("utf-8"))
+    return names
+
+
+def _unpack_drug_names(data_file: Path) -> frozenset[str]:
     with data_file.open("rb") as raw, bz2.open(raw) as f:
         # Data shipped inside a pinned package from the index: trusted like the package's code.
         data = pickle.load(f)  # noqa: S301
@@ -281,6 +304,17 @@ def packaged_drug_names() -> frozenset[str]:
         for name in data["drug_variant_to_canonical"]
         if len(str(name)) >= MIN_PACKAGED_NAME
     )
+
+
+def _longest_in_words(names: frozenset[str], cap: int) -> int:
+    """How many words the longest name has, up to `cap`: the scan stops at the first name of
+    `cap` words rather than splitting all ~100,000 packaged names (0.06 s at every start)."""
+    longest = 0 if names else 1
+    for name in names:
+        longest = max(longest, len(name.split()))
+        if longest >= cap:
+            return cap
+    return longest
 
 
 class ClinicalVocabulary:
@@ -301,23 +335,24 @@ class ClinicalVocabulary:
         self.terms = terms
         self.endings = endings
         self.drugs = drugs
-        self._longest_drug = max((len(d.split()) for d in drugs), default=1)
+        self._longest_drug = _longest_in_words(drugs, MAX_DRUG_WORDS)
 
     @classmethod
-    def from_file(cls, path: Path) -> ClinicalVocabulary:
-        """The KB's terms and its own drug names, plus the packaged drug list less `not_drugs`."""
+    def from_file(cls, path: Path, cache_dir: Path | None = None) -> ClinicalVocabulary:
+        """The KB's terms and its own drug names, plus the packaged drug list less `not_drugs`
+        (`cache_dir`: see `packaged_drug_names`)."""
         data = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
         terms = frozenset(str(t).lower() for t in data.get("terms") or [])
         endings = tuple(str(e).lower() for e in data.get("endings") or [])
         local = frozenset(str(d).lower() for d in data.get("drugs") or [])
         not_drugs = frozenset(str(d).lower() for d in data.get("not_drugs") or [])
-        return cls(terms, endings, (packaged_drug_names() | local) - not_drugs)
+        return cls(terms, endings, (packaged_drug_names(cache_dir) | local) - not_drugs)
 
     def drug_names(self, text: str) -> list[str]:
         """Drug names in the text, single words and phrases ("calcium gluconate") alike."""
         words = _WORDS.findall(text.lower())
         found = []
-        for size in range(1, min(self._longest_drug, 3) + 1):
+        for size in range(1, self._longest_drug + 1):
             for i in range(len(words) - size + 1):
                 phrase = " ".join(words[i : i + size]).strip(".")
                 if phrase in self.drugs:

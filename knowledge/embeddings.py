@@ -10,14 +10,20 @@ are offline before they are imported.
 
 A model that cannot be loaded is not fatal: the bot logs one warning and answers with the
 lexical index alone, and `/readyz` and `evidence-desk` say which matcher is in use.
+
+Given a cache directory, the vectors of curated texts (the KB's phrasings, the intent examples)
+are also kept on disk (`knowledge.vector_store`), so a process that starts, `evidence-desk ask`
+above all, reads them instead of running the model over the whole KB again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
+import platform
 import secrets
 import threading
 from collections import OrderedDict
@@ -29,6 +35,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from knowledge.vector_store import VectorStore, text_key
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,11 @@ CACHE_LIMIT = 200_000
 #: questions over and over ("library opening hours"), and a message's embedding costs more
 #: CPU (4-7 ms) than everything else in answering it.
 RECENT_LIMIT = 4096
+#: Changes whenever `Embedder._run` turns the model's output into vectors differently, so
+#: vectors stored on disk by an older way are not read back as if they were this one's.
+POOLING = "mean-unit-v1"
+#: A fixed curated text run at load time, so a broken model fails at start.
+PROBE_TEXT = "library opening hours"
 
 
 class EmbeddingModelUnavailable(Exception):
@@ -100,13 +113,35 @@ class ModelFiles:
         return cls(onnx, tokenizer)
 
 
+def _digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _cpu() -> str:
+    """The CPU's feature flags: ONNX Runtime chooses its int8 kernels by them, so the same model
+    can give other bits on another CPU (a cache directory on a shared home, say)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 class Embedder:
     """Texts in, unit-length vectors out (mean of the token vectors, as sentence-transformers
-    pools all-MiniLM-L6-v2). Safe to share between threads; one per process is enough."""
+    pools all-MiniLM-L6-v2). Safe to share between threads; one per process is enough.
 
-    def __init__(self, files: ModelFiles, threads: int = 1) -> None:
+    With a `cache_dir`, `encode` (curated texts) also keeps its vectors on disk, in a file of
+    this model's `identity`; `encode_fresh` (people's messages) never does."""
+
+    def __init__(self, files: ModelFiles, threads: int = 1, cache_dir: Path | None = None) -> None:
         _offline()
         import onnxruntime
+        import tokenizers
         from tokenizers import BertWordPieceTokenizer, Tokenizer
 
         self.files = files
@@ -137,6 +172,39 @@ class Embedder:
         #: the key (new in every process) makes the hashes useless outside it.
         self._recent: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
         self._recent_key = secrets.token_bytes(32)
+        #: The disk cache of curated texts' vectors, in a file named for the model's identity.
+        self.identity: str | None = None
+        self._store: VectorStore | None = None
+        self._store_lock = threading.Lock()
+        if cache_dir is not None:
+            try:
+                self.identity = self._identity(
+                    threads, onnxruntime.__version__, tokenizers.__version__
+                )
+            except OSError as exc:  # the model is loaded: run it without a disk cache
+                log.debug("no embedding cache: model identity unknown (%s)", type(exc).__name__)
+            else:
+                self._store = VectorStore(cache_dir, self.identity, self.dimensions)
+
+    def _identity(self, threads: int, onnxruntime_version: str, tokenizers_version: str) -> str:
+        """What a text's vector depends on besides the text: the model's and tokenizer's bytes
+        (not their paths: the same file moved is the same model), how they are run and pooled,
+        the libraries that run them and the CPU. Equal identities give equal bits."""
+        parts = {
+            "onnx": _digest(self.files.onnx),
+            "tokenizer": _digest(self.files.tokenizer),
+            "tokenizer_kind": self.files.tokenizer.suffix,
+            "max_tokens": MAX_TOKENS,
+            "pooling": POOLING,
+            "threads": threads,
+            "onnxruntime": onnxruntime_version,
+            "tokenizers": tokenizers_version,
+            "numpy": np.__version__,
+            "machine": platform.machine(),
+            "cpu": _cpu(),
+        }
+        encoded = json.dumps(parts, sort_keys=True).encode()
+        return hashlib.sha256(encoded).hexdigest()[:32]
 
     def _run(self, texts: Sequence[str]) -> FloatMatrix:
         encodings = self._tokenizer.encode_batch(list(texts))
@@ -153,8 +221,10 @@ class Embedder:
         return result
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> FloatMatrix:
-        """One row a text. Texts seen before come from the cache; the rest are run in batches
-        of similar length (little padding)."""
+        """Curated texts' vectors (the KB's phrasings, the intent examples), one row a text:
+        never a person's message, since these may be kept on disk (`encode_fresh` is for
+        messages). Texts seen before come from memory, then from the disk cache; the rest are
+        run in batches of similar length (little padding), and then stored in both."""
         result = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         missing: dict[str, list[int]] = {}
         for i, text in enumerate(texts):
@@ -163,6 +233,10 @@ class Embedder:
                 missing.setdefault(text, []).append(i)
             else:
                 result[i] = cached
+        store = self._store
+        if store is not None and missing:
+            self._from_disk(store, missing, result)
+        ran = bool(missing)
         todo = sorted(missing, key=len)
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
@@ -173,7 +247,32 @@ class Embedder:
                         result[i] = vector
                     if len(self._cache) < CACHE_LIMIT:
                         self._cache[text] = vector
+        if store is not None and ran:
+            self._to_disk(store, texts, result)
         return result
+
+    def _from_disk(
+        self, store: VectorStore, missing: dict[str, list[int]], result: FloatMatrix
+    ) -> None:
+        """Fill in (and take out of `missing`) the texts whose vectors are on disk."""
+        keys = {text: text_key(text) for text in missing}
+        with self._store_lock:
+            stored = store.get(keys.values())
+        with self._lock:
+            for text, key in keys.items():
+                vector = stored.get(key)
+                if vector is None:
+                    continue
+                result[missing.pop(text)] = vector
+                if len(self._cache) < CACHE_LIMIT:
+                    self._cache[text] = vector
+
+    def _to_disk(self, store: VectorStore, texts: Sequence[str], result: FloatMatrix) -> None:
+        """Store every text of this call (those just run and those already known), first."""
+        kept = result.copy()
+        used = {text_key(text): kept[i] for i, text in enumerate(texts)}
+        with self._store_lock:
+            store.put(used)
 
     def encode_one(self, text: str) -> npt.NDArray[np.float32]:
         """A message's vector (see `encode_fresh`)."""
@@ -216,20 +315,31 @@ class Embedder:
         """How many messages' vectors are kept (for tests and diagnostics)."""
         return len(self._recent)
 
+    @property
+    def store(self) -> VectorStore | None:
+        """The disk cache of curated texts' vectors, if there is one."""
+        return self._store
+
+    def check(self) -> None:
+        """Run the model once on a fixed text (never from a cache), so that a model that loads
+        but cannot run fails at start, not at the first question."""
+        self._run([PROBE_TEXT])
+
     def describe(self) -> str:
         return f"{self.files.onnx.name} from {self.files.onnx.parent}"
 
 
 @lru_cache(maxsize=4)
-def load_embedder(source: str) -> Embedder | None:
+def load_embedder(source: str, cache_dir: Path | None = None) -> Embedder | None:
     """The model named by the setting, loaded once per process (tests and every KB reload share
-    it); None when the setting is `off` or the model cannot be loaded, with one warning."""
+    it); None when the setting is `off` or the model cannot be loaded, with one warning.
+    `cache_dir`: where curated texts' vectors are kept between processes (None: nowhere)."""
     if source.strip().lower() in {OFF, "", "none", "false", "0"}:
         log.info("semantic matcher off (EVIDENCE_DESK_EMBEDDING_MODEL=%s): lexical only", source)
         return None
     try:
-        embedder = Embedder(ModelFiles.resolve(source))
-        embedder.encode(["library opening hours"])  # fails now, not at the first question
+        embedder = Embedder(ModelFiles.resolve(source), cache_dir=cache_dir)
+        embedder.check()
     except Exception as exc:
         log.warning(
             "semantic matcher unavailable, answering with the lexical index alone: %s (%s). "

