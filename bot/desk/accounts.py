@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import utc_now
 from bot.db.models import AdminSession, AdminUser, LoginFailure
 from bot.db.session import Database
+from bot.desk.new_rows import add_new
 from bot.errors import UserFacingError
 
 MIN_PASSWORD_LENGTH: Final = 12
@@ -105,13 +106,8 @@ class AdminAccounts:
             is_active=True,
             created_at=self._clock(),
         )
-        try:
-            async with self._db.transaction() as session:
-                session.add(row)
-                await session.flush()
-                return AdminView.of(row)
-        except IntegrityError as exc:
-            raise UserFacingError(f"There is already an admin account for {email}.") from exc
+        added = await add_new(self._db, row, f"There is already an admin account for {email}.")
+        return AdminView.of(added)
 
     async def set_password(self, email: str, password: str) -> None:
         hashed = hash_password(password)
