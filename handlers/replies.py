@@ -69,33 +69,42 @@ def urgent_reply(urgency: Urgency, guide: UrgentGuide) -> Reply:
     )
 
 
+#: The last line of every offer of the request form.
+_NO_IDENTIFIERS = (
+    "Please leave out patient-identifiable details (names, NHS numbers, dates of birth)."
+)
+
+
+def _wanted(result: Classification) -> str:
+    """What the search would be on, in bold, with the deadline the person gave if any."""
+    when = f" (needed {result.deadline_text})" if result.deadline_text else ""
+    return f"**{result.topic or ''}**{when}"
+
+
 def clinical_reply(result: Classification) -> Reply:
     """A clinical question is not answered, but always gets the offer of a search request."""
-    topic = result.topic or ""
-    when = f" (needed {result.deadline_text})" if result.deadline_text else ""
     text = (
         f"{CANT_ADVISE}, and I won't answer clinical questions from the library's knowledge "
         "base. For a decision about a patient now, ask a senior colleague, your pharmacist or the "
         "on-call team.\n"
-        f"A knowledge specialist can search the evidence for you on **{topic}**{when}: open the "
+        f"A knowledge specialist can search the evidence for you on {_wanted(result)}: open the "
         "request form (question, purpose, deadline) and you'll get a reference number.\n"
-        "Please leave out patient-identifiable details (names, NHS numbers, dates of birth)."
+        + _NO_IDENTIFIERS
     )
-    return _form_offer(result, text, button_value=topic)
+    return _form_offer(result, text, button_value=result.topic or "")
 
 
 def search_request_reply(result: Classification, site: Mapping[str, str]) -> Reply:
     if result.inferred or result.patient_care:
         return clinical_reply(result)
-    topic = result.topic or ""
-    when = f" (needed {result.deadline_text})" if result.deadline_text else ""
     text = (
-        f"It sounds like you would like a knowledge specialist to find evidence on **{topic}**{when}.\n"
+        "It sounds like you would like a knowledge specialist to find evidence on "
+        f"{_wanted(result)}.\n"
         "I can't give clinical advice myself, but a short request form (question, purpose, "
         "deadline, scope) gets your question to the right specialist with a reference number.\n"
-        "Please leave out patient-identifiable details (names, NHS numbers, dates of birth)."
+        + _NO_IDENTIFIERS
     )
-    prefill = RequestPrefill(topic, result.deadline_text, result.deadline)
+    prefill = RequestPrefill(result.topic or "", result.deadline_text, result.deadline)
     return _form_offer(result, text, button_value=prefill_value(prefill))
 
 

@@ -11,7 +11,7 @@ beside the step they feed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.desk.privacy import PrivacyScanner
 from bot.desk.tickets.lifecycle import TicketStatus
@@ -20,6 +20,7 @@ from bot.desk.tickets.routing import RoutingService, SpecialistView
 from bot.desk.tickets.service import TicketService
 from bot.desk.tickets.strategy import load_strategy
 from bot.desk.tickets.values import Actor, Person
+from bot.desk.tickets.views import TicketView
 from bot.errors import UserFacingError
 from bot.messages import Button, Choice, Form, FormField, Intent, Outcome, Reply
 from handlers.actions import (
@@ -65,56 +66,66 @@ class SpecialistActions:
             )
         return specialist
 
+    async def _told(
+        self,
+        ticket: TicketView,
+        specialist: SpecialistView,
+        said: _Said,
+        *,
+        buttons: tuple[Button, ...] = (),
+        tracked_as: str | None = None,
+        **words: str,
+    ) -> Reply:
+        """Every step ends alike: the changed ticket's card re-rendered, the requester and/or
+        the card's thread told `said`'s words, and the specialist who acted told it is done.
+        `words` are filled into `said`'s templates beside {who} and {reference}."""
+        filled = said.fill(who=specialist.display_name, reference=ticket.reference, **words)
+        await self.notices.changed(
+            ticket,
+            requester=filled.requester,
+            card_thread=filled.card_thread,
+            buttons=buttons,
+            tracked_as=tracked_as,
+        )
+        return _ephemeral(filled.done)
+
     # ---- claim and the question to the requester ------------------------------------------
 
     async def claim(self, reference: str, person: Person) -> Reply:
         specialist = await self._specialist(person)
         ticket = await self.tickets.claim(reference, specialist.id)
-        await self.notices.changed(
-            ticket,
-            requester=f"{specialist.display_name} has picked up your request **{ticket.reference}**.",
-        )
-        return _ephemeral(f"You have claimed {ticket.reference}.")
+        return await self._told(ticket, specialist, _CLAIMED)
 
     def ask_form(self, reference: str) -> Form:
-        return _text_form(
-            reference, SUBMIT_ASK, f"Ask about {reference}", "Send question",
-            "question", "Your question for the requester",
-            required=True, max_length=2000,
-        )  # fmt: skip
+        return _ASK.form(reference)
 
     async def ask(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
-        question = (values.get("question") or "").strip()
+        question = _ASK.answer(values)
         if not question:
-            return _again(self.ask_form(reference), {"question": "Please write your question."})
+            return _ASK.again(reference)
         specialist = await self._specialist(person)
         ticket = await self.tickets.ask_requester(reference, specialist.id, question)
-        await self.notices.changed(
+        reply = await self._told(
             ticket,
-            requester=(
-                f"{specialist.display_name} has a question about your request "
-                f"**{ticket.reference}**:\n{self.scanner.redact(question)}\n"
-                + wording(ticket.requester.platform).reply_here
-            ),
+            specialist,
+            _ASKED,
             tracked_as=asked_key(ticket.reference),
+            text=self.scanner.redact(question),
+            reply_here=wording(ticket.requester.platform).reply_here,
         )
-        return _done(f"Question sent to the requester of {ticket.reference}.")
+        return Outcome(reply=reply)
 
     # ---- notes, updates and the rest of a specialist's steps ----------------------------
 
     def note_form(self, reference: str) -> Form:
-        return _text_form(
-            reference, SUBMIT_NOTE, f"Note on {reference}", "Add note",
-            "note", "Internal note (specialists only; never sent to the requester)",
-            required=True, max_length=3000,
-        )  # fmt: skip
+        return _NOTE.form(reference)
 
     async def add_note(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
         """An internal note: stored on the ticket and shown in the card's thread, where only
         specialists are; nothing goes to the requester."""
-        text = (values.get("note") or "").strip()
+        text = _NOTE.answer(values)
         if not text:
-            return _again(self.note_form(reference), {"note": "Please write the note."})
+            return _NOTE.again(reference)
         specialist = await self._specialist(person)
         note = await self.tickets.add_note(reference, Actor.specialist(specialist.id), text)
         ticket = await self.tickets.get(reference)
@@ -171,38 +182,24 @@ class SpecialistActions:
         )
 
     def update_form(self, reference: str) -> Form:
-        return _text_form(
-            reference, SUBMIT_UPDATE, f"Update on {reference}", "Send update",
-            "update", "Your update for the requester",
-            required=True, max_length=2000,
-        )  # fmt: skip
+        return _UPDATE.form(reference)
 
     async def send_update(
         self, reference: str, person: Person, values: Mapping[str, str]
     ) -> Outcome:
         """A progress update to the requester; no reply is awaited (that is "Ask requester")."""
-        text = (values.get("update") or "").strip()
+        text = _UPDATE.answer(values)
         if not text:
-            return _again(self.update_form(reference), {"update": "Please write your update."})
+            return _UPDATE.again(reference)
         specialist = await self._specialist(person)
         ticket = await self.tickets.send_update(reference, specialist.id, text)
-        await self.notices.changed(
-            ticket,
-            requester=(
-                f"An update on your request **{ticket.reference}** from "
-                f"{specialist.display_name}:\n{self.scanner.redact(text)}"
-            ),
-        )
-        return _done(f"Update sent to the requester of {ticket.reference}.")
+        reply = await self._told(ticket, specialist, _UPDATED, text=self.scanner.redact(text))
+        return Outcome(reply=reply)
 
     async def unclaim(self, reference: str, person: Person) -> Reply:
         specialist = await self._specialist(person)
         ticket = await self.tickets.unclaim(reference, Actor.specialist(specialist.id))
-        await self.notices.changed(
-            ticket,
-            card_thread=f"{specialist.display_name} handed **{ticket.reference}** back to the queue.",
-        )
-        return _ephemeral(f"{ticket.reference} is back in the queue.")
+        return await self._told(ticket, specialist, _UNCLAIMED)
 
     async def reassign_form(self, reference: str) -> Form:
         ticket = await self.tickets.get(reference)
@@ -240,40 +237,22 @@ class SpecialistActions:
                 await self.reassign_form(reference), {"specialist": "Please choose someone."}
             )
         ticket = await self.tickets.reassign(reference, chosen.id, Actor.specialist(specialist.id))
-        await self.notices.changed(
-            ticket,
-            card_thread=f"{specialist.display_name} gave **{ticket.reference}** to {chosen.display_name}.",
-        )
-        return _done(f"{ticket.reference} is now with {chosen.display_name}.")
+        reply = await self._told(ticket, specialist, _REASSIGNED, chosen=chosen.display_name)
+        return Outcome(reply=reply)
 
     def cancel_form(self, reference: str) -> Form:
-        return _text_form(
-            reference, SUBMIT_CANCEL, f"Cancel {reference}", "Cancel request",
-            "reason", "Why (kept as an internal note; the requester is told it was cancelled)",
-            required=False, max_length=1000,
-        )  # fmt: skip
+        return _CANCEL.form(reference)
 
     async def cancel(self, reference: str, person: Person, values: Mapping[str, str]) -> Outcome:
         specialist = await self._specialist(person)
-        reason = (values.get("reason") or "").strip() or None
+        reason = _CANCEL.answer(values) or None
         ticket = await self.tickets.cancel(reference, Actor.specialist(specialist.id), reason)
-        await self.notices.changed(
-            ticket,
-            requester=(
-                f"Your request **{ticket.reference}** has been cancelled by "
-                f"{specialist.display_name}. Contact the library if you still need it."
-            ),
-        )
-        return _done(f"{ticket.reference} cancelled.")
+        return Outcome(reply=await self._told(ticket, specialist, _CANCELLED))
 
     async def reopen(self, reference: str, person: Person) -> Reply:
         specialist = await self._specialist(person)
         ticket = await self.tickets.reopen(reference, Actor.specialist(specialist.id))
-        await self.notices.changed(
-            ticket,
-            requester=f"Your request **{ticket.reference}** has been reopened by {specialist.display_name}.",
-        )
-        return _ephemeral(f"{ticket.reference} reopened.")
+        return await self._told(ticket, specialist, _REOPENED)
 
     # ---- delivering the evidence -----------------------------------------------------------
 
@@ -318,18 +297,129 @@ class SpecialistActions:
         )
         link_lines = "\n".join(f"- {link}" for link in links)
         attachment = self.scanner.redact((values.get("attachment") or "").strip())
-        await self.notices.changed(
+        reply = await self._told(
             ticket,
-            requester=(
-                f"Your evidence for **{ticket.reference}** is ready, from "
-                f"{specialist.display_name}:\n{self.scanner.redact(summary)}"
-                + (f"\n{link_lines}" if links else "")
-                + (f"\nAttached file: {attachment}" if attachment else "")
-                + "\nDid it help? Two quick questions help the library show its impact."
-            ),
+            specialist,
+            _COMPLETED,
             buttons=(Button("Tell us how it helped", IMPACT, ticket.reference, "primary"),),
+            text=self.scanner.redact(summary)
+            + (f"\n{link_lines}" if links else "")
+            + (f"\nAttached file: {attachment}" if attachment else ""),
         )
-        return _done(f"{ticket.reference} completed and sent.")
+        return Outcome(reply=reply)
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What a step says, as templates of {who} (the specialist's name), {reference} (the
+    ticket's) and the step's own words: `done` to the specialist who acted, `requester` in the
+    conversation the request came from, `card_thread` to the specialists under the card. Only
+    these constant templates are parsed; what is filled in is never read as a template."""
+
+    done: str
+    requester: str | None = None
+    card_thread: str | None = None
+
+    def fill(self, **words: str) -> _Said:
+        return _Said(
+            self.done.format(**words),
+            self.requester.format(**words) if self.requester is not None else None,
+            self.card_thread.format(**words) if self.card_thread is not None else None,
+        )
+
+
+_CLAIMED = _Said(
+    "You have claimed {reference}.",
+    requester="{who} has picked up your request **{reference}**.",
+)
+_ASKED = _Said(
+    "Question sent to the requester of {reference}.",
+    requester="{who} has a question about your request **{reference}**:\n{text}\n{reply_here}",
+)
+_UPDATED = _Said(
+    "Update sent to the requester of {reference}.",
+    requester="An update on your request **{reference}** from {who}:\n{text}",
+)
+_UNCLAIMED = _Said(
+    "{reference} is back in the queue.",
+    card_thread="{who} handed **{reference}** back to the queue.",
+)
+_REASSIGNED = _Said(
+    "{reference} is now with {chosen}.",
+    card_thread="{who} gave **{reference}** to {chosen}.",
+)
+_CANCELLED = _Said(
+    "{reference} cancelled.",
+    requester=(
+        "Your request **{reference}** has been cancelled by {who}. "
+        "Contact the library if you still need it."
+    ),
+)
+_REOPENED = _Said(
+    "{reference} reopened.",
+    requester="Your request **{reference}** has been reopened by {who}.",
+)
+_COMPLETED = _Said(
+    "{reference} completed and sent.",
+    requester=(
+        "Your evidence for **{reference}** is ready, from {who}:\n{text}"
+        "\nDid it help? Two quick questions help the library show its impact."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class _OneQuestion:
+    """A ticket's one-question form (ask, note, update, cancel): one text area, the ticket's
+    reference as its state and the end of its title. `missing` is said beside the field when
+    it is left empty; without it the answer may be empty."""
+
+    form_id: str
+    title: str
+    submit_label: str
+    name: str
+    label: str
+    max_length: int
+    missing: str | None = None
+
+    def form(self, reference: str) -> Form:
+        field = FormField(
+            self.name, self.label, "textarea", self.missing is not None, max_length=self.max_length
+        )
+        return Form(
+            form_id=self.form_id,
+            title=f"{self.title} {reference}",
+            submit_label=self.submit_label,
+            fields=(field,),
+            state=reference,
+        )
+
+    def answer(self, values: Mapping[str, str]) -> str:
+        return (values.get(self.name) or "").strip()
+
+    def again(self, reference: str) -> Outcome:
+        """The form shown again, with what is missing said beside the field."""
+        return _again(self.form(reference), {self.name: self.missing or ""})
+
+
+_ASK = _OneQuestion(
+    SUBMIT_ASK, "Ask about", "Send question", "question", "Your question for the requester",
+    2000, missing="Please write your question.",
+)  # fmt: skip
+_NOTE = _OneQuestion(
+    SUBMIT_NOTE, "Note on", "Add note",
+    "note", "Internal note (specialists only; never sent to the requester)",
+    3000, missing="Please write the note.",
+)  # fmt: skip
+_UPDATE = _OneQuestion(
+    SUBMIT_UPDATE, "Update on", "Send update", "update", "Your update for the requester",
+    2000, missing="Please write your update.",
+)  # fmt: skip
+_CANCEL = _OneQuestion(
+    SUBMIT_CANCEL, "Cancel", "Cancel request",
+    "reason", "Why (kept as an internal note; the requester is told it was cancelled)",
+    1000,
+)  # fmt: skip
 
 
 def _ephemeral(text: str) -> Reply:
@@ -344,25 +434,3 @@ def _again(form: Form, errors: Mapping[str, str]) -> Outcome:
 
 def _done(text: str) -> Outcome:
     return Outcome(reply=_ephemeral(text))
-
-
-def _text_form(
-    reference: str,
-    form_id: str,
-    title: str,
-    submit_label: str,
-    name: str,
-    label: str,
-    *,
-    required: bool,
-    max_length: int,
-) -> Form:
-    """A ticket's one-question form (ask, note, update, cancel): one text area, the ticket's
-    reference as its state."""
-    return Form(
-        form_id=form_id,
-        title=title,
-        submit_label=submit_label,
-        fields=(FormField(name, label, "textarea", required, max_length=max_length),),
-        state=reference,
-    )

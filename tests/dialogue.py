@@ -376,26 +376,11 @@ class Dialogue:
             )
         )
 
-    async def acted(
-        self,
-        person: Person,
-        action: str,
-        *,
-        conversation: str,
-        value: str = "",
-        thread: str | None = None,
-        values: tuple[tuple[str, str], ...] = (),
-        form_state: str = "",
-    ) -> None:
+    async def acted(self, person: Person, action: str, **where: Any) -> None:
+        """`where`: the rest of TerminalChat.act's keywords (conversation, value, thread,
+        values, form_state); the person's name is theirs."""
         outcome, delivered = await self.chat.act(
-            person.user,
-            action,
-            conversation=conversation,
-            value=value,
-            thread=thread,
-            values=values,
-            form_state=form_state,
-            user_name=person.name,
+            person.user, action, user_name=person.name, **where
         )
         person.form = outcome.form
         if outcome.reply is not None:

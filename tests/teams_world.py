@@ -20,9 +20,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.config import Settings
 from bot.keys import DATABASE
 from bot.platforms.teams import MESSAGES_PATH
+from tests.app_settings import app_settings
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 
 BOT = {"id": "28:evidence-desk-bot", "name": "Evidence Desk"}
@@ -121,14 +121,8 @@ def without_teams_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def build_app(database_url: str) -> web.Application:
     """The whole app with Teams in local mode on `database_url` (the outbox delivered by hand)."""
-    settings = Settings(
-        database_url=database_url,
-        kb_reload_seconds=0,
-        outbox_interval_seconds=3600,  # the tests deliver the outbox themselves
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
-    )
-    return create_app(settings)
+    # The tests deliver the outbox themselves.
+    return create_app(app_settings(database_url, outbox_interval_seconds=3600))
 
 
 def submit_data(call: ConnectorCall) -> dict[str, Any]:

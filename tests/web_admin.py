@@ -13,6 +13,18 @@ EMAIL, PASSWORD = "admin@example.nhs.uk", "a long enough password"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def assert_signed_in(response: Any, *, to: str, cookie: str, samesite: str, path: str) -> None:
+    """A sign-in that worked: a redirect to `to` that sets the session cookie `cookie`,
+    HttpOnly, with `samesite` and `path`; not Secure over the tests' plain http (https, or the
+    setting, adds it)."""
+    assert response.status == 303
+    assert response.headers["Location"] == to
+    flags = response.cookies[cookie]
+    assert flags["httponly"] is True
+    assert (flags["samesite"], flags["path"]) == (samesite, path)
+    assert not flags["secure"]
+
+
 def csrf_of(html: str) -> str:
     found = _CSRF.search(html)
     assert found, "no CSRF token on the page"

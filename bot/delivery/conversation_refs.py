@@ -9,10 +9,7 @@ nothing of the reference's meaning beyond "which one is a person's one-to-one ch
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -22,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.clock import utc_now
 from bot.db.models import ConversationRef
 from bot.db.session import Database
+from bot.delivery.group_commit import GroupedWrites
 
 
 def _conversation_type(reference: Mapping[str, Any] | None) -> str | None:
@@ -54,33 +52,21 @@ def _upsert(dialect: Any) -> Any:
 
 
 _UPSERTS: Final = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
-#: The most references written in one transaction.
-MAX_BATCH: Final = 200
 
 
-@dataclass
-class _Pending:
-    values: dict[str, Any]
-    done: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-class ConversationStore:
+class ConversationStore(GroupedWrites[None]):
     """Every Teams activity stores its conversation's reference before it is acknowledged (the
     answer, posted later from the outbox, needs it), so under a burst these writes are grouped
-    like the journal's (bot/delivery/group_commit.py): the references that arrive while one write is in
-    flight are upserted together by the next, in one transaction, instead of a transaction
-    (and, on SQLite, a turn at the one writer) each."""
+    like the journal's (`GroupedWrites`, bot/delivery/group_commit.py): the references that
+    arrive while one write is in flight are upserted together by the next, in one transaction,
+    instead of a transaction (and, on SQLite, a turn at the one writer) each."""
 
     def __init__(
         self, db: Database, platform: str = "teams", clock: Callable[[], datetime] = utc_now
     ) -> None:
-        self._db = db
+        super().__init__(db)
         self._platform = platform
         self._clock = clock
-        self._queue: list[_Pending] = []
-        self._writer: asyncio.Task[None] | None = None
 
     async def remember(
         self,
@@ -92,7 +78,7 @@ class ConversationStore:
     ) -> None:
         """Insert or refresh this user's reference for this conversation. Raises what the
         database raised."""
-        pending = _Pending(
+        await self._submit(
             {
                 "platform": self._platform,
                 "user_id": user_id,
@@ -103,32 +89,14 @@ class ConversationStore:
                 "updated_at": self._clock(),
             }
         )
-        self._queue.append(pending)
-        if self._writer is None or self._writer.done():
-            # A fresh context: the references are committed at once, never as part of the
-            # unit of work of whichever task happened to start the writer.
-            self._writer = asyncio.create_task(self._write_all(), context=contextvars.Context())
-        await pending.done
 
-    async def _write_all(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            # The last reference of a (user, conversation) in the batch is the one kept, as if
-            # they had been written one after the other.
-            rows = {(p.values["user_id"], p.values["conversation_id"]): p.values for p in batch}
-            try:
-                async with self._db.transaction(urgent=True) as session:
-                    await session.execute(_UPSERTS[self._db.dialect], list(rows.values()))
-            except BaseException as exc:
-                for pending in batch:
-                    if not pending.done.done():
-                        pending.done.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_result(None)
+    async def _write(self, batch: list[dict[str, Any]]) -> Callable[[dict[str, Any]], None]:
+        # The last reference of a (user, conversation) in the batch is the one kept, as if
+        # they had been written one after the other.
+        rows = {(values["user_id"], values["conversation_id"]): values for values in batch}
+        async with self._db.transaction(urgent=True) as session:
+            await session.execute(_UPSERTS[self._db.dialect], list(rows.values()))
+        return lambda values: None
 
     async def reference_for(self, conversation_id: str) -> dict[str, Any] | None:
         """The newest stored reference in this conversation (any user, any thread). A read

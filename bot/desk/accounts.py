@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import utc_now
 from bot.db.models import AdminSession, AdminUser, LoginFailure
 from bot.db.session import Database
+from bot.desk.new_rows import add_new
 from bot.errors import UserFacingError
 
 MIN_PASSWORD_LENGTH: Final = 12
@@ -105,13 +106,8 @@ class AdminAccounts:
             is_active=True,
             created_at=self._clock(),
         )
-        try:
-            async with self._db.transaction() as session:
-                session.add(row)
-                await session.flush()
-                return AdminView.of(row)
-        except IntegrityError as exc:
-            raise UserFacingError(f"There is already an admin account for {email}.") from exc
+        added = await add_new(self._db, row, f"There is already an admin account for {email}.")
+        return AdminView.of(added)
 
     async def set_password(self, email: str, password: str) -> None:
         hashed = hash_password(password)
@@ -340,6 +336,10 @@ class PersonSession:
     expires_at: datetime
 
 
+#: What `SessionStore._find` makes of a session row: a console `Session` or a `PersonSession`.
+_View = TypeVar("_View", Session, PersonSession)
+
+
 class SessionStore:
     def __init__(
         self,
@@ -400,28 +400,40 @@ class SessionStore:
     async def load(self, token: str) -> Session | None:
         """The live console session behind a cookie, or None if it is unknown, expired, idle,
         or a single sign-on session of someone who may not use the console."""
-        if not token or len(token) > 200:
-            return None
-        now = self._clock()
-        async with self._db.transaction() as session:
-            found = (
-                await session.execute(
-                    select(AdminSession, AdminUser)
-                    .join(AdminUser, AdminUser.id == AdminSession.admin_id)
-                    .where(AdminSession.token_hash == token_hash(token))
-                )
-            ).first()
-            if found is None:
-                return None
-            row, admin = found
-            if not admin.is_active or not self._live(row, now, touch=True):
-                await session.delete(row)
-                return None
-            return Session(row.id, AdminView.of(admin), row.csrf_token, row.expires_at)
+        return await self._find(token, self._console_view, touch=True)
 
     async def load_person(self, token: str, *, touch: bool = True) -> PersonSession | None:
         """The live single sign-on session behind a cookie, or None. `touch=False` for what a
         page does on its own (polling), which must not keep an unused session alive."""
+        return await self._find(token, self._person_view, touch=touch)
+
+    @staticmethod
+    def _console_view(row: AdminSession, admin: AdminUser | None) -> Session | None:
+        if admin is None:
+            return None  # single sign-on of someone who may not use the console
+        return Session(row.id, AdminView.of(admin), row.csrf_token, row.expires_at)
+
+    @staticmethod
+    def _person_view(row: AdminSession, admin: AdminUser | None) -> PersonSession | None:
+        if row.user_id is None or row.email is None:
+            return None  # a password session: the console's only
+        return PersonSession(
+            row.id, row.user_id, row.email, row.role or REQUESTER,
+            AdminView.of(admin) if admin is not None else None, row.csrf_token,
+            row.expires_at,
+        )  # fmt: skip
+
+    async def _find(
+        self,
+        token: str,
+        view: Callable[[AdminSession, AdminUser | None], _View | None],
+        *,
+        touch: bool,
+    ) -> _View | None:
+        """The session behind a cookie as `view` makes it of the row and its console account
+        (None for a session of another kind, which is left alone). One past its lifetime or
+        idle limit, or whose console account was deactivated, is deleted: the two kinds of
+        session share one table, so they must die by the same rules."""
         if not token or len(token) > 200:
             return None
         now = self._clock()
@@ -436,16 +448,13 @@ class SessionStore:
             if found is None:
                 return None
             row, admin = found
-            if row.user_id is None or row.email is None:
-                return None  # a password session: the console's only
+            viewed = view(row, admin)
+            if viewed is None:
+                return None
             if not self._live(row, now, touch) or (admin is not None and not admin.is_active):
                 await session.delete(row)
                 return None
-            return PersonSession(
-                row.id, row.user_id, row.email, row.role or REQUESTER,
-                AdminView.of(admin) if admin is not None else None, row.csrf_token,
-                row.expires_at,
-            )  # fmt: skip
+            return viewed
 
     async def end(self, token: str) -> None:
         async with self._db.transaction() as session:

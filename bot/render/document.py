@@ -3,8 +3,9 @@
 KB answers and the bot's own replies are written in light Markdown. Each chat platform shows
 a different dialect (HTML, Slack mrkdwn, Teams card Markdown, plain text), so the text is
 parsed here once, with markdown-it's CommonMark parser, into frozen dataclasses that carry
-meaning rather than syntax; each renderer then only walks the tree. Two decisions are made
-here, for every platform at once:
+meaning rather than syntax; each renderer then only says how it writes each kind of node
+(walk.py walks the tree for all of them). Two decisions are made here, for every platform at
+once:
 
 - Raw HTML is never markup: with `html` off, `<b>` stays the text "<b>", escaped by each
   renderer as its platform needs.
@@ -298,16 +299,3 @@ def _with_children(
     if isinstance(inline, Link):
         return Link(inline.url, children)
     return type(inline)(children)
-
-
-def plain_words(inlines: Sequence[Inline]) -> str:
-    """The characters a reader sees, without any formatting (a link shows its label)."""
-    out: list[str] = []
-    for inline in inlines:
-        if isinstance(inline, Text | Code):
-            out.append(inline.text)
-        elif isinstance(inline, Break):
-            out.append("\n")
-        else:
-            out.append(plain_words(inline.children))
-    return "".join(out)

@@ -10,26 +10,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from bot.render.document import (
-    Block,
-    Break,
-    Code,
-    CodeBlock,
-    Document,
-    Emphasis,
-    Heading,
-    Inline,
-    Link,
-    ListBlock,
-    Paragraph,
-    Quote,
-    Rule,
-    Strike,
-    Strong,
-    Text,
-    is_safe_url,
-    parse,
-)
+from bot.render.document import Block, Document, Inline, ListBlock, Paragraph, is_safe_url, parse
+from bot.render.walk import Blocks, Inlines
 
 _EMPTY = Markup("")
 
@@ -42,63 +24,73 @@ def link(url: str, label: str | Markup) -> Markup:
     return Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(url, label)
 
 
-def inlines(items: Sequence[Inline]) -> Markup:
-    out: list[Markup] = []
-    for item in items:
-        if isinstance(item, Text):
-            out.append(escape(item.text))
-        elif isinstance(item, Break):
-            out.append(Markup("<br>"))
-        elif isinstance(item, Code):
-            out.append(Markup("<code>{}</code>").format(item.text))
-        elif isinstance(item, Strong):
-            out.append(Markup("<strong>{}</strong>").format(inlines(item.children)))
-        elif isinstance(item, Emphasis):
-            out.append(Markup("<em>{}</em>").format(inlines(item.children)))
-        elif isinstance(item, Strike):
-            out.append(Markup("<s>{}</s>").format(inlines(item.children)))
-        elif isinstance(item, Link):
-            out.append(link(item.url, inlines(item.children)))
-    return _EMPTY.join(out)
+class _Html(Inlines[Markup], Blocks[Markup]):
+    def join(self, parts: Sequence[Markup]) -> Markup:
+        return _EMPTY.join(parts)
+
+    def text(self, text: str) -> Markup:
+        return escape(text)
+
+    def line_break(self) -> Markup:
+        return Markup("<br>")
+
+    def code(self, text: str) -> Markup:
+        return Markup("<code>{}</code>").format(text)
+
+    def strong(self, inner: Markup) -> Markup:
+        return Markup("<strong>{}</strong>").format(inner)
+
+    def emphasis(self, inner: Markup) -> Markup:
+        return Markup("<em>{}</em>").format(inner)
+
+    def strike(self, inner: Markup) -> Markup:
+        return Markup("<s>{}</s>").format(inner)
+
+    def link(self, url: str, children: Sequence[Inline]) -> Markup:
+        return link(url, self.inlines(children))
+
+    def blocks(self, blocks: Sequence[Block]) -> Markup:
+        return _EMPTY.join(self.block(block) for block in blocks)
+
+    def paragraph(self, inlines: Sequence[Inline]) -> Markup:
+        return Markup("<p>{}</p>").format(self.inlines(inlines))
+
+    def heading(self, inlines: Sequence[Inline]) -> Markup:
+        # A heading inside one reply is emphasis, not document structure (the reply's own
+        # title is the page's heading at that level).
+        return Markup("<p><strong>{}</strong></p>").format(self.inlines(inlines))
+
+    def list_block(self, block: ListBlock) -> Markup:
+        body = _EMPTY.join(Markup("<li>{}</li>").format(self._item(i)) for i in block.items)
+        if not block.ordered:
+            return Markup("<ul>{}</ul>").format(body)
+        if block.start == 1:
+            return Markup("<ol>{}</ol>").format(body)
+        return Markup('<ol start="{}">{}</ol>').format(block.start, body)
+
+    def _item(self, blocks: Sequence[Block]) -> Markup:
+        """A list item that is one paragraph is shown without the paragraph's margins."""
+        if len(blocks) == 1 and isinstance(blocks[0], Paragraph):
+            return self.inlines(blocks[0].inlines)
+        if blocks and isinstance(blocks[0], Paragraph):
+            return self.inlines(blocks[0].inlines) + self.blocks(blocks[1:])
+        return self.blocks(blocks)
+
+    def quote(self, blocks: Sequence[Block]) -> Markup:
+        return Markup("<blockquote>{}</blockquote>").format(self.blocks(blocks))
+
+    def code_block(self, text: str) -> Markup:
+        return Markup("<pre><code>{}</code></pre>").format(text)
+
+    def rule(self) -> Markup:
+        return Markup("<hr>")
 
 
-def _item(blocks: Sequence[Block]) -> Markup:
-    """A list item that is one paragraph is shown without the paragraph's margins."""
-    if len(blocks) == 1 and isinstance(blocks[0], Paragraph):
-        return inlines(blocks[0].inlines)
-    if blocks and isinstance(blocks[0], Paragraph):
-        return inlines(blocks[0].inlines) + _blocks(blocks[1:])
-    return _blocks(blocks)
-
-
-def _blocks(blocks: Sequence[Block]) -> Markup:
-    out: list[Markup] = []
-    for block in blocks:
-        if isinstance(block, Paragraph):
-            out.append(Markup("<p>{}</p>").format(inlines(block.inlines)))
-        elif isinstance(block, Heading):
-            # A heading inside one reply is emphasis, not document structure (the reply's own
-            # title is the page's heading at that level).
-            out.append(Markup("<p><strong>{}</strong></p>").format(inlines(block.inlines)))
-        elif isinstance(block, ListBlock):
-            body = _EMPTY.join(Markup("<li>{}</li>").format(_item(i)) for i in block.items)
-            if not block.ordered:
-                out.append(Markup("<ul>{}</ul>").format(body))
-            elif block.start == 1:
-                out.append(Markup("<ol>{}</ol>").format(body))
-            else:
-                out.append(Markup('<ol start="{}">{}</ol>').format(block.start, body))
-        elif isinstance(block, Quote):
-            out.append(Markup("<blockquote>{}</blockquote>").format(_blocks(block.blocks)))
-        elif isinstance(block, CodeBlock):
-            out.append(Markup("<pre><code>{}</code></pre>").format(block.text))
-        elif isinstance(block, Rule):
-            out.append(Markup("<hr>"))
-    return _EMPTY.join(out)
+_HTML = _Html()
 
 
 def document_html(document: Document) -> Markup:
-    return _blocks(document.blocks)
+    return _HTML.blocks(document.blocks)
 
 
 def markdown_html(text: str) -> Markup:
@@ -110,4 +102,4 @@ def inline_html(text: str) -> Markup:
     """Short text (a warning, a notice) for inside an element: one paragraph stays bare."""
     document = parse(text)
     single = document.single_paragraph()
-    return inlines(single) if single is not None else document_html(document)
+    return _HTML.inlines(single) if single is not None else document_html(document)

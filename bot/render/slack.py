@@ -8,28 +8,10 @@ nested lists or headings: nesting is shown by indenting, a heading in bold.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from bot.render.document import (
-    Block,
-    Break,
-    Code,
-    CodeBlock,
-    Document,
-    Emphasis,
-    Heading,
-    Inline,
-    Link,
-    ListBlock,
-    Paragraph,
-    Quote,
-    Rule,
-    Strike,
-    Strong,
-    Text,
-    is_safe_url,
-    parse,
-    plain_words,
-)
+from bot.render.document import Block, Document, Inline, ListBlock, is_safe_url, parse
+from bot.render.walk import Lines, marked_items, plain_words
 
 _INDENT = "    "
 
@@ -49,61 +31,63 @@ def link(url: str, label: str) -> str:
     return f"<{target}|{escape(label)}>"
 
 
-def inlines(items: Sequence[Inline]) -> str:
-    out: list[str] = []
-    for item in items:
-        if isinstance(item, Text):
-            out.append(escape(item.text))
-        elif isinstance(item, Break):
-            out.append("\n")
-        elif isinstance(item, Code):
-            out.append(f"`{escape(item.text)}`")
-        elif isinstance(item, Strong):
-            out.append(f"*{inlines(item.children)}*")
-        elif isinstance(item, Emphasis):
-            out.append(f"_{inlines(item.children)}_")
-        elif isinstance(item, Strike):
-            out.append(f"~{inlines(item.children)}~")
-        elif isinstance(item, Link):
-            out.append(link(item.url, plain_words(item.children)))
-    return "".join(out)
+@dataclass(frozen=True)
+class _Mrkdwn(Lines):
+    """Slack mrkdwn at a list nesting `depth`, which only the bullets and indents show."""
+
+    depth: int = 0
+
+    def text(self, text: str) -> str:
+        return escape(text)
+
+    def line_break(self) -> str:
+        return "\n"
+
+    def code(self, text: str) -> str:
+        return f"`{escape(text)}`"
+
+    def strong(self, inner: str) -> str:
+        return f"*{inner}*"
+
+    def emphasis(self, inner: str) -> str:
+        return f"_{inner}_"
+
+    def strike(self, inner: str) -> str:
+        return f"~{inner}~"
+
+    def link(self, url: str, children: Sequence[Inline]) -> str:
+        return link(url, plain_words(children))
+
+    def paragraph(self, inlines: Sequence[Inline]) -> str:
+        return self.inlines(inlines)
+
+    def heading(self, inlines: Sequence[Inline]) -> str:
+        return f"*{self.inlines(inlines)}*"
+
+    def list_block(self, block: ListBlock) -> str:
+        lines: list[str] = []
+        inner = _Mrkdwn(self.depth + 1)
+        for marker, item in marked_items(block, "•" if self.depth == 0 else "◦"):
+            first, *rest = inner.blocks(item).split("\n")
+            lines.append(f"{_INDENT * self.depth}{marker} {first.lstrip()}")
+            lines.extend(rest)
+        return "\n".join(lines)
+
+    def quote(self, blocks: Sequence[Block]) -> str:
+        return "\n".join(f"> {line}" for line in _MRKDWN.blocks(blocks).split("\n"))
+
+    def code_block(self, text: str) -> str:
+        return f"```\n{escape(text)}\n```"
+
+    def rule(self) -> str:
+        return "───"
 
 
-def _list(block: ListBlock, depth: int) -> list[str]:
-    lines: list[str] = []
-    for number, item in enumerate(block.items, start=block.start or 1):
-        marker = f"{number}." if block.ordered else ("•" if depth == 0 else "◦")
-        body = _blocks(item, depth + 1)
-        first, *rest = body.split("\n") if body else [""]
-        lines.append(f"{_INDENT * depth}{marker} {first.lstrip()}")
-        lines.extend(rest)
-    return lines
-
-
-def _blocks(blocks: Sequence[Block], depth: int = 0) -> str:
-    parts: list[str] = []
-    for index, block in enumerate(blocks):
-        text = ""
-        if isinstance(block, Paragraph):
-            text = inlines(block.inlines)
-        elif isinstance(block, Heading):
-            text = f"*{inlines(block.inlines)}*"
-        elif isinstance(block, ListBlock):
-            text = "\n".join(_list(block, depth))
-        elif isinstance(block, Quote):
-            text = "\n".join(f"> {line}" for line in _blocks(block.blocks).split("\n"))
-        elif isinstance(block, CodeBlock):
-            text = f"```\n{escape(block.text)}\n```"
-        elif isinstance(block, Rule):
-            text = "───"
-        if index:
-            parts.append("\n\n" if block.spaced else "\n")
-        parts.append(text)
-    return "".join(parts)
+_MRKDWN = _Mrkdwn()
 
 
 def document_mrkdwn(document: Document) -> str:
-    return _blocks(document.blocks)
+    return _MRKDWN.blocks(document.blocks)
 
 
 def mrkdwn(text: str) -> str:

@@ -11,31 +11,24 @@ characters the subset would read as markup, with CommonMark's backslash.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.render.document import (
     Block,
-    Break,
-    Code,
     CodeBlock,
     Document,
-    Emphasis,
     Heading,
     Inline,
-    Link,
     ListBlock,
     Paragraph,
     Quote,
-    Rule,
-    Strike,
-    Strong,
-    Text,
     is_safe_url,
     parse,
-    plain_words,
     split_lines,
 )
+from bot.render.walk import Blocks, TextInlines, marked_items, plain_words
 
 TextBlock = dict[str, Any]
 
@@ -62,88 +55,119 @@ def text_block(text: str, **extra: Any) -> TextBlock:
     return {"type": "TextBlock", "text": text, "wrap": True, **extra}
 
 
-def inlines(items: Sequence[Inline]) -> str:
+class _CardMarkdown(TextInlines):
     """One line of card Markdown; a Break here (inside a list item) is a space."""
-    out: list[str] = []
-    for item in items:
-        if isinstance(item, Text):
-            out.append(escape(item.text))
-        elif isinstance(item, Break):
-            out.append(" ")
-        elif isinstance(item, Code):
-            out.append(escape(item.text))
-        elif isinstance(item, Strong):
-            out.append(f"**{inlines(item.children)}**")
-        elif isinstance(item, Emphasis):
-            out.append(f"_{inlines(item.children)}_")
-        elif isinstance(item, Strike):
-            out.append(inlines(item.children))
-        elif isinstance(item, Link):
-            out.append(link(item.url, plain_words(item.children)))
-    return "".join(out)
+
+    def text(self, text: str) -> str:
+        return escape(text)
+
+    def line_break(self) -> str:
+        return " "
+
+    def code(self, text: str) -> str:
+        return escape(text)
+
+    def strong(self, inner: str) -> str:
+        return f"**{inner}**"
+
+    def emphasis(self, inner: str) -> str:
+        return f"_{inner}_"
+
+    def strike(self, inner: str) -> str:
+        return inner
+
+    def link(self, url: str, children: Sequence[Inline]) -> str:
+        return link(url, plain_words(children))
+
+
+_MARKDOWN = _CardMarkdown()
 
 
 def _list_lines(block: ListBlock, depth: int) -> list[str]:
     lines: list[str] = []
-    for number, item in enumerate(block.items, start=block.start or 1):
-        marker = f"{number}." if block.ordered else "-"
+    for marker, item in marked_items(block, "-"):
         words: list[str] = []
         nested: list[str] = []
         for part in item:
             if isinstance(part, ListBlock):
                 nested.extend(_list_lines(part, depth + 1))
             elif isinstance(part, Paragraph | Heading):
-                words.append(inlines(part.inlines))
+                words.append(_MARKDOWN.inlines(part.inlines))
             elif isinstance(part, Quote | CodeBlock):
-                words.append(escape(_plain(part)))
+                words.append(escape(_PLAIN.block(part)))
         lines.append(f"{'   ' * depth}{marker} {' '.join(words)}".rstrip())
         lines.extend(nested)
     return lines
 
 
-def _plain(block: Block) -> str:
-    if isinstance(block, Paragraph | Heading):
-        return plain_words(block.inlines)
-    if isinstance(block, CodeBlock):
-        return block.text
-    if isinstance(block, Quote):
-        return " ".join(_plain(b) for b in block.blocks)
-    if isinstance(block, ListBlock):
-        return " ".join(_plain(b) for item in block.items for b in item)
-    return ""
+class _Plain(Blocks[str]):
+    """A block's words on one line, for inside a list item, which cannot hold blocks."""
+
+    def paragraph(self, inlines: Sequence[Inline]) -> str:
+        return plain_words(inlines)
+
+    def heading(self, inlines: Sequence[Inline]) -> str:
+        return plain_words(inlines)
+
+    def list_block(self, block: ListBlock) -> str:
+        return " ".join(self.block(b) for item in block.items for b in item)
+
+    def quote(self, blocks: Sequence[Block]) -> str:
+        return " ".join(self.block(b) for b in blocks)
+
+    def code_block(self, text: str) -> str:
+        return text
+
+    def rule(self) -> str:
+        return ""
 
 
-def _blocks(blocks: Sequence[Block], out: list[TextBlock], **style: Any) -> None:
-    for block in blocks:
-        spacing = "Medium" if block.spaced else "Small"
-        made: list[TextBlock] = []
-        if isinstance(block, Paragraph):
-            made = [
-                text_block(inlines(line) or " ", **style) for line in split_lines(block.inlines)
-            ]
-        elif isinstance(block, Heading):
-            made = [text_block(inlines(block.inlines), weight="Bolder", **style)]
-        elif isinstance(block, ListBlock):
-            made = [text_block("\r".join(_list_lines(block, 0)), **style)]
-        elif isinstance(block, Quote):
-            _blocks(block.blocks, made, isSubtle=True)
-        elif isinstance(block, CodeBlock):
-            made = [
-                text_block(escape(line) or " ", fontType="Monospace", **style)
-                for line in block.text.split("\n")
-            ]
-        elif isinstance(block, Rule):
-            made = [text_block(" ", separator=True, **style)]
-        for index, element in enumerate(made):
-            if out:
-                element.setdefault("spacing", spacing if index == 0 else "Small")
-            out.append(element)
+_PLAIN = _Plain()
+
+
+@dataclass(frozen=True)
+class _Card(Blocks[list[TextBlock]]):
+    """The TextBlocks of a card's body, each with `style` (a quote's are subtle)."""
+
+    style: Mapping[str, Any] = field(default_factory=dict)
+
+    def blocks(self, blocks: Sequence[Block]) -> list[TextBlock]:
+        out: list[TextBlock] = []
+        for block in blocks:
+            spacing = "Medium" if block.spaced else "Small"
+            for index, element in enumerate(self.block(block)):
+                if out:
+                    element.setdefault("spacing", spacing if index == 0 else "Small")
+                out.append(element)
+        return out
+
+    def paragraph(self, inlines: Sequence[Inline]) -> list[TextBlock]:
+        return [
+            text_block(_MARKDOWN.inlines(line) or " ", **self.style)
+            for line in split_lines(inlines)
+        ]
+
+    def heading(self, inlines: Sequence[Inline]) -> list[TextBlock]:
+        return [text_block(_MARKDOWN.inlines(inlines), weight="Bolder", **self.style)]
+
+    def list_block(self, block: ListBlock) -> list[TextBlock]:
+        return [text_block("\r".join(_list_lines(block, 0)), **self.style)]
+
+    def quote(self, blocks: Sequence[Block]) -> list[TextBlock]:
+        return _Card({"isSubtle": True}).blocks(blocks)
+
+    def code_block(self, text: str) -> list[TextBlock]:
+        return [
+            text_block(escape(line) or " ", fontType="Monospace", **self.style)
+            for line in text.split("\n")
+        ]
+
+    def rule(self) -> list[TextBlock]:
+        return [text_block(" ", separator=True, **self.style)]
 
 
 def document_blocks(document: Document) -> list[TextBlock]:
-    out: list[TextBlock] = []
-    _blocks(document.blocks, out)
-    return out or [text_block(" ")]
+    return _Card().blocks(document.blocks) or [text_block(" ")]
 
 
 def markdown_blocks(text: str) -> list[TextBlock]:

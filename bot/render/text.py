@@ -9,76 +9,50 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.render.document import (
-    Block,
-    Break,
-    Code,
-    CodeBlock,
-    Document,
-    Heading,
-    Inline,
-    Link,
-    ListBlock,
-    Paragraph,
-    Quote,
-    Rule,
-    Text,
-    parse,
-    plain_words,
-)
+from bot.render.document import Block, Document, Inline, ListBlock, parse
+from bot.render.walk import Lines, PlainWords, marked_items, plain_words
 
 _INDENT = "  "
 
 
-def inlines(items: Sequence[Inline]) -> str:
-    out: list[str] = []
-    for item in items:
-        if isinstance(item, Text | Code):
-            out.append(item.text)
-        elif isinstance(item, Break):
-            out.append("\n")
-        elif isinstance(item, Link):
-            label = plain_words(item.children)
-            address = item.url.removeprefix("mailto:")
-            out.append(label if label in {item.url, address} else f"{label} <{address}>")
-        else:
-            out.append(inlines(item.children))
-    return "".join(out)
+class _PlainText(PlainWords, Lines):
+    """Plain words, with what Markdown shows by layout kept as layout."""
+
+    def link(self, url: str, children: Sequence[Inline]) -> str:
+        label = plain_words(children)
+        address = url.removeprefix("mailto:")
+        return label if label in {url, address} else f"{label} <{address}>"
+
+    def paragraph(self, inlines: Sequence[Inline]) -> str:
+        return self.inlines(inlines)
+
+    def heading(self, inlines: Sequence[Inline]) -> str:
+        return self.inlines(inlines)
+
+    def list_block(self, block: ListBlock) -> str:
+        lines: list[str] = []
+        for marker, item in marked_items(block, "-"):
+            first, *rest = self.blocks(item).split("\n")
+            lines.append(f"{marker} {first}")
+            hang = " " * (len(marker) + 1)
+            lines.extend(hang + line if line else line for line in rest)
+        return "\n".join(lines)
+
+    def quote(self, blocks: Sequence[Block]) -> str:
+        return "\n".join(f"> {line}".rstrip() for line in self.blocks(blocks).split("\n"))
+
+    def code_block(self, text: str) -> str:
+        return "\n".join(_INDENT + line for line in text.split("\n"))
+
+    def rule(self) -> str:
+        return "---"
 
 
-def _list(block: ListBlock) -> list[str]:
-    lines: list[str] = []
-    for number, item in enumerate(block.items, start=block.start or 1):
-        marker = f"{number}." if block.ordered else "-"
-        body = _blocks(item).split("\n") if item else [""]
-        lines.append(f"{marker} {body[0]}")
-        hang = " " * (len(marker) + 1)
-        lines.extend(hang + line if line else line for line in body[1:])
-    return lines
-
-
-def _blocks(blocks: Sequence[Block]) -> str:
-    parts: list[str] = []
-    for index, block in enumerate(blocks):
-        text = ""
-        if isinstance(block, Paragraph | Heading):
-            text = inlines(block.inlines)
-        elif isinstance(block, ListBlock):
-            text = "\n".join(_list(block))
-        elif isinstance(block, Quote):
-            text = "\n".join(f"> {line}".rstrip() for line in _blocks(block.blocks).split("\n"))
-        elif isinstance(block, CodeBlock):
-            text = "\n".join(_INDENT + line for line in block.text.split("\n"))
-        elif isinstance(block, Rule):
-            text = "---"
-        if index:
-            parts.append("\n\n" if block.spaced else "\n")
-        parts.append(text)
-    return "".join(parts)
+_PLAIN_TEXT = _PlainText()
 
 
 def document_text(document: Document) -> str:
-    return _blocks(document.blocks)
+    return _PLAIN_TEXT.blocks(document.blocks)
 
 
 def plain_text(text: str) -> str:

@@ -22,8 +22,8 @@ import pytest
 from aiohttp import web
 
 from bot.app import create_app
-from bot.config import Settings
 from bot.keys import DATABASE
+from tests.app_settings import app_settings
 
 T = TypeVar("T")
 
@@ -103,12 +103,9 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServ
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EVIDENCE_DESK_WEB_CHAT_POLL_MS", "300")
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
-        kb_reload_seconds=0,
+    settings = app_settings(
+        f"sqlite:///{tmp_path / 'desk.sqlite3'}",
         outbox_interval_seconds=0.2,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
         # Requests from unrouted conversations go to the demo specialist's queue, as a
         # deployment sets one (else the console shows its "Needs attention" banner).
         general_queue="web:specialist",

@@ -24,6 +24,16 @@ def sign_in(page: Any, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def publish_opening_hours(
+    page: Any, admin_account: tuple[str, str], label: str, value: str
+) -> None:
+    """Signed in, the opening hours entry's `label` field set to `value`, and Publish pressed."""
+    sign_in(page, *admin_account)
+    page.goto("/admin/kb/entry/library-opening-hours")
+    page.get_by_label(label).fill(value)
+    page.get_by_role("button", name="Publish").click()
+
+
 def test_an_edited_answer_is_published_and_the_chat_gives_it_then_rollback_restores_it(
     page: Any, admin_account: tuple[str, str]
 ) -> None:
@@ -61,10 +71,7 @@ def test_an_edited_answer_is_published_and_the_chat_gives_it_then_rollback_resto
 def test_an_invalid_edit_shows_the_problem_beside_its_field_and_publishes_nothing(
     page: Any, admin_account: tuple[str, str]
 ) -> None:
-    sign_in(page, *admin_account)
-    page.goto("/admin/kb/entry/library-opening-hours")
-    page.get_by_label("Review by").fill("2020-01-01")
-    page.get_by_role("button", name="Publish").click()
+    publish_opening_hours(page, admin_account, "Review by", "2020-01-01")
     expect(page.locator(".ed-error-summary")).to_contain_text("'review_by' must be after")
     expect(page.locator(".ed-form-group--error")).to_contain_text("Review by")
     page.goto("/admin/kb/history")
@@ -131,10 +138,7 @@ def test_listening_is_switched_on_and_off_for_a_channel_and_the_audit_trail_name
 def test_rollback_asks_first_and_a_no_changes_nothing(
     page: Any, admin_account: tuple[str, str]
 ) -> None:
-    sign_in(page, *admin_account)
-    page.goto("/admin/kb/entry/library-opening-hours")
-    page.get_by_label("What changed").fill("A second version")
-    page.get_by_role("button", name="Publish").click()
+    publish_opening_hours(page, admin_account, "What changed", "A second version")
     expect(page.locator("main .ed-notice").first).to_contain_text("Published as version 2")
     page.goto("/admin/kb/history")
     asked: list[str] = []

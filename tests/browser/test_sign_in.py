@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bot.app import create_app
-from bot.config import Settings
+from tests.app_settings import app_settings
 from tests.browser.chat_page import ask
 from tests.browser.conftest import TIMEOUT_MS, LiveServer, live_server
 from tests.fakes.oidc_provider import FakeOidcProvider, FakeUser
@@ -54,12 +54,9 @@ def signed_in_server(
     for name, value in provider.settings_env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("EVIDENCE_DESK_OIDC_ALLOWED_DOMAINS", "nhs.net")
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
-        kb_reload_seconds=0,
+    settings = app_settings(
+        f"sqlite:///{tmp_path / 'desk.sqlite3'}",
         outbox_interval_seconds=0.2,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
         allow_no_general_queue=True,
     )
     with live_server(create_app(settings)) as live:

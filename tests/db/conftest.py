@@ -34,6 +34,7 @@ from handlers.desk import EvidenceDesk
 from handlers.ticket_desk import TicketDesk
 from knowledge import SHIPPED_KB_DIR
 from knowledge.store import KnowledgeStore
+from tests.app_settings import app_settings, url_of
 from tests.databases import MigratedPostgres, copy_database_file, empty_postgres
 from tests.dialogue import Dialogue
 from tests.signed import TEST_SECRET_KEY, TEST_SIGNER
@@ -185,12 +186,9 @@ async def client(
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")  # these tests use the demo's identities
-    settings = Settings(
-        database_url=database.engine.url.render_as_string(hide_password=False),
+    settings = app_settings(
+        url_of(database),
         auto_migrate=False,
-        kb_reload_seconds=0,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
         secret_key=TEST_SECRET_KEY,  # the form state tests sign (tests/signed.py)
     )
     app = create_app(settings)

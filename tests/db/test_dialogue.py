@@ -39,6 +39,18 @@ def claimed(chat: Dialogue) -> Flow:
     )
 
 
+def overheard_after_listen_on(chat: Dialogue) -> Flow:
+    """A nurse turns listening on in their team's channel, then asks the team (not the bot)
+    about their Athens password."""
+    nurse = chat.person("U_NURSE", "A Nurse", "C_TEAM")
+    return (
+        chat.as_(nurse)
+        .send("listen on")
+        .expect_reply(contains="Listening is on")
+        .overhear("anyone know how to reset their athens password?")
+    )
+
+
 async def test_a_request_form_sent_from_the_ward_reaches_the_specialists_queue(
     dialogue: Dialogue,
 ) -> None:
@@ -120,16 +132,9 @@ async def test_only_a_specialist_can_claim_a_request(dialogue: Dialogue) -> None
 
 
 async def test_a_channel_that_opts_in_is_answered_unasked(dialogue: Dialogue) -> None:
-    nurse = dialogue.person("U_NURSE", "A Nurse", "C_TEAM")
-    await (
-        dialogue.as_(nurse)
-        .send("listen on")
-        .expect_reply(contains="Listening is on")
-        .overhear("anyone know how to reset their athens password?")
-        .expect_reply(
-            faq_id="openathens-forgotten-password",
-            buttons=["Helpful", "Not helpful", "Ask a librarian", "Not now", "Stop listening here"],
-        )
+    await overheard_after_listen_on(dialogue).expect_reply(
+        faq_id="openathens-forgotten-password",
+        buttons=["Helpful", "Not helpful", "Ask a librarian", "Not now", "Stop listening here"],
     )
 
 
@@ -143,12 +148,8 @@ async def test_a_channel_is_not_listened_to_until_it_opts_in(dialogue: Dialogue)
 
 
 async def test_stop_listening_here_turns_listening_off_for_the_channel(dialogue: Dialogue) -> None:
-    nurse = dialogue.person("U_NURSE", "A Nurse", "C_TEAM")
     await (
-        dialogue.as_(nurse)
-        .send("listen on")
-        .expect_reply(contains="Listening is on")
-        .overhear("anyone know how to reset their athens password?")
+        overheard_after_listen_on(dialogue)
         .expect_reply(faq_id="openathens-forgotten-password")
         .click("Stop listening here")
         .expect_reply(contains="A Nurse turned listening off")

@@ -16,17 +16,17 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.config import Settings
 from bot.db.models import AdminSession
 from bot.db.session import Database
 from bot.desk.accounts import AdminAccounts, SessionStore
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.observability import QuietPollingAccessLogger
 from bot.platforms.web.admin.common import ADMIN
+from tests.app_settings import app_settings, url_of
 from tests.db.conftest import FakeClock
 from tests.fakes.oidc_provider import FakeOidcProvider, FakeUser
 from tests.signed import TEST_SECRET_KEY
-from tests.web_admin import EMAIL, PASSWORD, csrf_of
+from tests.web_admin import EMAIL, PASSWORD, assert_signed_in, csrf_of
 
 Client = TestClient[Any, Any]
 LIFETIME, IDLE = timedelta(hours=8), timedelta(minutes=60)
@@ -57,12 +57,9 @@ async def client(
     monkeypatch.setenv("EVIDENCE_DESK_OIDC_ALLOWED_DOMAINS", "nhs.net")
     monkeypatch.setenv("EVIDENCE_DESK_OIDC_ADMIN_GROUPS", "0b6e0000-aaaa-4bbb-8ccc-admins000001")
     monkeypatch.setenv("EVIDENCE_DESK_OIDC_ADMIN_EMAILS", "head.librarian@nhs.net")
-    settings = Settings(
-        database_url=database.engine.url.render_as_string(hide_password=False),
+    settings = app_settings(
+        url_of(database),
         auto_migrate=False,
-        kb_reload_seconds=0,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
         secret_key=TEST_SECRET_KEY,
         allow_no_general_queue=True,
     )
@@ -120,14 +117,7 @@ async def chat(client: Client, text: str = "library opening hours") -> aiohttp.C
 async def test_signing_in_with_microsoft_opens_the_chat_with_a_lax_httponly_session_cookie(
     client: Client,
 ) -> None:
-    done = await sign_in(client)
-    assert done.status == 303
-    assert done.headers["Location"] == "/"
-    cookie = done.cookies["ed_session"]
-    assert cookie["httponly"] is True
-    assert cookie["samesite"] == "Lax"
-    assert cookie["path"] == "/"
-    assert not cookie["secure"]  # plain http here; https (or the setting) adds Secure
+    assert_signed_in(await sign_in(client), to="/", cookie="ed_session", samesite="Lax", path="/")
     page = await client.get("/")
     assert page.status == 200
     assert "Sign out jo.bloggs@nhs.net" in await page.text()

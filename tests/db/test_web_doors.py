@@ -25,6 +25,7 @@ from bot.db.session import Database
 from bot.desk.accounts import AdminAccounts
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.platforms.web.demo import DEMO_SPECIALIST_NAME
+from tests.app_settings import app_settings, url_of
 from tests.fakes.drain import drain
 from tests.web_admin import EMAIL, PASSWORD, csrf_of
 
@@ -36,14 +37,8 @@ MakeClient = Callable[..., Awaitable[Client]]
 
 
 def _settings(database: Database, host: str = "127.0.0.1") -> Settings:
-    return Settings(
-        host=host,
-        database_url=database.engine.url.render_as_string(hide_password=False),
-        auto_migrate=False,
-        kb_reload_seconds=0,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
-        secret_key="web-doors-test-secret",
+    return app_settings(
+        url_of(database), host=host, auto_migrate=False, secret_key="web-doors-test-secret"
     )
 
 

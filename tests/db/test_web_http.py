@@ -10,26 +10,21 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
-from bot.config import Settings
 from bot.db.session import Database
 from bot.desk.kb_versions import KbVersions
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.keys import DATABASE
 from knowledge import SHIPPED_KB_DIR
-from tests.web_admin import EMAIL, PASSWORD, csrf_of, sign_in
+from tests.app_settings import app_settings, url_of
+from tests.web_admin import EMAIL, PASSWORD, assert_signed_in, csrf_of, sign_in
 
 
 async def test_signing_in_sets_an_httponly_samesite_strict_session_cookie(
     client: TestClient[Any, Any],
 ) -> None:
-    response = await sign_in(client)
-    assert response.status == 303
-    assert response.headers["Location"] == "/admin"
-    cookie = response.cookies["ed_admin"]
-    assert cookie["httponly"] is True
-    assert cookie["samesite"] == "Strict"
-    assert cookie["path"] == "/admin"
-    assert not cookie["secure"]  # plain http in the test; https (or the setting) adds Secure
+    assert_signed_in(
+        await sign_in(client), to="/admin", cookie="ed_admin", samesite="Strict", path="/admin"
+    )
     overview = await client.get("/admin")
     assert overview.status == 200
     assert "Admin console" in await overview.text()
@@ -170,14 +165,7 @@ async def test_outside_demo_mode_the_chat_identity_comes_from_a_cookie(
     database: Database, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "false")
-    settings = Settings(
-        database_url=database.engine.url.render_as_string(hide_password=False),
-        auto_migrate=False,
-        kb_reload_seconds=0,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
-    )
-    app = create_app(settings)
+    app = create_app(app_settings(url_of(database), auto_migrate=False))
     client = await aiohttp_client(app)
     await RoutingService(database).add_specialist(
         NewSpecialist("Real specialist", identities=(Identity("web", "specialist"),))

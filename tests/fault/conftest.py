@@ -366,17 +366,7 @@ async def post_event(
     headers = signed_headers(body)
     if retry is not None:
         headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-    try:
-        async with session.post(
-            f"{server.url}/slack/events",
-            data=body,
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=10),
-        ) as response:
-            await response.read()
-            return response.status
-    except (aiohttp.ClientError, TimeoutError):
-        return None
+    return await _post_to_slack_events(session, server, body, headers)
 
 
 def request_submission(n: int, marker: str) -> dict[str, Any]:
@@ -405,11 +395,19 @@ async def post_interaction(
     session: aiohttp.ClientSession, server: Server, payload: dict[str, Any]
 ) -> int | None:
     body = urlencode({"payload": json.dumps(payload)})
+    headers = signed_headers(body, "application/x-www-form-urlencoded")
+    return await _post_to_slack_events(session, server, body, headers)
+
+
+async def _post_to_slack_events(
+    session: aiohttp.ClientSession, server: Server, body: str, headers: dict[str, str]
+) -> int | None:
+    """The HTTP status, or None when the server did not answer (refused, reset, dead)."""
     try:
         async with session.post(
             f"{server.url}/slack/events",
             data=body,
-            headers=signed_headers(body, "application/x-www-form-urlencoded"),
+            headers=headers,
             timeout=aiohttp.ClientTimeout(total=10),
         ) as response:
             await response.read()

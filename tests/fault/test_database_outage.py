@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import socket
 import sqlite3
 import time
@@ -35,24 +34,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.app import create_app
-from bot.config import Settings
 from bot.db.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_database_unavailable
 from bot.db.session import Database
 from handlers.intake import request_form
+from tests.app_settings import app_settings
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.fault.conftest import fresh_postgres
-from tests.scenario.conftest import SIGNING_SECRET, signed_headers
+from tests.scenario.conftest import connect_slack, signed_headers
 from tests.signed import TEST_SECRET_KEY, form_state
+from tests.teams_world import without_teams_variables
 
 WARD, LIBRARY = "C0WARD", "C0LIBRARY"
 BOT = {"id": "28:evidence-desk-bot", "name": "Evidence Desk"}
 ALEX = {"id": "29:alex-teams-id", "name": "Alex Nurse", "aadObjectId": "aad-alex"}
 PERSONAL = {"id": "a:personal-chat-alex", "conversationType": "personal", "tenantId": "t-1"}
 NHS_NUMBER = "943 476 5919"
-TEAMS_VARIABLES = ("microsoftappid", "microsoftapppassword", "microsoftapptype",
-                   "microsoftapptenantid")  # fmt: skip
 
 
 async def until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
@@ -165,30 +163,22 @@ async def desk(
     await api.start()
     connector = FakeBotConnector()
     await connector.start()
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
-    monkeypatch.setenv("SLACK_API_URL", api.url)
-    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
-    for name in list(os.environ):  # Teams in local mode, whatever the shell holds
-        if name.lower() in TEAMS_VARIABLES or name.lower().startswith("evidence_desk_teams_"):
-            monkeypatch.delenv(name)
+    connect_slack(monkeypatch, api)
+    without_teams_variables(monkeypatch)
     proxied = (
         make_url(direct_url)
         .set(host="127.0.0.1", port=proxy.port)
         .update_query_dict({"connect_timeout": "1"})
         .render_as_string(hide_password=False)
     )
-    settings = Settings(
-        database_url=proxied,
-        kb_reload_seconds=0,
+    settings = app_settings(
+        proxied,
         outbox_interval_seconds=0.1,
         outbox_lease_seconds=1,
         inbound_lease_seconds=1,
         replay_interval_seconds=0.2,
-        escalation_interval_seconds=3600,
         unclaimed_escalation_working_hours=100000,
         general_queue=f"slack:{LIBRARY}",
-        feedback_salt="salt",
         secret_key=TEST_SECRET_KEY,
     )
     app = create_app(settings)

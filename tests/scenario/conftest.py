@@ -17,9 +17,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
-from bot.config import Settings
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.keys import DATABASE
+from tests.app_settings import app_settings
 from tests.fakes.slack_api import FakeSlackApi
 from tests.signed import TEST_SECRET_KEY
 
@@ -88,26 +88,16 @@ class SlackWorld:
         assert await self.post_event(event, event_id) == 200
 
 
-@pytest.fixture
-async def slack(
-    aiohttp_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[SlackWorld]:
-    api = FakeSlackApi()
-    await api.start()
+def connect_slack(monkeypatch: pytest.MonkeyPatch, api: FakeSlackApi) -> None:
+    """The app's Slack settings: over HTTP (no Socket Mode), its Web API the fake `api`."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     monkeypatch.setenv("SLACK_API_URL", api.url)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
-        kb_reload_seconds=0,
-        outbox_interval_seconds=0.2,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
-        secret_key=TEST_SECRET_KEY,
-    )
-    app = create_app(settings)
-    client = await aiohttp_client(app)
+
+
+async def route_the_ward(app: web.Application) -> None:
+    """Sam Librarian (Slack SPECIALIST) takes WARD's requests, announced in LIBRARY."""
     routing = RoutingService(app[DATABASE])
     specialist = await routing.add_specialist(
         NewSpecialist("Sam Librarian", identities=(Identity("slack", SPECIALIST),))
@@ -116,6 +106,23 @@ async def slack(
         "slack", WARD, "Elderly care", notify_platform="slack", notify_channel_id=LIBRARY
     )
     await routing.link(route.id, specialist.id)
+
+
+@pytest.fixture
+async def slack(
+    aiohttp_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[SlackWorld]:
+    api = FakeSlackApi()
+    await api.start()
+    connect_slack(monkeypatch, api)
+    settings = app_settings(
+        f"sqlite:///{tmp_path / 'desk.sqlite3'}",
+        outbox_interval_seconds=0.2,
+        secret_key=TEST_SECRET_KEY,
+    )
+    app = create_app(settings)
+    client = await aiohttp_client(app)
+    await route_the_ward(app)
     try:
         yield SlackWorld(client, api, app)
     finally:

@@ -27,11 +27,10 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
 from bot.app import create_app
-from bot.config import Settings
 from bot.db.session import Database
-from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.keys import DATABASE
 from bot.platforms.teams import MESSAGES_PATH
+from tests.app_settings import app_settings
 from tests.databases import MigratedPostgres, empty_postgres
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.drain import drain, until
@@ -39,9 +38,10 @@ from tests.fakes.slack_api import FakeSlackApi
 from tests.scenario.conftest import (
     LIBRARY,
     REQUESTER,
-    SIGNING_SECRET,
     SPECIALIST,
     WARD,
+    connect_slack,
+    route_the_ward,
     signed_headers,
 )
 from tests.scenario.slack_payloads import button, select_value, text_value, view_submission
@@ -224,10 +224,7 @@ async def world(
     slack, connector = FakeSlackApi(), FakeBotConnector()
     await slack.start()
     await connector.start()
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
-    monkeypatch.setenv("SLACK_API_URL", slack.url)
-    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    connect_slack(monkeypatch, slack)
     monkeypatch.setenv("EVIDENCE_DESK_WEB_DEMO", "true")
     without_teams_variables(monkeypatch)
     if request.param == "sqlite":
@@ -239,19 +236,12 @@ async def world(
         await empty_postgres(scratch, postgres.reset)
         await scratch.dispose()
     app = create_app(
-        Settings(database_url=url, auto_migrate=migrate, kb_reload_seconds=0,
-                 outbox_interval_seconds=0.05, escalation_interval_seconds=3600,
-                 feedback_salt="salt", secret_key=TEST_SECRET_KEY)
-    )  # fmt: skip
+        app_settings(
+            url, auto_migrate=migrate, outbox_interval_seconds=0.05, secret_key=TEST_SECRET_KEY
+        )
+    )
     client = await aiohttp_client(app)
-    routing = RoutingService(app[DATABASE])
-    specialist = await routing.add_specialist(
-        NewSpecialist("Sam Librarian", identities=(Identity("slack", SPECIALIST),))
-    )
-    route = await routing.add_route(
-        "slack", WARD, "Elderly care", notify_platform="slack", notify_channel_id=LIBRARY
-    )
-    await routing.link(route.id, specialist.id)
+    await route_the_ward(app)
     try:
         yield World(client, app, slack, connector)
     finally:

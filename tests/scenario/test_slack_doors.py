@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
-from bot.config import Settings
+from tests.app_settings import app_settings
 from tests.fakes.slack_api import FakeSlackApi
 from tests.scenario.conftest import REQUESTER, WARD, SlackWorld, signed_headers
 
@@ -30,13 +30,9 @@ async def socket_mode(
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-test")
     monkeypatch.setenv("SLACK_API_URL", api.url)
     monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
-        kb_reload_seconds=0,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
+    client = await aiohttp_client(
+        create_app(app_settings(f"sqlite:///{tmp_path / 'desk.sqlite3'}"))
     )
-    client = await aiohttp_client(create_app(settings))
     try:
         yield client, api
     finally:

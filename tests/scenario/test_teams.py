@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -286,6 +287,20 @@ def by_hand(teams: TeamsWorld) -> Outbox:
     return Outbox(teams.app[DATABASE])
 
 
+async def card_posted(teams: TeamsWorld, key: str) -> Callable[[str], Awaitable[int]]:
+    """A ticket's card ("Status: New") posted in the ward channel; what sends its next version
+    (queued, then one delivery round: how many were delivered)."""
+    await welcome_in_ward(teams)
+    outbox, messengers = by_hand(teams), teams.app[MESSENGERS]
+
+    async def next_version(status: str) -> int:
+        await outbox.enqueue(Destination("teams", WARD_CHANNEL), note(status), card_key=key)
+        return await outbox.deliver_due(messengers)
+
+    await next_version("Status: New")
+    return next_version
+
+
 async def test_outbox_message_reaches_the_channel_thread(teams: TeamsWorld) -> None:
     await welcome_in_ward(teams)
     await by_hand(teams).enqueue(
@@ -315,13 +330,8 @@ async def test_outbox_message_to_a_persons_bot_framework_id_reaches_them_too(
 
 
 async def test_living_card_is_posted_once_then_updated_in_place(teams: TeamsWorld) -> None:
-    await welcome_in_ward(teams)
-    outbox, messengers = by_hand(teams), teams.app[MESSENGERS]
-    key = "ticket:KLS-2026-00001:card"
-    await outbox.enqueue(Destination("teams", WARD_CHANNEL), note("Status: New"), card_key=key)
-    await outbox.deliver_due(messengers)
-    await outbox.enqueue(Destination("teams", WARD_CHANNEL), note("Status: Claimed"), card_key=key)
-    await outbox.deliver_due(messengers)
+    next_version = await card_posted(teams, "ticket:KLS-2026-00001:card")
+    await next_version("Status: Claimed")
     posted, updated = teams.connector.delivered[-2:]
     assert (posted.method, updated.method) == ("POST", "PUT")
     assert updated.activity_id == posted.answered_id
@@ -391,14 +401,9 @@ async def test_connector_outage_is_retried_not_lost(teams: TeamsWorld) -> None:
 
 
 async def test_failed_card_update_is_retried_by_the_outbox_not_the_sdk(teams: TeamsWorld) -> None:
-    await welcome_in_ward(teams)
-    outbox, messengers = by_hand(teams), teams.app[MESSENGERS]
-    key = "ticket:KLS-2026-00002:card"
-    await outbox.enqueue(Destination("teams", WARD_CHANNEL), note("Status: New"), card_key=key)
-    await outbox.deliver_due(messengers)
+    next_version = await card_posted(teams, "ticket:KLS-2026-00002:card")
     teams.connector.fail_next(503, times=5)
-    await outbox.enqueue(Destination("teams", WARD_CHANNEL), note("Status: Claimed"), card_key=key)
-    assert await outbox.deliver_due(messengers) == 0
+    assert await next_version("Status: Claimed") == 0
     puts = [c for c in teams.connector.calls if c.method == "PUT"]
     assert [c.status for c in puts] == [503]  # one attempt, no hidden retries in the SDK
 

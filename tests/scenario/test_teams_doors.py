@@ -12,19 +12,14 @@ from bot.app import create_app
 from bot.cli.main import main
 from bot.config import Settings
 from bot.platforms.teams import MESSAGES_PATH, TEAMS
+from tests.app_settings import app_settings
 from tests.teams_world import TeamsWorld, without_teams_variables
 
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what a container binds; the point of these tests
 
 
 def _settings(tmp_path: Path, host: str) -> Settings:
-    return Settings(
-        host=host,
-        database_url=f"sqlite:///{tmp_path / 'desk.sqlite3'}",
-        kb_reload_seconds=0,
-        escalation_interval_seconds=3600,
-        feedback_salt="salt",
-    )
+    return app_settings(f"sqlite:///{tmp_path / 'desk.sqlite3'}", host=host)
 
 
 async def test_local_mode_refuses_an_activity_whose_service_url_is_not_this_machine(

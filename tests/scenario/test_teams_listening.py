@@ -107,27 +107,30 @@ async def test_second_question_in_the_same_thread_stays_silent(teams: TeamsWorld
     assert await teams.say(again) == []
 
 
-async def test_stop_listening_here_turns_it_off(teams: TeamsWorld) -> None:
+async def pressed_on_the_unasked_answer(teams: TeamsWorld, label: str, root: str) -> ConnectorCall:
+    """Listening on, QUESTION posted in the ward channel as the post `root`, and `label`
+    pressed on the bot's unasked answer; what the bot said to that."""
     await listen(teams, "on")
-    (offer,) = await teams.say(post(teams, QUESTION, "1700000600001"))
+    (offer,) = await teams.say(post(teams, QUESTION, root))
     press = teams.submit(
-        button(offer, "Stop listening here"), card_id=str(offer.answered_id),
-        conversation=in_thread("1700000600001"), channelData=channel_data(WARD_CHANNEL),
+        button(offer, label), card_id=str(offer.answered_id),
+        conversation=in_thread(root), channelData=channel_data(WARD_CHANNEL),
     )  # fmt: skip
-    (announcement,) = await teams.say(press)
+    (said,) = await teams.say(press)
+    return said
+
+
+async def test_stop_listening_here_turns_it_off(teams: TeamsWorld) -> None:
+    announcement = await pressed_on_the_unasked_answer(
+        teams, "Stop listening here", "1700000600001"
+    )
     assert "Alex Nurse turned listening off" in announcement.text
     assert "Listening is off" in (await listen(teams, "status")).text
     assert await teams.say(post(teams, "how do I reset my athens password?", "1700000600009")) == []
 
 
 async def test_not_now_leaves_listening_on(teams: TeamsWorld) -> None:
-    await listen(teams, "on")
-    (offer,) = await teams.say(post(teams, QUESTION, "1700000650001"))
-    press = teams.submit(
-        button(offer, "Not now"), card_id=str(offer.answered_id),
-        conversation=in_thread("1700000650001"), channelData=channel_data(WARD_CHANNEL),
-    )  # fmt: skip
-    (answer,) = await teams.say(press)
+    answer = await pressed_on_the_unasked_answer(teams, "Not now", "1700000650001")
     assert "stay out of this one" in answer.text
     assert "Listening is on" in (await listen(teams, "status")).text
 

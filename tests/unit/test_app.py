@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
@@ -16,14 +18,16 @@ from bot.platforms.teams import MESSAGES_PATH
 from tests.conftest import KbFolder, entry_text
 
 
-async def test_healthz_reports_the_kb_version(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(
-        Settings(
-            kb_dir=kb_folder.path,
-            kb_reload_seconds=0,
-            database_url=f"sqlite:///{kb_folder.path}/t.sqlite3",
-        )
+def kb_app(kb_folder: KbFolder, db: str = "t.sqlite3", **settings: Any) -> web.Application:
+    """The app on the test's KB folder, with its SQLite database `db` in it."""
+    db_url = f"sqlite:///{kb_folder.path}/{db}"
+    return create_app(
+        Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url, **settings)
     )
+
+
+async def test_healthz_reports_the_kb_version(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
+    app = kb_app(kb_folder)
     client: TestClient = await aiohttp_client(app)
     response = await client.get("/healthz")
     assert response.status == 200
@@ -35,8 +39,7 @@ async def test_healthz_reports_the_kb_version(aiohttp_client, kb_folder: KbFolde
 
 async def test_imported_kb_is_served_without_a_restart(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
     # The database holds the KB the bot answers from; edited files arrive by `kb import`.
-    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
-    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
+    app = kb_app(kb_folder)
     client: TestClient = await aiohttp_client(app)
     before = (await (await client.get("/healthz")).json())["kb_version"]
     kb_folder.write("faqs/second-entry.md", entry_text("second-entry", title="Second"))
@@ -49,9 +52,7 @@ async def test_imported_kb_is_served_without_a_restart(aiohttp_client, kb_folder
 
 
 async def test_readyz_is_ok_when_the_database_answers(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
-    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
-    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
-    client: TestClient = await aiohttp_client(app)
+    client: TestClient = await aiohttp_client(kb_app(kb_folder))
     response = await client.get("/readyz")
     assert response.status == 200
     assert (await response.json())["checks"]["database"] == "ok"
@@ -60,9 +61,7 @@ async def test_readyz_is_ok_when_the_database_answers(aiohttp_client, kb_folder:
 async def test_readyz_reports_the_schema_is_this_releases(
     aiohttp_client, kb_folder: KbFolder
 ) -> None:  # type: ignore[no-untyped-def]
-    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
-    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
-    client: TestClient = await aiohttp_client(app)
+    client: TestClient = await aiohttp_client(kb_app(kb_folder))
     body = await (await client.get("/readyz")).json()
     assert body["checks"]["migrations"] == f"current ({head_revision()})"
 
@@ -70,9 +69,7 @@ async def test_readyz_reports_the_schema_is_this_releases(
 async def test_readyz_says_the_hybrid_matcher_is_on_by_default(
     aiohttp_client, kb_folder: KbFolder
 ) -> None:  # type: ignore[no-untyped-def]
-    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
-    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
-    client: TestClient = await aiohttp_client(app)
+    client: TestClient = await aiohttp_client(kb_app(kb_folder))
     body = await (await client.get("/readyz")).json()
     assert body["checks"]["matcher"] == "hybrid (lexical + semantic)"
 
@@ -80,14 +77,8 @@ async def test_readyz_says_the_hybrid_matcher_is_on_by_default(
 async def test_readyz_says_when_the_bot_answers_with_the_lexical_index_alone(
     aiohttp_client, kb_folder: KbFolder
 ) -> None:  # type: ignore[no-untyped-def]
-    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
-    settings = Settings(
-        kb_dir=kb_folder.path,
-        kb_reload_seconds=0,
-        database_url=db_url,
-        embedding_model=str(kb_folder.path / "no-model-here"),
-    )
-    client: TestClient = await aiohttp_client(create_app(settings))
+    app = kb_app(kb_folder, embedding_model=str(kb_folder.path / "no-model-here"))
+    client: TestClient = await aiohttp_client(app)
     response = await client.get("/readyz")
     assert response.status == 200  # degraded, not down
     assert (await response.json())["checks"]["matcher"] == "lexical only"
@@ -96,12 +87,8 @@ async def test_readyz_says_when_the_bot_answers_with_the_lexical_index_alone(
 async def test_readyz_is_503_on_a_schema_behind_this_release(
     aiohttp_client, kb_folder: KbFolder
 ) -> None:  # type: ignore[no-untyped-def]
-    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
-    await upgrade(db_url, "0004")
-    settings = Settings(
-        kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url, auto_migrate=False
-    )
-    client: TestClient = await aiohttp_client(create_app(settings))
+    await upgrade(f"sqlite:///{kb_folder.path}/t.sqlite3", "0004")
+    client: TestClient = await aiohttp_client(kb_app(kb_folder, auto_migrate=False))
     response = await client.get("/readyz")
     assert response.status == 503
     assert "at 0004" in (await response.json())["checks"]["migrations"]
@@ -111,11 +98,8 @@ async def test_readyz_is_503_on_a_schema_behind_this_release(
 async def test_readyz_is_503_on_a_database_never_migrated(
     aiohttp_client, kb_folder: KbFolder
 ) -> None:  # type: ignore[no-untyped-def]
-    db_url = f"sqlite:///{kb_folder.path}/empty.sqlite3"
-    settings = Settings(
-        kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url, auto_migrate=False
-    )
-    client: TestClient = await aiohttp_client(create_app(settings))
+    app = kb_app(kb_folder, "empty.sqlite3", auto_migrate=False)
+    client: TestClient = await aiohttp_client(app)
     response = await client.get("/readyz")
     assert response.status == 503
     assert "not migrated" in (await response.json())["checks"]["migrations"]
@@ -139,8 +123,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
 
 
 async def test_metrics_count_requests_and_answers(aiohttp_client, kb_folder: KbFolder) -> None:  # type: ignore[no-untyped-def]
-    db_url = f"sqlite:///{kb_folder.path}/t.sqlite3"
-    app = create_app(Settings(kb_dir=kb_folder.path, kb_reload_seconds=0, database_url=db_url))
+    app = kb_app(kb_folder)
     client: TestClient = await aiohttp_client(app)
     await client.get("/healthz")
     await app[DESK].on_message(IncomingMessage(Platform.WEB, "u1", "how do I borrow a book"))

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.delivery.backpressure import AnswerGate
+from tests.places import cancel_a_waiter
 
 
 async def started_within(gate: AnswerGate, count: int, seconds: float = 0.05) -> int:
@@ -63,20 +64,7 @@ async def test_answers_held_back_by_an_acknowledgement_start_when_it_is_sent() -
 
 async def test_a_cancelled_waiting_answer_gives_its_place_back() -> None:
     gate = AnswerGate(limit=1)
-    hold = asyncio.Event()
-
-    async def answer() -> None:
-        async with gate.answering():
-            await hold.wait()
-
-    first = asyncio.create_task(answer())
-    second = asyncio.create_task(answer())
-    await asyncio.sleep(0.01)
-    second.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await second
-    hold.set()
-    await first
+    await cancel_a_waiter(gate.answering)
     assert gate.answering_now == 0
     assert await started_within(gate, 1) == 1
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from bot.db.turns import WriteTurns
+from tests.places import cancel_a_waiter
 
 
 async def test_waiters_are_served_in_arrival_order_with_urgent_ones_first() -> None:
@@ -49,21 +48,7 @@ async def test_only_one_holds_a_turn_at_a_time() -> None:
 
 async def test_a_cancelled_waiter_does_not_keep_the_turn() -> None:
     turns = WriteTurns()
-    gate = asyncio.Event()
-
-    async def hold() -> None:
-        async with turns.turn():
-            await gate.wait()
-
-    holder = asyncio.create_task(hold())
-    await asyncio.sleep(0)
-    waiter = asyncio.create_task(hold())
-    await asyncio.sleep(0)
-    waiter.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await waiter
-    gate.set()
-    await holder
+    await cancel_a_waiter(turns.turn)
     async with asyncio.timeout(1), turns.turn():
         pass
     assert turns.waiting == 0

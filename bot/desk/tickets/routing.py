@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock, utc_now
 from bot.db.models import Route, Specialist, SpecialistIdentity, Ticket, route_specialists
 from bot.db.session import Database
+from bot.desk.new_rows import add_new
 from bot.desk.tickets.calendar import OFFICE_HOURS, WorkingHours
 from bot.desk.tickets.errors import SpecialistNotFound
 from bot.desk.tickets.lifecycle import OPEN_STATUSES
@@ -183,15 +184,8 @@ class RoutingService:
                 for identity in new.identities
             ],
         )
-        try:
-            async with self._db.transaction() as session:
-                session.add(specialist)
-                await session.flush()
-                return SpecialistView.of(specialist)
-        except IntegrityError as exc:
-            raise UserFacingError(
-                "One of those platform accounts already belongs to another specialist."
-            ) from exc
+        exists = "One of those platform accounts already belongs to another specialist."
+        return SpecialistView.of(await add_new(self._db, specialist, exists))
 
     async def list_specialists(
         self, *, include_inactive: bool = False
