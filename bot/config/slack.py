@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, AliasGenerator, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _slack_variable(name: str) -> AliasChoices:
-    """A setting is read from SLACK_ and its name in capitals (SLACK_BOT_TOKEN), or given by
-    its own name (`bot_token`)."""
-    return AliasChoices(f"SLACK_{name.upper()}", name)
-
-
 class SlackSettings(BaseSettings):
+    """Read from SLACK_ and the name in capitals (SLACK_BOT_TOKEN) only: never from a bare
+    BOT_TOKEN or API_URL that something else in the environment may have set (an API_URL
+    meant for another program would send the bot token there). In code, given by name."""
+
     # hide_input_in_errors: an error must never print a token or the signing secret.
     model_config = SettingsConfigDict(
-        extra="ignore",
-        populate_by_name=True,
-        hide_input_in_errors=True,
-        alias_generator=AliasGenerator(validation_alias=_slack_variable),
+        extra="ignore", env_prefix="SLACK_", hide_input_in_errors=True
     )
 
     bot_token: str = Field("", description="Bot token (xoxb-...). Empty: Slack is not connected.")

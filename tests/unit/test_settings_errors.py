@@ -66,3 +66,22 @@ def test_an_embedded_database_url_is_one_sqlalchemy_accepts_as_it_is(path: str) 
     parsed = make_url(url)
     assert parsed.host is None
     assert parsed.port is None
+
+
+def test_slack_settings_are_never_read_from_unprefixed_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bare API_URL or BOT_TOKEN set for another program must not redirect the bot's token."""
+    from bot.config.slack import SlackSettings
+
+    monkeypatch.setenv("BOT_TOKEN", "xoxb-someone-else")
+    monkeypatch.setenv("API_URL", "http://127.0.0.1:9/elsewhere/")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "ours")
+
+    settings = SlackSettings()
+
+    assert (settings.bot_token, settings.api_url, settings.signing_secret) == (
+        "",
+        "https://slack.com/api/",
+        "ours",
+    )
