@@ -192,9 +192,12 @@ def lexical_store(shipped_kb: KnowledgeBase) -> KnowledgeStore:
 @pytest.fixture(scope="session")
 def shipped_store() -> KnowledgeStore:
     """The shipped KB with the matcher the bot runs by default: hybrid, with the packaged model
-    (loaded once per process and shared by every test that asks for it)."""
+    (loaded once per process and shared by every test that asks for it). Loaded as the bot
+    loads it, with the run's cache directory, so that it is the very model an app or command
+    made in this process uses, and the KB's vectors are computed once for the whole run."""
+    settings = Settings()
     return KnowledgeStore.from_directory(
-        SHIPPED_KB_DIR, embedder=load_embedder(Settings().embedding_model)
+        SHIPPED_KB_DIR, embedder=load_embedder(settings.embedding_model, settings.cache_dir)
     )
 
 
