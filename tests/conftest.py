@@ -40,17 +40,26 @@ from tests.teams_world import TeamsWorld, build_app, without_teams_variables
 
 #: Directories whose every test is slow: real processes, a real browser.
 SLOW_DIRECTORIES = ("fault", "browser")
+#: Settings that name a directory which every process of one test run shares: pytest, its
+#: xdist workers, and the CLI processes and servers the tests start (they inherit the
+#: environment). EVIDENCE_DESK_CACHE_DIR keeps derived data between processes (the KB's
+#: sentence vectors, the drug list), so each start reads what the first one computed, and the
+#: developer's own cache is never touched. Made once per run, by the controlling process (xdist
+#: starts its workers after this), and removed after it.
+SHARED_DIRECTORIES = ("EVIDENCE_DESK_CACHE_DIR",)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     find_postgres()
-    # The disk cache of KB vectors (EVIDENCE_DESK_CACHE_DIR): one of the session's own, for
-    # this process and the CLI and servers it starts, never the developer's ~/.cache.
-    os.environ["EVIDENCE_DESK_CACHE_DIR"] = tempfile.mkdtemp(prefix="evidence-desk-test-cache-")
+    if not hasattr(config, "workerinput"):  # an xdist worker has the controller's already
+        for variable in SHARED_DIRECTORIES:
+            os.environ[variable] = tempfile.mkdtemp(prefix=f"{variable.lower()}-")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(os.environ.pop("EVIDENCE_DESK_CACHE_DIR", ""), ignore_errors=True)
+    if not hasattr(config, "workerinput"):
+        for variable in SHARED_DIRECTORIES:
+            shutil.rmtree(os.environ.pop(variable, ""), ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -183,9 +192,12 @@ def lexical_store(shipped_kb: KnowledgeBase) -> KnowledgeStore:
 @pytest.fixture(scope="session")
 def shipped_store() -> KnowledgeStore:
     """The shipped KB with the matcher the bot runs by default: hybrid, with the packaged model
-    (loaded once per process and shared by every test that asks for it)."""
+    (loaded once per process and shared by every test that asks for it). Loaded as the bot
+    loads it, with the run's cache directory, so that it is the very model an app or command
+    made in this process uses, and the KB's vectors are computed once for the whole run."""
+    settings = Settings()
     return KnowledgeStore.from_directory(
-        SHIPPED_KB_DIR, embedder=load_embedder(Settings().embedding_model)
+        SHIPPED_KB_DIR, embedder=load_embedder(settings.embedding_model, settings.cache_dir)
     )
 
 

@@ -167,8 +167,7 @@ def page(browser: Any, server: LiveServer) -> Iterator[Any]:
 
 @pytest.fixture
 def admin_account(server: LiveServer) -> tuple[str, str]:
-    from bot.desk.accounts import AdminAccounts
+    from tests.web_admin import EMAIL, PASSWORD, add_admin
 
-    email, password = "admin@example.nhs.uk", "a long enough password"
-    server.run(AdminAccounts(server.app[DATABASE]).add(email, password))
-    return email, password
+    server.run(add_admin(server.app[DATABASE], EMAIL, PASSWORD))
+    return EMAIL, PASSWORD

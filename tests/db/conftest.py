@@ -23,7 +23,6 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.db.session import Database
 from bot.delivery.outbox import Outbox
-from bot.desk.accounts import AdminAccounts
 from bot.desk.feedback import FeedbackStore
 from bot.desk.privacy import PrivacyScanner
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService, SpecialistView
@@ -38,7 +37,7 @@ from tests.app_settings import app_settings, url_of
 from tests.databases import MigratedPostgres, copy_database_file, empty_postgres
 from tests.dialogue import Dialogue
 from tests.signed import TEST_SECRET_KEY, TEST_SIGNER
-from tests.web_admin import EMAIL, PASSWORD
+from tests.web_admin import add_admin
 
 # A Monday in March 2026, before the clocks change: local time is UTC.
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -192,5 +191,5 @@ async def client(
         secret_key=TEST_SECRET_KEY,  # the form state tests sign (tests/signed.py)
     )
     app = create_app(settings)
-    await AdminAccounts(database).add(EMAIL, PASSWORD)
+    await add_admin(database)
     yield await aiohttp_client(app)

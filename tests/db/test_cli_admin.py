@@ -1,7 +1,10 @@
-"""The admin commands, run as a person would, against SQLite and PostgreSQL."""
+"""The admin commands, run as a person would, against SQLite and PostgreSQL: `main(argv)` in this
+process (tests/cli.py; a process of its own would add seconds of start-up to each command), and
+one command in a real process on each database."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -10,23 +13,22 @@ import sys
 from bot.db.session import Database
 from bot.desk.tickets.service import TicketService
 from bot.desk.tickets.values import Actor, ImpactAnswers, ImpactUse, TicketDraft
+from tests.cli import Ran, run_cli
 
 
-def run(database: Database, *args: str) -> subprocess.CompletedProcess[str]:
-    url = database.engine.url.render_as_string(hide_password=False)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "EVIDENCE_DESK_DATABASE_URL": url},
-        check=False,
-    )
+def url_of(database: Database) -> dict[str, str]:
+    return {"EVIDENCE_DESK_DATABASE_URL": database.engine.url.render_as_string(hide_password=False)}
 
 
-def assert_clear_error(result: subprocess.CompletedProcess[str], *names: str) -> None:
-    """Exit 1 with a message naming what was wrong; a crash also exits 1, with a traceback
-    that may name it too, so the traceback is what tells them apart."""
+async def run(database: Database, *args: str) -> Ran:
+    """`evidence-desk ARGS` on the test's database; in a thread, since the command runs its own
+    event loop as it does in a process."""
+    return await asyncio.to_thread(run_cli, *args, env=url_of(database))
+
+
+def assert_clear_error(result: Ran, *names: str) -> None:
+    """Exit 1 with a message naming what was wrong, and no traceback (a crash raises out of
+    `run_cli`; one only logged would be in stderr)."""
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     for name in names:
@@ -34,32 +36,40 @@ def assert_clear_error(result: subprocess.CompletedProcess[str], *names: str) ->
 
 
 def test_db_upgrade_reports_the_schema_is_current(database: Database) -> None:
-    result = run(database, "db", "upgrade")
+    """In a process of its own: an admin command's database comes from the environment."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **url_of(database)},
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "latest schema" in result.stdout
 
 
-def test_specialist_and_route_are_added_and_listed(database: Database) -> None:
-    added = run(database, "specialists", "add", "Sam Librarian", "--identity", "slack:U123")
+async def test_specialist_and_route_are_added_and_listed(database: Database) -> None:
+    added = await run(database, "specialists", "add", "Sam Librarian", "--identity", "slack:U123")
     assert added.returncode == 0, added.stderr
     specialist_id = added.stdout.split()[1].rstrip(":")
-    route = run(database, "routes", "add", "slack", "C_WARD", "Elderly care",
+    route = await run(database, "routes", "add", "slack", "C_WARD", "Elderly care",
                 "--specialist", specialist_id, "--notify", "slack:C_LIB")  # fmt: skip
     assert route.returncode == 0, route.stderr
-    routes = json.loads(run(database, "routes", "list", "--json").stdout)
+    routes = json.loads((await run(database, "routes", "list", "--json")).stdout)
     assert routes[0]["specialty"] == "Elderly care"
     assert routes[0]["specialist_ids"] == [int(specialist_id)]
-    specialists = json.loads(run(database, "specialists", "list", "--json").stdout)
+    specialists = json.loads((await run(database, "specialists", "list", "--json")).stdout)
     assert specialists[0]["identities"] == [{"platform": "slack", "user_id": "U123"}]
 
 
-def test_malformed_identity_is_a_clear_error(database: Database) -> None:
-    result = run(database, "specialists", "add", "Sam", "--identity", "U123")
+async def test_malformed_identity_is_a_clear_error(database: Database) -> None:
+    result = await run(database, "specialists", "add", "Sam", "--identity", "U123")
     assert_clear_error(result, "PLATFORM:USER_ID")
 
 
-def test_removing_an_unknown_route_is_a_clear_error(database: Database) -> None:
-    result = run(database, "routes", "remove", "slack", "C_NOPE")
+async def test_removing_an_unknown_route_is_a_clear_error(database: Database) -> None:
+    result = await run(database, "routes", "remove", "slack", "C_NOPE")
     assert_clear_error(result, "slack:C_NOPE")
 
 
@@ -67,9 +77,9 @@ async def test_tickets_list_and_show_with_audit_trail(
     database: Database, service: TicketService, draft: TicketDraft
 ) -> None:
     ticket = await service.create(draft())  # type: ignore[operator]
-    listed = json.loads(run(database, "tickets", "list", "--json").stdout)
+    listed = json.loads((await run(database, "tickets", "list", "--json")).stdout)
     assert [t["reference"] for t in listed] == [ticket.reference]
-    shown = run(database, "tickets", "show", ticket.reference)
+    shown = await run(database, "tickets", "show", ticket.reference)
     assert shown.returncode == 0, shown.stderr
     assert "created" in shown.stdout
     assert ticket.reference in shown.stdout
@@ -102,7 +112,7 @@ async def test_tickets_show_as_json_has_history_notes_and_impact_answers(
     database: Database, service: TicketService, draft: object, add_specialists: object
 ) -> None:
     reference = await _delivered_with_impact_and_a_note(service, draft, add_specialists)
-    shown = run(database, "tickets", "show", reference, "--json")
+    shown = await run(database, "tickets", "show", reference, "--json")
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
     assert data["ticket"]["reference"] == reference
@@ -120,7 +130,7 @@ async def test_tickets_show_prints_the_impact_answers_and_internal_notes(
     database: Database, service: TicketService, draft: object, add_specialists: object
 ) -> None:
     reference = await _delivered_with_impact_and_a_note(service, draft, add_specialists)
-    shown = run(database, "tickets", "show", reference)
+    shown = await run(database, "tickets", "show", reference)
     assert shown.returncode == 0, shown.stderr
     assert "helped yes; used for: service_change, teaching; hours saved: 3.5" in shown.stdout
     assert "Changed our falls bundle" in shown.stdout
@@ -132,12 +142,12 @@ async def test_escalations_dry_run_lists_what_would_be_escalated_and_changes_not
 ) -> None:
     ticket = await service.create(draft())  # type: ignore[operator]
     # Created Monday 2 March 2026 10:00; by Wednesday it has waited well over 8 working hours.
-    dry = run(database, "escalations", "run", "--now", "2026-03-04T10:00", "--dry-run")
+    dry = await run(database, "escalations", "run", "--now", "2026-03-04T10:00", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "would escalate 1 request(s) at 2026-03-04 10:00 GMT" in dry.stdout
     assert ticket.reference in dry.stdout and "unclaimed" in dry.stdout
-    assert "escalated:" not in run(database, "tickets", "show", ticket.reference).stdout
-    again = run(database, "escalations", "run", "--now", "2026-03-04T10:00", "--dry-run")
+    assert "escalated:" not in (await run(database, "tickets", "show", ticket.reference)).stdout
+    again = await run(database, "escalations", "run", "--now", "2026-03-04T10:00", "--dry-run")
     assert "would escalate 1 request(s)" in again.stdout
 
 
@@ -145,35 +155,37 @@ async def test_escalations_run_at_a_given_time_raises_each_once(
     database: Database, service: TicketService, draft: object
 ) -> None:
     ticket = await service.create(draft())  # type: ignore[operator]
-    early = run(database, "escalations", "run", "--now", "2026-03-02T11:00")
+    early = await run(database, "escalations", "run", "--now", "2026-03-02T11:00")
     assert "escalated 0 request(s)" in early.stdout, early.stderr
-    first = run(database, "escalations", "run", "--now", "2026-03-04T10:00")
+    first = await run(database, "escalations", "run", "--now", "2026-03-04T10:00")
     assert "escalated 1 request(s)" in first.stdout, first.stderr
-    assert "escalated:unclaimed" in run(database, "tickets", "show", ticket.reference).stdout
-    second = run(database, "escalations", "run", "--now", "2026-03-04T10:00")
+    assert (
+        "escalated:unclaimed" in (await run(database, "tickets", "show", ticket.reference)).stdout
+    )
+    second = await run(database, "escalations", "run", "--now", "2026-03-04T10:00")
     assert "escalated 0 request(s)" in second.stdout
 
 
-def test_escalations_run_with_a_bad_time_is_a_clear_error(database: Database) -> None:
-    result = run(database, "escalations", "run", "--now", "tomorrow-ish")
+async def test_escalations_run_with_a_bad_time_is_a_clear_error(database: Database) -> None:
+    result = await run(database, "escalations", "run", "--now", "tomorrow-ish")
     assert result.returncode == 1
     assert "2026-12-03T10:00" in result.stderr
 
 
-def test_showing_an_unknown_ticket_is_a_clear_error(database: Database) -> None:
-    result = run(database, "tickets", "show", "KLS-2026-09999")
+async def test_showing_an_unknown_ticket_is_a_clear_error(database: Database) -> None:
+    result = await run(database, "tickets", "show", "KLS-2026-09999")
     assert_clear_error(result, "KLS-2026-09999")
 
 
-def test_report_as_csv_has_a_header(database: Database) -> None:
-    result = run(
+async def test_report_as_csv_has_a_header(database: Database) -> None:
+    result = await run(
         database, "report", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "csv"
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].count(",") >= 2
 
 
-def test_privacy_purge_reports_what_it_did(database: Database) -> None:
-    result = run(database, "privacy", "purge", "--older-than-days", "30")
+async def test_privacy_purge_reports_what_it_did(database: Database) -> None:
+    result = await run(database, "privacy", "purge", "--older-than-days", "30")
     assert result.returncode == 0, result.stderr
     assert "purged the free text of 0" in result.stdout

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.db.models import AdminSession
 from bot.db.session import Database
-from bot.desk.accounts import AdminAccounts, SessionStore
+from bot.desk.accounts import SessionStore
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.observability import QuietPollingAccessLogger
 from bot.platforms.web.admin.common import ADMIN
@@ -26,7 +26,7 @@ from tests.app_settings import app_settings, url_of
 from tests.db.conftest import FakeClock
 from tests.fakes.oidc_provider import FakeOidcProvider, FakeUser
 from tests.signed import TEST_SECRET_KEY
-from tests.web_admin import EMAIL, PASSWORD, assert_signed_in, csrf_of
+from tests.web_admin import EMAIL, PASSWORD, add_admin, assert_signed_in, csrf_of
 
 Client = TestClient[Any, Any]
 LIFETIME, IDLE = timedelta(hours=8), timedelta(minutes=60)
@@ -65,7 +65,7 @@ async def client(
     )
     app = create_app(settings)
     app[ADMIN].sessions = SessionStore(database, LIFETIME, IDLE, clock)
-    await AdminAccounts(database).add(EMAIL, PASSWORD)
+    await add_admin(database)
     # The access log `serve` uses, so that what it writes is part of what the tests check.
     server = TestServer(app, host="127.0.0.1")
     await server.start_server(access_log_class=QuietPollingAccessLogger)

@@ -22,12 +22,11 @@ from bot.app import create_app
 from bot.cli.main import build_parser, serve_app
 from bot.config import Settings
 from bot.db.session import Database
-from bot.desk.accounts import AdminAccounts
 from bot.desk.tickets.routing import Identity, NewSpecialist, RoutingService
 from bot.platforms.web.demo import DEMO_SPECIALIST_NAME
 from tests.app_settings import app_settings, url_of
 from tests.fakes.drain import drain
-from tests.web_admin import EMAIL, PASSWORD, csrf_of
+from tests.web_admin import EMAIL, PASSWORD, add_admin, csrf_of
 
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what a container binds; the point of these tests
 _STATE = re.compile(r'data-state="([^"]*)"')
@@ -268,7 +267,7 @@ async def test_parallel_sign_ins_get_no_more_password_checks_than_the_limit(
     make_client: MakeClient, database: Database
 ) -> None:
     client = await make_client()
-    await AdminAccounts(database).add(EMAIL, PASSWORD)
+    await add_admin(database)
     token = await _login_token(client)
     responses = await asyncio.gather(
         *(_sign_in(client, token, f"wrong password {n:02}") for n in range(40))
@@ -282,7 +281,7 @@ async def test_forwarded_for_from_an_untrusted_peer_does_not_reset_the_limit(
     make_client: MakeClient, database: Database
 ) -> None:
     client = await make_client()
-    await AdminAccounts(database).add(EMAIL, PASSWORD)
+    await add_admin(database)
     token = await _login_token(client)
     for n in range(5):
         forged = {"X-Forwarded-For": f"203.0.113.{n}"}
@@ -295,7 +294,7 @@ async def test_behind_a_trusted_proxy_an_attacker_cannot_lock_the_admin_out(
     make_client: MakeClient, database: Database
 ) -> None:
     client = await make_client(trusted_proxies="127.0.0.1/32, ::1")
-    await AdminAccounts(database).add(EMAIL, PASSWORD)
+    await add_admin(database)
     token = await _login_token(client)
     attacker = {"X-Forwarded-For": "203.0.113.9"}
     for _ in range(5):

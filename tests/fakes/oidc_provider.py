@@ -20,6 +20,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,6 +33,13 @@ TENANT = "72f988bf-0000-4000-8000-0000000e5d00"
 CLIENT_ID = "9d3f0c55-1b1c-4a7e-9f10-evidence-desk"
 CLIENT_SECRET = "fake-client-secret-for-tests"
 KID = "fake-key-1"
+
+
+@cache
+def signing_key(name: str) -> RSAKey:
+    """A 2048-bit RSA key made once per process for each name (the provider's own, "other"):
+    a key takes ~0.1 s of CPU to make, and no test needs one that no other test has seen."""
+    return RSAKey.generate_key(2048, parameters={"kid": KID, "use": "sig", "alg": "RS256"})
 
 
 @dataclass
@@ -67,16 +75,8 @@ class FakeOidcProvider:
     discovery_fetches: int = 0
     key_fetches: int = 0
     _codes: dict[str, Grant] = field(default_factory=dict)
-    _key: RSAKey = field(
-        default_factory=lambda: RSAKey.generate_key(
-            2048, parameters={"kid": KID, "use": "sig", "alg": "RS256"}
-        )
-    )
-    _other_key: RSAKey = field(
-        default_factory=lambda: RSAKey.generate_key(
-            2048, parameters={"kid": KID, "use": "sig", "alg": "RS256"}
-        )
-    )
+    _key: RSAKey = field(default_factory=lambda: signing_key("provider"))
+    _other_key: RSAKey = field(default_factory=lambda: signing_key("other"))
 
     @property
     def url(self) -> str:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from bot.clock import utc_now
-from bot.desk.accounts import AdminAccounts
 from bot.desk.tickets.service import TicketService
 from bot.keys import DATABASE, DESK
 from handlers.escalations import run_escalations
@@ -24,7 +23,7 @@ from tests.scenario.slack_payloads import (
     view_submission,
 )
 from tests.signed import form_state
-from tests.web_admin import EMAIL, PASSWORD, sign_in
+from tests.web_admin import add_admin, sign_in
 
 THREAD = "1700000000.000100"
 
@@ -305,7 +304,7 @@ async def test_a_request_with_nowhere_to_go_is_told_the_truth_and_the_admins_are
     metrics = await (await slack.client.get("/metrics")).text()
     assert "evidence_desk_requests_unrouted_total 1.0" in metrics
 
-    await AdminAccounts(slack.app[DATABASE]).add(EMAIL, PASSWORD)
+    await add_admin(slack.app[DATABASE])
     signed_in = await sign_in(slack.client)
     assert signed_in.status == 303
     console = await (await slack.client.get("/admin")).text()

@@ -32,8 +32,9 @@ FAQ_QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
-    """A model of this module's own, so what it remembers is this module's doing."""
-    return Embedder(ModelFiles.resolve("packaged"))
+    """A model of this module's own, so what it remembers is this module's doing; the KB's
+    vectors it reads from the run's cache directory (they are the same model's)."""
+    return Embedder(ModelFiles.resolve("packaged"), cache_dir=Settings().cache_dir)
 
 
 @pytest.fixture(scope="module")
