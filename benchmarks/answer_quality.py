@@ -195,7 +195,9 @@ def main() -> None:
     }  # fmt: skip
     settings = Settings(**overrides)  # type: ignore[arg-type]
     lexical_settings = Settings()
-    embedder = load_embedder(settings.embedding_model)
+    embedder = load_embedder(
+        settings.embedding_model, settings.cache_dir, settings.embedding_compute
+    )
     if embedder is None:
         raise SystemExit("the embedding model could not be loaded (see the warning above)")
     fusion = Fusion(args.fusion, args.rrf_k, args.semantic_weight, args.floor, args.ceiling)

@@ -106,7 +106,11 @@ def measure(size: int, rounds: int, matcher: str) -> dict[str, float]:
     kb = base if size == 0 else synthetic_kb(base, size)
     before_model = rss_mb()
     started = time.perf_counter()
-    embedder = load_embedder(settings.embedding_model) if matcher == "hybrid" else None
+    embedder = (
+        load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_compute)
+        if matcher == "hybrid"
+        else None
+    )
     model_load = time.perf_counter() - started
     model_mb = rss_mb() - before_model
     if matcher == "hybrid" and embedder is None:

@@ -40,7 +40,10 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     store = KnowledgeStore.from_directory(
-        settings.kb_dir, embedder=load_embedder(settings.embedding_model)
+        settings.kb_dir,
+        embedder=load_embedder(
+            settings.embedding_model, settings.cache_dir, settings.embedding_compute
+        ),
     )
     answerer = Answerer(store, settings)
     strict = Listener(answerer, _NoStore(), settings.unasked_threshold, 1)  # type: ignore[arg-type]

@@ -163,7 +163,10 @@ def build_services(
     """The desk and what it needs, from one `Settings`; a KB store may be given (tests share
     one, since loading the embedding model costs seconds)."""
     store = knowledge or KnowledgeStore.from_directory(
-        settings.kb_dir, embedder=load_embedder(settings.embedding_model, settings.cache_dir)
+        settings.kb_dir,
+        embedder=load_embedder(
+            settings.embedding_model, settings.cache_dir, settings.embedding_compute
+        ),
     )
     metrics = metrics or Metrics()
     db = Database.from_url(settings.database_url)

@@ -25,6 +25,7 @@ import logging
 import os
 import platform
 import secrets
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from knowledge.int8_model import int8_model
 from knowledge.vector_store import VectorStore, text_key
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,10 @@ FloatMatrix = npt.NDArray[np.float32]
 PACKAGED = "packaged"
 #: The setting's value that turns the semantic matcher off.
 OFF = "off"
+#: How the model computes (`EVIDENCE_DESK_EMBEDDING_COMPUTE`): rewritten to int8 (knowledge/
+#: int8_model.py), or as shipped, in float.
+INT8 = "int8"
+FLOAT = "float"
 #: The WordPiece vocabulary of all-MiniLM-L6-v2 (Apache-2.0), used with any model directory
 #: that brings no tokenizer of its own.
 SHIPPED_VOCABULARY = Path(__file__).resolve().parent / "minilm" / "vocab.txt"
@@ -138,7 +144,13 @@ class Embedder:
     With a `cache_dir`, `encode` (curated texts) also keeps its vectors on disk, in a file of
     this model's `identity`; `encode_fresh` (people's messages) never does."""
 
-    def __init__(self, files: ModelFiles, threads: int = 1, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        files: ModelFiles,
+        threads: int = 1,
+        cache_dir: Path | None = None,
+        compute: str = INT8,
+    ) -> None:
         _offline()
         import onnxruntime
         import tokenizers
@@ -161,9 +173,22 @@ class Embedder:
         # Without the arena, memory for a batch is returned after it (~20 MB less resident).
         options.enable_cpu_mem_arena = False
         options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(
-            str(files.onnx), options, providers=["CPUExecutionProvider"]
-        )
+        with tempfile.TemporaryDirectory(prefix="evidence-desk-model-") as scratch:
+            #: The ONNX file run: the model, or its int8 rewrite (kept in the cache directory,
+            #: or made in the scratch one and gone once loaded).
+            self.model_path, self.compute, not_int8 = self._model_to_run(
+                compute, cache_dir, Path(scratch)
+            )
+            self._session = onnxruntime.InferenceSession(
+                str(self.model_path), options, providers=["CPUExecutionProvider"]
+            )
+        if not_int8 is not None:  # said only now: a model that cannot load at all says so once
+            log.warning(
+                "the sentence model runs in float (about 3x the CPU a new message): its int8 "
+                "version could not be made: %s (%s)",
+                not_int8,
+                not_int8.__class__.__name__,
+            )
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimensions = int(self._session.get_outputs()[0].shape[-1])
         self._cache: dict[str, npt.NDArray[np.float32]] = {}
@@ -186,12 +211,30 @@ class Embedder:
             else:
                 self._store = VectorStore(cache_dir, self.identity, self.dimensions)
 
+    def _model_to_run(
+        self, compute: str, cache_dir: Path | None, scratch: Path
+    ) -> tuple[Path, str, Exception | None]:
+        """The ONNX file to run, how it computes, and why not in int8 when int8 was asked for."""
+        if compute != INT8:
+            return self.files.onnx, FLOAT, None
+        places = ([cache_dir / "models"] if cache_dir is not None else []) + [scratch]
+        error: Exception | None = None
+        for place in places:
+            try:
+                return int8_model(self.files.onnx, place), INT8, None
+            except OSError as exc:  # an unwritable cache: make it where it is not kept
+                error = exc
+            except Exception as exc:
+                error = exc
+                break
+        return self.files.onnx, FLOAT, error
+
     def _identity(self, threads: int, onnxruntime_version: str, tokenizers_version: str) -> str:
         """What a text's vector depends on besides the text: the model's and tokenizer's bytes
         (not their paths: the same file moved is the same model), how they are run and pooled,
         the libraries that run them and the CPU. Equal identities give equal bits."""
         parts = {
-            "onnx": _digest(self.files.onnx),
+            "onnx": _digest(self.model_path),
             "tokenizer": _digest(self.files.tokenizer),
             "tokenizer_kind": self.files.tokenizer.suffix,
             "max_tokens": MAX_TOKENS,
@@ -207,6 +250,14 @@ class Embedder:
         return hashlib.sha256(encoded).hexdigest()[:32]
 
     def _run(self, texts: Sequence[str]) -> FloatMatrix:
+        if self.compute == INT8 and len(texts) > 1:
+            # In int8 each run quantises its activations with one scale for the whole batch,
+            # so a text's vector would depend on the texts beside it (and on the padding).
+            # One text a run keeps a text's vector, and so its answer, its own.
+            return np.vstack([self._run_together([text]) for text in texts])
+        return self._run_together(texts)
+
+    def _run_together(self, texts: Sequence[str]) -> FloatMatrix:
         encodings = self._tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -326,19 +377,22 @@ class Embedder:
         self._run([PROBE_TEXT])
 
     def describe(self) -> str:
-        return f"{self.files.onnx.name} from {self.files.onnx.parent}"
+        return f"{self.files.onnx.name} from {self.files.onnx.parent}, computing in {self.compute}"
 
 
 @lru_cache(maxsize=4)
-def load_embedder(source: str, cache_dir: Path | None = None) -> Embedder | None:
+def load_embedder(
+    source: str, cache_dir: Path | None = None, compute: str = INT8
+) -> Embedder | None:
     """The model named by the setting, loaded once per process (tests and every KB reload share
     it); None when the setting is `off` or the model cannot be loaded, with one warning.
-    `cache_dir`: where curated texts' vectors are kept between processes (None: nowhere)."""
+    `cache_dir`: where curated texts' vectors (and the model's int8 rewrite) are kept between
+    processes (None: nowhere). `compute`: `int8` or `float` (knowledge/int8_model.py)."""
     if source.strip().lower() in {OFF, "", "none", "false", "0"}:
         log.info("semantic matcher off (EVIDENCE_DESK_EMBEDDING_MODEL=%s): lexical only", source)
         return None
     try:
-        embedder = Embedder(ModelFiles.resolve(source), cache_dir=cache_dir)
+        embedder = Embedder(ModelFiles.resolve(source), cache_dir=cache_dir, compute=compute)
         embedder.check()
     except Exception as exc:
         log.warning(

@@ -197,7 +197,10 @@ def shipped_store() -> KnowledgeStore:
     made in this process uses, and the KB's vectors are computed once for the whole run."""
     settings = Settings()
     return KnowledgeStore.from_directory(
-        SHIPPED_KB_DIR, embedder=load_embedder(settings.embedding_model, settings.cache_dir)
+        SHIPPED_KB_DIR,
+        embedder=load_embedder(
+            settings.embedding_model, settings.cache_dir, settings.embedding_compute
+        ),
     )
 
 

@@ -145,7 +145,9 @@ def _store(settings: Settings) -> KnowledgeStore:
     from knowledge.store import KnowledgeSnapshot, KnowledgeStore, build_index
 
     published = _published(settings)
-    embedder = load_embedder(settings.embedding_model, settings.cache_dir)
+    embedder = load_embedder(
+        settings.embedding_model, settings.cache_dir, settings.embedding_compute
+    )
     if published is not None:  # the same matcher as the server's, on the same version
         snapshot = KnowledgeSnapshot(published, build_index(published, embedder))
         return KnowledgeStore(snapshot, embedder=embedder)
