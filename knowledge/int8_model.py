@@ -13,7 +13,8 @@ model as shipped.
 The rewrite is made from the model's bytes, once: with a cache directory it is kept there
 under a name of those bytes, this recipe and the libraries' versions, so later starts (and
 other processes) load it directly; without one it is made at each start (~2.5 s). It needs
-the `onnx` package; if it cannot be made the caller runs the model in float, as before.
+the `onnx` package and, for the few seconds it takes, about 500 MB of memory (it is not tried
+under a smaller container limit); if it cannot be made the caller runs the model in float.
 """
 
 from __future__ import annotations
@@ -27,6 +28,32 @@ from typing import Final
 
 #: Changes whenever the rewrite below changes, so an older rewrite is not loaded as this one.
 RECIPE: Final = "dynamic-qint8-per-channel-v1"
+#: Making the rewrite peaks at about 500 MB resident for a while (the model unfolded to float
+#: and quantised): under a smaller memory limit it is not attempted, since the kernel would kill
+#: the process for it. Once made (in the image, say) it is only read.
+MEMORY_NEEDED: Final = 1 << 30
+#: Where the container's memory limit is read (cgroup v2, then v1); absent outside containers.
+MEMORY_LIMIT_FILES: tuple[Path, ...] = (
+    Path("/sys/fs/cgroup/memory.max"),
+    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+)
+
+
+class NotEnoughMemory(Exception):
+    """The process's memory limit is too small to make the rewrite safely."""
+
+
+def memory_limit() -> int | None:
+    """The container's memory limit in bytes, or None when there is none (or it is unknown)."""
+    for path in MEMORY_LIMIT_FILES:
+        try:
+            value = path.read_text().strip()
+        except OSError:
+            continue
+        if value.isdigit():
+            return int(value)
+        return None  # "max": no limit
+    return None
 
 
 def _digest(path: Path) -> str:
@@ -48,6 +75,13 @@ def int8_model(source: Path, directory: Path) -> Path:
     target = directory / f"minilm-int8-{key}.onnx"
     if target.is_file():
         return target
+    limit = memory_limit()
+    if limit is not None and limit < MEMORY_NEEDED:
+        raise NotEnoughMemory(
+            f"making it takes about 500 MB once and the memory limit is {limit >> 20} MiB; "
+            "make it where memory allows (the image's build does: evidence-desk ask) and "
+            "keep EVIDENCE_DESK_CACHE_DIR"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".int8-") as work:
         # The packaged model computes each weight from int8 and a scale at load time;

@@ -15,6 +15,7 @@ import pytest
 from bot.config import Settings
 from handlers.answers import Answerer
 from knowledge import SHIPPED_KB_DIR
+from knowledge import int8_model as int8_module
 from knowledge.embeddings import FLOAT, INT8, Embedder, ModelFiles
 from knowledge.int8_model import int8_model
 from knowledge.store import KnowledgeStore
@@ -88,3 +89,31 @@ def test_without_the_onnx_package_the_model_runs_in_float_with_one_warning(
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "runs in float" in warnings[0].getMessage()
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_under_a_small_memory_limit_the_model_is_not_rewritten_and_runs_in_float(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    limit = tmp_path / "memory.max"
+    limit.write_text("536870912\n")  # a 512 MiB container, as deploy/k8s sets
+    monkeypatch.setattr(int8_module, "MEMORY_LIMIT_FILES", (limit,))
+    with caplog.at_level(logging.WARNING, logger="knowledge.embeddings"):
+        embedder = Embedder(
+            ModelFiles.resolve("packaged"), cache_dir=tmp_path / "cache", compute=INT8
+        )
+    assert embedder.compute == FLOAT
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "memory limit is 512 MiB" in warnings[0]
+
+
+@pytest.mark.slow
+def test_a_rewrite_made_earlier_is_used_under_a_small_memory_limit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    limit = tmp_path / "memory.max"
+    limit.write_text("max\n")  # no limit where it is made (an image's build)
+    monkeypatch.setattr(int8_module, "MEMORY_LIMIT_FILES", (limit,))
+    source = ModelFiles.resolve("packaged").onnx
+    made = int8_model(source, tmp_path / "models")
+    limit.write_text("536870912\n")
+    assert int8_model(source, tmp_path / "models") == made
