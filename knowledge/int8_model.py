@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Final
@@ -37,6 +38,11 @@ MEMORY_LIMIT_FILES: tuple[Path, ...] = (
     Path("/sys/fs/cgroup/memory.max"),
     Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
 )
+
+
+#: Rewrites this process has made or read, by key: another directory (a second embedder, a
+#: scratch directory when there is no cache) gets a copy instead of a rewrite of its own.
+_KNOWN: dict[str, Path] = {}
 
 
 class NotEnoughMemory(Exception):
@@ -74,6 +80,14 @@ def int8_model(source: Path, directory: Path) -> Path:
     ).hexdigest()[:32]
     target = directory / f"minilm-int8-{key}.onnx"
     if target.is_file():
+        _KNOWN[key] = target
+        return target
+    known = _KNOWN.get(key)
+    if known is not None and known.is_file():
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=directory, prefix=".int8-") as work:
+            shutil.copyfile(known, Path(work) / "int8.onnx")
+            os.replace(Path(work) / "int8.onnx", target)
         return target
     limit = memory_limit()
     if limit is not None and limit < MEMORY_NEEDED:
@@ -102,6 +116,7 @@ def int8_model(source: Path, directory: Path) -> Path:
             root.removeFilter(_no_preprocessing_advice)
         # Atomic: a process starting beside this one finds the whole file or none.
         os.replace(made, target)
+    _KNOWN[key] = target
     return target
 
 

@@ -40,7 +40,10 @@ def in_int8() -> Embedder:
 
 
 @pytest.mark.slow
-def test_the_int8_model_is_made_once_and_then_read_from_the_cache(tmp_path: Path) -> None:
+def test_the_int8_model_is_made_once_and_then_read_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(int8_module, "_KNOWN", {})
     source = ModelFiles.resolve("packaged").onnx
     made = int8_model(source, tmp_path)
     first = made.stat().st_mtime_ns
@@ -97,6 +100,7 @@ def test_under_a_small_memory_limit_the_model_is_not_rewritten_and_runs_in_float
     limit = tmp_path / "memory.max"
     limit.write_text("536870912\n")  # a 512 MiB container, as deploy/k8s sets
     monkeypatch.setattr(int8_module, "MEMORY_LIMIT_FILES", (limit,))
+    monkeypatch.setattr(int8_module, "_KNOWN", {})  # a new process: nothing made before
     with caplog.at_level(logging.WARNING, logger="knowledge.embeddings"):
         embedder = Embedder(
             ModelFiles.resolve("packaged"), cache_dir=tmp_path / "cache", compute=INT8
@@ -113,7 +117,16 @@ def test_a_rewrite_made_earlier_is_used_under_a_small_memory_limit(
     limit = tmp_path / "memory.max"
     limit.write_text("max\n")  # no limit where it is made (an image's build)
     monkeypatch.setattr(int8_module, "MEMORY_LIMIT_FILES", (limit,))
+    monkeypatch.setattr(int8_module, "_KNOWN", {})
     source = ModelFiles.resolve("packaged").onnx
     made = int8_model(source, tmp_path / "models")
     limit.write_text("536870912\n")
     assert int8_model(source, tmp_path / "models") == made
+
+
+def test_a_second_directory_in_the_same_process_gets_a_copy_of_the_rewrite(tmp_path: Path) -> None:
+    source = ModelFiles.resolve("packaged").onnx
+    first = int8_model(source, tmp_path / "one")
+    second = int8_model(source, tmp_path / "two")
+    assert second.parent == tmp_path / "two"
+    assert second.read_bytes() == first.read_bytes()
