@@ -250,6 +250,13 @@ _A_PATIENT = re.compile(
     r"\d+\s*yo|\d+\s*kg|he|she|him|her|his|neonates?|baby|infant|child)\b",
     re.IGNORECASE,
 )
+#: A case described by age or bed ("50yo male", "an 85 year old", "bed 4"): with a clinical
+#: word, a question about a patient even when it is not worded as a question.
+_A_CASE = re.compile(
+    r"\b(?:\d+\s*(?:-\s*)?(?:years?|yrs?)\s*-?\s*old|\d+\s*(?:yo|y/o|y\.o)|"
+    r"(?:bed|bay)\s*\d+)\b",
+    re.IGNORECASE,
+)
 #: Words that turn a drug name into a question about someone's treatment.
 _TREATMENT_WORDS = re.compile(
     r"\b(?:dose|doses|dosing|dosage|level|levels|prescription|prescribed|prescribe|chart|charted|"
@@ -407,5 +414,8 @@ class ClinicalVocabulary:
         )
         words = self.clinical_words(text)
         # A bare topic ("outcomes of ERAS in colorectal patients over 80") counts when it is
-        # unmistakably clinical: two different clinical words.
-        return bool(words) and (question or len(set(words)) >= 2)
+        # unmistakably clinical: two different clinical words, or one about a described case
+        # ("sepsis in a 72yo on the ward").
+        return bool(words) and (
+            question or len(set(words)) >= 2 or _A_CASE.search(text) is not None
+        )

@@ -113,12 +113,27 @@ def test_should_i_or_do_we_give_a_drug_marks_a_question_as_patient_care(
         "Hb 70 post op, can I transfuse 2 units?",
         "is melatonin effective for sleep in ICU patients",
         "any guidance on whether I should give gentamicin to bed 4?",  # worded as a request
+        "chest pain radiating to left arm in 50yo male management",  # a case, not a question
     ],
 )
 def test_a_clinical_question_gets_no_advice_and_always_the_offer_of_a_search(
     answerer: Answerer, question: str
 ) -> None:
     assert_offers_a_search_without_advice(answerer.answer(question).reply)
+
+
+def test_one_clinical_word_about_a_described_case_is_a_clinical_question(
+    vocabulary: ClinicalVocabulary,
+) -> None:
+    assert vocabulary.is_clinical_question("sepsis in a 72 year old on the ward")
+    assert vocabulary.is_clinical_question("delirium 85yo post hip op")
+    assert not vocabulary.is_clinical_question("sepsis audit results for the board")
+
+
+def test_an_age_without_a_clinical_word_is_not_a_clinical_question(
+    vocabulary: ClinicalVocabulary,
+) -> None:
+    assert not vocabulary.is_clinical_question("my 17 year old work experience student")
 
 
 @pytest.mark.parametrize(
