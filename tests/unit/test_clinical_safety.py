@@ -126,7 +126,7 @@ def test_one_clinical_word_about_a_described_case_is_a_clinical_question(
     vocabulary: ClinicalVocabulary,
 ) -> None:
     assert vocabulary.is_clinical_question("sepsis in a 72 year old on the ward")
-    assert vocabulary.is_clinical_question("delirium 85yo post hip op")
+    assert vocabulary.is_clinical_question("delirium in an 85yo on the ward")
     assert not vocabulary.is_clinical_question("sepsis audit results for the board")
 
 
