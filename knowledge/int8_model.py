@@ -1,12 +1,12 @@
-"""The sentence model rewritten to compute in int8: a third of the CPU for each new message.
+"""The sentence model rewritten to compute in int8: about half the CPU for each new message.
 
 Why: the packaged all-MiniLM-L6-v2 stores its weights as int8, but ONNX Runtime turns them
 back into floats when it loads the model and multiplies in float32; its matrix products are
 most of a run, and a run is most of the CPU of answering a question the bot has not seen
 before. ONNX Runtime's own dynamic quantisation (`quantize_dynamic`, int8 weights per output
-channel, activations quantised on each run) rewrites those products as integer ones. On this
-machine a message then takes ~1.5 ms of CPU instead of ~4.4 ms, and the vectors stay within
-cosine 0.98 of the float ones; the matcher gives the same answers on every labelled set
+channel, activations quantised on each run) rewrites those products as integer ones. On the
+development machine a message then takes 2.0-2.5 ms of CPU instead of 5.3-5.6 ms (3.1 ms in a
+float batch), and the vectors stay within cosine 0.98 of the float ones; the matcher gives the same answers on every labelled set
 (docs/performance.md, "The model in int8"). `EVIDENCE_DESK_EMBEDDING_COMPUTE=float` runs the
 model as shipped.
 
