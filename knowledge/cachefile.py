@@ -20,6 +20,13 @@ log = logging.getLogger(__name__)
 _CHECKSUM = 32
 
 
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes: what derived data is keyed by (not its path, since the
+    same file moved is the same input). Raises OSError when it cannot be read."""
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def read(path: Path, magic: bytes) -> bytes | None:
     """The payload of a good cache file of this format; None for any other."""
     try:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from knowledge.cachefile import file_digest
 from knowledge.int8_model import int8_model
 from knowledge.vector_store import VectorStore, text_key
 
@@ -119,11 +120,6 @@ class ModelFiles:
         return cls(onnx, tokenizer)
 
 
-def _digest(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def _cpu() -> str:
     """The CPU's feature flags: ONNX Runtime chooses its int8 kernels by them, so the same model
     can give other bits on another CPU (a cache directory on a shared home, say)."""
@@ -184,7 +180,7 @@ class Embedder:
             )
         if not_int8 is not None:  # said only now: a model that cannot load at all says so once
             log.warning(
-                "the sentence model runs in float (about 3x the CPU a new message): its int8 "
+                "the sentence model runs in float (about twice the CPU a new message): its int8 "
                 "version could not be made: %s (%s)",
                 not_int8,
                 not_int8.__class__.__name__,
@@ -234,8 +230,8 @@ class Embedder:
         (not their paths: the same file moved is the same model), how they are run and pooled,
         the libraries that run them and the CPU. Equal identities give equal bits."""
         parts = {
-            "onnx": _digest(self.model_path),
-            "tokenizer": _digest(self.files.tokenizer),
+            "onnx": file_digest(self.model_path),
+            "tokenizer": file_digest(self.files.tokenizer),
             "tokenizer_kind": self.files.tokenizer.suffix,
             "max_tokens": MAX_TOKENS,
             "pooling": POOLING,

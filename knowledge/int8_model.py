@@ -27,6 +27,8 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from knowledge.cachefile import file_digest
+
 #: Changes whenever the rewrite below changes, so an older rewrite is not loaded as this one.
 RECIPE: Final = "dynamic-qint8-per-channel-v1"
 #: Making the rewrite peaks at about 500 MB resident for a while (the model unfolded to float
@@ -62,35 +64,24 @@ def memory_limit() -> int | None:
     return None
 
 
-def _digest(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def int8_model(source: Path, directory: Path) -> Path:
     """The int8-compute version of the ONNX model at `source`, made in `directory` unless it
     is there already. Raises (ImportError, onnx's or ONNX Runtime's errors, OSError) when it
     cannot be made: the caller then runs `source` as it is."""
     import onnx
     import onnxruntime
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     key = hashlib.sha256(
-        ":".join((_digest(source), RECIPE, onnxruntime.__version__, onnx.__version__)).encode()
+        ":".join((file_digest(source), RECIPE, onnxruntime.__version__, onnx.__version__)).encode()
     ).hexdigest()[:32]
     target = directory / f"minilm-int8-{key}.onnx"
     if target.is_file():
         _KNOWN[key] = target
         return target
     known = _KNOWN.get(key)
-    if known is not None and known.is_file():
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=directory, prefix=".int8-") as work:
-            shutil.copyfile(known, Path(work) / "int8.onnx")
-            os.replace(Path(work) / "int8.onnx", target)
-        return target
+    copy_of = known if known is not None and known.is_file() else None
     limit = memory_limit()
-    if limit is not None and limit < MEMORY_NEEDED:
+    if copy_of is None and limit is not None and limit < MEMORY_NEEDED:
         raise NotEnoughMemory(
             f"making it takes about 500 MB once and the memory limit is {limit >> 20} MiB; "
             "make it where memory allows (the image's build does: evidence-desk ask) and "
@@ -98,26 +89,35 @@ def int8_model(source: Path, directory: Path) -> Path:
         )
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".int8-") as work:
-        # The packaged model computes each weight from int8 and a scale at load time;
-        # quantisation needs plain weights, so let ONNX Runtime fold those first (its basic
-        # optimisations only: the result stays a standard ONNX graph).
-        folded = Path(work) / "folded.onnx"
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        options.optimized_model_filepath = str(folded)
-        options.log_severity_level = 3
-        onnxruntime.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
         made = Path(work) / "int8.onnx"
-        root = logging.getLogger()
-        root.addFilter(_no_preprocessing_advice)
-        try:
-            quantize_dynamic(folded, made, weight_type=QuantType.QInt8, per_channel=True)
-        finally:
-            root.removeFilter(_no_preprocessing_advice)
+        if copy_of is not None:
+            shutil.copyfile(copy_of, made)
+        else:
+            _rewrite(source, Path(work) / "folded.onnx", made)
         # Atomic: a process starting beside this one finds the whole file or none.
         os.replace(made, target)
     _KNOWN[key] = target
     return target
+
+
+def _rewrite(source: Path, folded: Path, made: Path) -> None:
+    import onnxruntime
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # The packaged model computes each weight from int8 and a scale at load time;
+    # quantisation needs plain weights, so let ONNX Runtime fold those first (its basic
+    # optimisations only: the result stays a standard ONNX graph).
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.optimized_model_filepath = str(folded)
+    options.log_severity_level = 3
+    onnxruntime.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+    root = logging.getLogger()
+    root.addFilter(_no_preprocessing_advice)
+    try:
+        quantize_dynamic(folded, made, weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.removeFilter(_no_preprocessing_advice)
 
 
 def _no_preprocessing_advice(record: logging.LogRecord) -> bool:

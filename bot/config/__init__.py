@@ -92,9 +92,8 @@ class Settings(BaseSettings):
         "int8",
         description=(
             "How the sentence model computes: `int8` (rewritten once with ONNX Runtime's "
-            "dynamic quantisation and kept in the cache directory: about a third of the CPU "
-            "for each new message, the same answers on the labelled sets) or `float` (as "
-            "shipped)."
+            "dynamic quantisation and kept in the cache directory: about half the CPU for "
+            "each new message, the same answers on the labelled sets) or `float` (as shipped)."
         ),
     )
     cache_dir: Path | None = Field(
