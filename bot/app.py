@@ -39,6 +39,7 @@ from bot.delivery.outbox import OutboxWorker
 from bot.delivery.retention import Retention, RetentionPolicy
 from bot.desk.kb_sync import KbSync
 from bot.desk.tickets.stranded import routing_warning
+from bot.gc_pauses import FullCollections
 from bot.keys import (
     ANSWER_GATE,
     ANSWERER,
@@ -290,9 +291,38 @@ def create_app(
     app.cleanup_ctx.append(_every(3600, retention.purge, "retention", first_after=60))
     for mount in (setup_slack, setup_teams, setup_web) if adapters is None else adapters:
         mount(app)
+    # Full garbage collections between bursts (bot/gc_pauses.py).
+    gate = services.gate
+    collections = FullCollections(lambda: gate.acknowledging_now > 0 or gate.answering_now > 0)
+    app.cleanup_ctx.append(_full_collections(collections))
     # Last, after every startup step above (on_startup hooks run after the cleanup contexts).
     app.on_startup.append(_freeze_startup_objects)
     return app
+
+
+def _full_collections(
+    collections: FullCollections,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Full garbage collections made by `collections` (checked every second) while the app
+    runs; by CPython again once it has stopped."""
+    every_second = _every(1.0, _as_job(collections.check), "full-collections", first_after=1.0)
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        collections.take_over()
+        try:
+            async for _ in every_second(app):
+                yield
+        finally:
+            collections.hand_back()
+
+    return context
+
+
+def _as_job(check: Callable[[], object]) -> Callable[[], Awaitable[object]]:
+    async def job() -> object:
+        return check()
+
+    return job
 
 
 async def _freeze_startup_objects(app: web.Application) -> None:

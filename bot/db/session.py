@@ -35,10 +35,12 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.util import await_only as await_
 
 from bot.config.database_url import normalize_database_url
+from bot.db import sqlite_on_loop
 from bot.db.errors import DatabaseUnavailable
-from bot.db.turns import WriteTurns
+from bot.db.turns import LazyTurn, WriteTurns
 
 __all__ = ["Database", "create_engine_from_url"]
 
@@ -103,7 +105,11 @@ def create_engine_from_url(
         url,
         echo=echo,
         hide_parameters=True,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        # Statements of the hot path run on the loop's thread (bot/db/sqlite_on_loop.py).
+        connect_args={
+            "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+            "async_creator_fn": sqlite_on_loop.connect,
+        },
     )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
@@ -147,8 +153,27 @@ def _begin_immediate(connection: Connection) -> None:
     # a reader takes a WAL snapshot and no lock at all.
     if connection.get_execution_options().get(_READ_ONLY):
         connection.exec_driver_sql("BEGIN")
+        return
+    turn = _PENDING_TURN.get()
+    if turn is not None:
+        # This process's writers take turns (bot/db/turns.py), from their first statement.
+        await_(turn.take())
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: The write turn of the SQLite transaction the running task has open, taken at its BEGIN.
+_PENDING_TURN: ContextVar[LazyTurn | None] = ContextVar("evidence_desk_write_turn", default=None)
+
+
+async def _close(session: AsyncSession) -> None:
+    """Close a SQLite session. `async with session` shields the close in a task of its own,
+    which costs the caller three turns of the event loop; with its statements on the loop
+    (bot/db/sqlite_on_loop.py) the close cannot be interrupted half-way, so it is awaited
+    directly, and an acknowledgement waiting on a journal insert is not held up by it."""
+    if sqlite_on_loop.running_on_the_loop():
+        await session.close()
     else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        await session.__aexit__(None, None, None)
 
 
 #: The unit of work the running task is inside, if any: (database, its session).
@@ -247,12 +272,20 @@ class Database:
             async with sessions() as session, session.begin():
                 yield session
             return
-        async with (
-            self._sqlite_turns.turn(urgent=urgent),
-            self.sessions() as session,
-            session.begin(),
-        ):
-            yield session
+        # The write turn is taken at the transaction's first statement (its BEGIN, see
+        # _begin_immediate), not here, and given up as soon as the transaction has ended.
+        turn = self._sqlite_turns.when_needed(urgent=urgent)
+        token = _PENDING_TURN.set(turn)
+        session = self.sessions()
+        try:
+            try:
+                async with session.begin():
+                    yield session
+            finally:
+                turn.give_back()
+        finally:
+            _PENDING_TURN.reset(token)
+            await _close(session)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -37,6 +37,10 @@ class WriteTurns:
         finally:
             self._release()
 
+    def when_needed(self, *, urgent: bool = False) -> LazyTurn:
+        """A turn taken only when the transaction first needs the database (see LazyTurn)."""
+        return LazyTurn(self, urgent)
+
     async def _acquire(self, urgent: bool) -> None:
         if not self._busy and not self.waiting:
             self._busy = True
@@ -61,3 +65,28 @@ class WriteTurns:
                     waiter.set_result(None)  # the turn passes straight on; still busy
                     return
         self._busy = False
+
+
+class LazyTurn:
+    """A transaction's turn, taken at its first statement rather than when it opens.
+
+    Answering a batch of messages opens its transaction first and does its thinking (matching,
+    rendering) before it writes anything; holding the one write turn through that would keep
+    the acknowledgement path's journal inserts waiting for nothing. bot/db/session.py takes it
+    from the engine's `begin` event, just before `BEGIN IMMEDIATE`, and gives it back when the
+    transaction has ended."""
+
+    def __init__(self, turns: WriteTurns, urgent: bool) -> None:
+        self._turns = turns
+        self._urgent = urgent
+        self.held = False
+
+    async def take(self) -> None:
+        if not self.held:
+            await self._turns._acquire(self._urgent)
+            self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self._turns._release()

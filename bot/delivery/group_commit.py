@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db.models import InboundEvent
 from bot.db.session import Database
+from bot.db.sqlite_on_loop import statements_on_the_loop
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class GroupedWrites(ABC, Generic[R]):
             self._writer = asyncio.create_task(self._write_all(), context=contextvars.Context())
         return await pending.done
 
+    @statements_on_the_loop  # an acknowledgement waits on it (bot/db/sqlite_on_loop.py)
     async def _write_all(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]

@@ -34,6 +34,7 @@ from typing import Any, Final, Protocol
 from pydantic import TypeAdapter
 
 from bot.db.session import Database
+from bot.db.sqlite_on_loop import statements_on_the_loop
 from bot.delivery.backpressure import AnswerGate
 from bot.delivery.journal import AlreadyFinished, InboundJournal
 from bot.delivery.outbox import Destination, Outbox
@@ -149,6 +150,7 @@ class Inbox:
         payload: dict[str, Any] = _EVENT.dump_python(event, mode="json")
         return await self.journal.record(event.platform, event.event_id, payload)
 
+    @statements_on_the_loop
     async def answer(self, journal_id: int, event: InboundEvent) -> None:
         """Answer a journalled message: the desk's work, its replies and the event marked
         done in one transaction (see the module docstring for failures).
@@ -184,6 +186,7 @@ class Inbox:
             )
         return await waiting.answered
 
+    @statements_on_the_loop
     async def _answer_batches(self) -> None:
         # A batch takes one place at the answer gate (bot/delivery/backpressure.py), not one per event:
         # the events in it wait on a future, taking no turns on the event loop, and the batch
@@ -273,6 +276,7 @@ class Inbox:
         except Exception:
             log.exception("could not finish inbound event %s; it will be replayed", journal_id)
 
+    @statements_on_the_loop
     async def act(
         self, action: UserAction, reply_to: Destination | None, journal_id: int | None = None
     ) -> Outcome:
@@ -293,6 +297,7 @@ class Inbox:
                 await self.journal.finish_in(session, journal_id)
             return outcome
 
+    @statements_on_the_loop
     async def tell(self, reply: Reply, reply_to: Destination, sender: str) -> None:
         """Queue a reply that changes nothing else (an answer to a slash command that has no
         response URL): through the outbox, so an outage delays it and loses nothing."""

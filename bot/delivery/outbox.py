@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from bot.clock import utc_now
 from bot.db.models import OutboxMessage, PostedMessage
 from bot.db.session import Database
+from bot.db.sqlite_on_loop import statements_on_the_loop
 from bot.messages import Destination as Destination  # re-exported: where it was first
 from bot.messages import Reply
 
@@ -236,6 +237,7 @@ class Outbox:
                 claimed += [(row, in_doubt) for row in rows.all()]
         return sorted(claimed, key=lambda pair: pair[0].id)
 
+    @statements_on_the_loop  # short statements on indexed rows (bot/db/sqlite_on_loop.py)
     async def deliver_due(
         self,
         messengers: Mapping[str, Messenger],
