@@ -231,8 +231,11 @@ class Inbox:
                 await asyncio.sleep(0)
                 reply, target = await self._reply(waiting.event)
                 if reply is not None:
-                    for destination, part in deliveries(reply, target, waiting.event.sender):
-                        self._outbox.add(session, destination, part)
+                    # Queued event by event, so that what the desk queues itself while
+                    # answering a later event (a notice in the same thread) comes after.
+                    await self._outbox.add_all(
+                        session, deliveries(reply, target, waiting.event.sender)
+                    )
             await self.journal.finish_all_in(session, [waiting.journal_id for waiting in batch])
 
     async def _answer(self, journal_id: int, event: InboundEvent) -> None:
@@ -240,8 +243,7 @@ class Inbox:
         async with self._db.unit_of_work() as session:
             reply, target = await self._reply(event)
             if reply is not None:
-                for destination, part in deliveries(reply, target, event.sender):
-                    self._outbox.add(session, destination, part)
+                await self._outbox.add_all(session, deliveries(reply, target, event.sender))
             await self.journal.finish_in(session, journal_id)
 
     async def _reply(self, event: InboundEvent) -> tuple[Reply | None, Destination]:
