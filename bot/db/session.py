@@ -154,15 +154,21 @@ def _begin_immediate(connection: Connection) -> None:
     if connection.get_execution_options().get(_READ_ONLY):
         connection.exec_driver_sql("BEGIN")
         return
-    turn = _PENDING_TURN.get()
-    if turn is not None:
-        # This process's writers take turns (bot/db/turns.py), from their first statement.
-        await_(turn.take())
+    pending = _PENDING_TURN.get()
+    # This process's writers take turns (bot/db/turns.py), from their first statement. Only
+    # the task that opened the transaction takes its turn: a task started inside it inherits
+    # the variable, and a statement of its own (`ping`, `engine.begin()`), perhaps after the
+    # transaction has ended, would take that turn and never give it back.
+    if pending is not None and pending[0] is asyncio.current_task():
+        await_(pending[1].take())
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-#: The write turn of the SQLite transaction the running task has open, taken at its BEGIN.
-_PENDING_TURN: ContextVar[LazyTurn | None] = ContextVar("evidence_desk_write_turn", default=None)
+#: The write turn of the SQLite transaction the running task has open, taken at its BEGIN,
+#: and that task.
+_PENDING_TURN: ContextVar[tuple[asyncio.Task[Any] | None, LazyTurn] | None] = ContextVar(
+    "evidence_desk_write_turn", default=None
+)
 
 
 async def _close(session: AsyncSession) -> None:
@@ -275,7 +281,7 @@ class Database:
         # The write turn is taken at the transaction's first statement (its BEGIN, see
         # _begin_immediate), not here, and given up as soon as the transaction has ended.
         turn = self._sqlite_turns.when_needed(urgent=urgent)
-        token = _PENDING_TURN.set(turn)
+        token = _PENDING_TURN.set((asyncio.current_task(), turn))
         session = self.sessions()
         try:
             try:

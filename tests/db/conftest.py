@@ -9,7 +9,9 @@ loop, never shared between loops.
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -193,3 +195,16 @@ async def client(
     app = create_app(settings)
     await add_admin(database)
     yield await aiohttp_client(app)
+
+
+@pytest.fixture
+def sqlite_scratch(tmp_path: Path, sqlite_template: Path) -> Path:
+    """A migrated SQLite file of the test's own with one more table, `scratch (n, note)`, for
+    the tests of how SQLite is driven (locks, turns, the loop's thread), which need some row
+    to write and no particular schema."""
+    path = tmp_path / "scratch.sqlite3"
+    copy_database_file(sqlite_template, path)
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE scratch (n INTEGER PRIMARY KEY, note TEXT NOT NULL)")
+        connection.commit()
+    return path
