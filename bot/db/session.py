@@ -307,7 +307,9 @@ class Database:
         `is_database_unavailable` recognises). A reachable database costs one round trip."""
         try:
             async with asyncio.timeout(within), self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+                # A reader's BEGIN: a health check never queues for SQLite's write lock.
+                reader = await connection.execution_options(**{_READ_ONLY: True})
+                await reader.execute(text("SELECT 1"))
         except TimeoutError as exc:
             raise DatabaseUnavailable(f"the database did not answer within {within:g} s") from exc
 

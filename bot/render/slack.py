@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.render.document import Block, Document, Inline, ListBlock, is_safe_url, parse
 from bot.render.walk import Lines, marked_items, plain_words
@@ -90,6 +91,8 @@ def document_mrkdwn(document: Document) -> str:
     return _MRKDWN.blocks(document.blocks)
 
 
+@lru_cache(maxsize=1024)
 def mrkdwn(text: str) -> str:
-    """Reply text as Slack mrkdwn."""
+    """Reply text as Slack mrkdwn; cached like `parse`, as the same KB answer is sent many
+    times (walking the document was most of rendering a message)."""
     return document_mrkdwn(parse(text))

@@ -8,6 +8,7 @@ text needs both.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.render.document import Block, Document, Inline, ListBlock, parse
 from bot.render.walk import Lines, PlainWords, marked_items, plain_words
@@ -55,6 +56,7 @@ def document_text(document: Document) -> str:
     return _PLAIN_TEXT.blocks(document.blocks)
 
 
+@lru_cache(maxsize=1024)
 def plain_text(text: str) -> str:
-    """Reply text as a reader of plain text should see it."""
+    """Reply text as a reader of plain text should see it (cached, as `parse` is)."""
     return document_text(parse(text))
