@@ -226,16 +226,14 @@ class Inbox:
     async def _answer_together(self, batch: list[_Waiting]) -> None:
         await self._prepare([waiting.event for waiting in batch])
         async with self._db.unit_of_work() as session:
-            for waiting in batch:
-                # Answering is CPU work with no wait in it: let acknowledgements in between.
-                await asyncio.sleep(0)
-                reply, target = await self._reply(waiting.event)
-                if reply is not None:
-                    # Queued event by event, so that what the desk queues itself while
-                    # answering a later event (a notice in the same thread) comes after.
-                    await self._outbox.add_all(
-                        session, deliveries(reply, target, waiting.event.sender)
-                    )
+            async with self._outbox.batched(session) as answers:
+                for waiting in batch:
+                    # Answering is CPU work with no wait in it: let acknowledgements in between.
+                    await asyncio.sleep(0)
+                    reply, target = await self._reply(waiting.event)
+                    if reply is not None:
+                        for destination, part in deliveries(reply, target, waiting.event.sender):
+                            await answers.add(destination, part)
             await self.journal.finish_all_in(session, [waiting.journal_id for waiting in batch])
 
     async def _answer(self, journal_id: int, event: InboundEvent) -> None:
@@ -243,7 +241,8 @@ class Inbox:
         async with self._db.unit_of_work() as session:
             reply, target = await self._reply(event)
             if reply is not None:
-                await self._outbox.add_all(session, deliveries(reply, target, event.sender))
+                for destination, part in deliveries(reply, target, event.sender):
+                    self._outbox.add(session, destination, part)
             await self.journal.finish_in(session, journal_id)
 
     async def _reply(self, event: InboundEvent) -> tuple[Reply | None, Destination]:

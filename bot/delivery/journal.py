@@ -71,23 +71,22 @@ def _redacted(value: Any, scanner: PrivacyScanner) -> Any:
 #: Done, with its text dropped; only if not done already (by a peer or a replay). Built once:
 #: building the statement anew for every answered event (coercing each clause)
 #: cost more than executing it.
+# On the table, not the mapped class: no journal rows are loaded as objects in these sessions,
+# so there is nothing for the ORM's bulk-update path to synchronise, only its cost to pay.
+_EVENTS: Final = InboundEvent.__table__.c
 _MARK_DONE: Final = (
-    update(InboundEvent)
-    .where(InboundEvent.id == bindparam("journal_id"), InboundEvent.done_at.is_(None))
+    update(InboundEvent.__table__)  # type: ignore[arg-type]
+    .where(_EVENTS.id == bindparam("journal_id"), _EVENTS.done_at.is_(None))
     .values(done_at=bindparam("done_at"), payload=FINISHED_PAYLOAD)
-    # No journal rows are loaded as objects in these sessions: nothing to synchronise.
-    .execution_options(synchronize_session=False)
 )
 
 _MARK_ALL_DONE: Final = (
-    update(InboundEvent)
+    update(InboundEvent.__table__)  # type: ignore[arg-type]
     .where(
-        InboundEvent.id.in_(bindparam("journal_ids", expanding=True)),
-        InboundEvent.done_at.is_(None),
+        _EVENTS.id.in_(bindparam("journal_ids", expanding=True)),
+        _EVENTS.done_at.is_(None),
     )
     .values(done_at=bindparam("done_at"), payload=FINISHED_PAYLOAD)
-    # No journal rows are loaded as objects in these sessions: nothing to synchronise.
-    .execution_options(synchronize_session=False)
 )
 
 

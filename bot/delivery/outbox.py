@@ -25,12 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Final, Protocol, TypeGuard, runtime_checkable
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, event, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -45,8 +45,17 @@ from bot.messages import Reply
 log = logging.getLogger(__name__)
 
 _REPLY = TypeAdapter(Reply)
-#: Plain rows, without the ORM (`Outbox.add_all`).
+#: Plain rows, without the ORM (`Outbox.batched`).
 _INSERT: Final = insert(OutboxMessage.__table__)  # type: ignore[arg-type]
+_ROWS: Final = OutboxMessage.__table__.c
+#: Delivered rows marked sent, on the table: the ORM's bulk update by primary key cost more
+#: than the statement.
+_MARK_SENT: Final = (
+    update(OutboxMessage.__table__)  # type: ignore[arg-type]
+    .where(_ROWS.id == bindparam("row_id"))
+    .values(status="sent", sent_at=bindparam("sent"), claimed_until=None,
+            message_id=bindparam("platform_id"))
+)  # fmt: skip
 LEASE = timedelta(seconds=60)
 #: A thread id of "card:<card_key>" means "in the thread under that living card"; the posted
 #: card's platform message id becomes the thread when the message is sent.
@@ -122,6 +131,43 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(900, 2**attempt))
 
 
+class BatchedMessages:
+    """Messages queued by `Outbox.batched`, written in one INSERT; see there."""
+
+    def __init__(self, outbox: Outbox, session: AsyncSession) -> None:
+        self._outbox = outbox
+        self._session = session
+        self._rows: list[dict[str, object]] = []
+        event.listen(session.sync_session, "before_flush", self._before_flush)
+
+    async def add(self, destination: Destination, reply: Reply) -> None:
+        if self._session.new:
+            # Something was queued through the ORM since (`Outbox.add`): flushing it writes
+            # what was batched before it first (_before_flush), then it.
+            await self._session.flush()
+        now = self._outbox._clock()
+        self._rows.append(
+            {"platform": destination.platform, "channel_id": destination.channel_id,
+             "thread_id": destination.thread_id, "visible_to": destination.visible_to,
+             "card_key": None, "payload": _REPLY.dump_json(reply).decode(),
+             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+        )  # fmt: skip
+
+    async def write(self) -> None:
+        rows, self._rows = self._rows, []
+        if rows:
+            self._outbox._wake_after_commit(self._session)
+            await self._session.execute(_INSERT, rows)
+
+    def _before_flush(self, sync_session: Session, _context: object, _objects: object) -> None:
+        rows, self._rows = self._rows, []
+        if rows:
+            sync_session.connection().execute(_INSERT, rows)
+
+    def stop_watching(self) -> None:
+        event.remove(self._session.sync_session, "before_flush", self._before_flush)
+
+
 class Outbox:
     def __init__(
         self,
@@ -164,27 +210,22 @@ class Outbox:
             )
         )
 
-    async def add_all(
-        self, session: AsyncSession, messages: Sequence[tuple[Destination, Reply]]
-    ) -> None:
-        """Queue several plain messages (no card) inside the caller's transaction, in one
-        statement: the answers of a batch of questions. The ORM's unit of work inserts its
-        rows one statement each on SQLite (it needs each new id back), which was most of an
-        answering transaction's database time."""
-        if not messages:
-            return
-        self._wake_after_commit(session)
-        now = self._clock()
-        await session.execute(
-            _INSERT,
-            [
-                {"platform": destination.platform, "channel_id": destination.channel_id,
-                 "thread_id": destination.thread_id, "visible_to": destination.visible_to,
-                 "card_key": None, "payload": _REPLY.dump_json(reply).decode(),
-                 "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
-                for destination, reply in messages
-            ],
-        )  # fmt: skip
+    @contextlib.asynccontextmanager
+    async def batched(self, session: AsyncSession) -> AsyncIterator[BatchedMessages]:
+        """Queue plain messages (no card) inside the caller's transaction, written together
+        in one statement when the block ends: the answers of a batch of questions. The ORM's
+        unit of work inserts its rows one statement each on SQLite (it needs each new id
+        back), which was most of an answering transaction's database time.
+
+        Order is kept with what others queue meanwhile through `add` (a ticket notice the desk
+        queues while answering one of the questions): messages batched before it are written
+        before it."""
+        batch = BatchedMessages(self, session)
+        try:
+            yield batch
+            await batch.write()
+        finally:
+            batch.stop_watching()
 
     def _wake_after_commit(self, session: AsyncSession) -> None:
         sync_session = session.sync_session
@@ -368,13 +409,12 @@ class Outbox:
         now = self._clock()
         async with self._db.transaction() as session:
             await session.execute(
-                update(OutboxMessage),
+                _MARK_SENT,
                 [
-                    {"id": row_id, "status": "sent", "sent_at": now, "claimed_until": None,
-                     "message_id": message_id}
+                    {"row_id": row_id, "sent": now, "platform_id": message_id}
                     for row_id, message_id in delivered
                 ],
-            )  # fmt: skip
+            )
 
     async def _post_once(
         self,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import select
+
+from bot.db.models import OutboxMessage
 from bot.db.session import Database
 from bot.delivery.outbox import DeliveryError, Destination, Outbox
 from bot.messages import Intent, Reply
@@ -105,3 +108,43 @@ async def test_permanent_failure_is_not_retried(database: Database, clock: FakeC
     clock.advance(hours=1)
     assert await outbox.deliver_due({"slack": slack}) == 0
     assert await outbox.depth() == (0, 0.0)
+
+
+async def test_batched_messages_keep_their_order_with_a_message_queued_between_them(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox, slack = Outbox(database, clock), RecordingMessenger()
+    async with database.transaction() as session, outbox.batched(session) as answers:
+        await answers.add(WARD, reply("first answer"))
+        outbox.add(session, WARD, reply("a notice queued while answering the second"))
+        await answers.add(WARD, reply("second answer"))
+    assert await outbox.deliver_due({"slack": slack}) == 3
+    assert [text for _, text in slack.posts] == [
+        "first answer", "a notice queued while answering the second", "second answer"
+    ]  # fmt: skip
+
+
+async def test_batched_messages_come_before_a_message_flushed_by_a_query_in_between(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox, slack = Outbox(database, clock), RecordingMessenger()
+    async with database.transaction() as session, outbox.batched(session) as answers:
+        await answers.add(WARD, reply("first answer"))
+        outbox.add(session, WARD, reply("a notice"))
+        await session.execute(select(OutboxMessage.id))  # the ORM flushes the notice here
+        await answers.add(WARD, reply("second answer"))
+    assert await outbox.deliver_due({"slack": slack}) == 3
+    assert [text for _, text in slack.posts] == ["first answer", "a notice", "second answer"]
+
+
+async def test_batched_messages_are_not_written_when_the_transaction_fails(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox, slack = Outbox(database, clock), RecordingMessenger()
+    try:
+        async with database.transaction() as session, outbox.batched(session) as answers:
+            await answers.add(WARD, reply("never sent"))
+            raise RuntimeError("the answering failed")
+    except RuntimeError:
+        pass
+    assert await outbox.deliver_due({"slack": slack}) == 0
