@@ -171,15 +171,21 @@ _PENDING_TURN: ContextVar[tuple[asyncio.Task[Any] | None, LazyTurn] | None] = Co
 )
 
 
-async def _close(session: AsyncSession) -> None:
-    """Close a SQLite session. `async with session` shields the close in a task of its own,
-    which costs the caller three turns of the event loop; with its statements on the loop
-    (bot/db/sqlite_on_loop.py) the close cannot be interrupted half-way, so it is awaited
-    directly, and an acknowledgement waiting on a journal insert is not held up by it."""
-    if sqlite_on_loop.running_on_the_loop():
-        await session.close()
-    else:
+@asynccontextmanager
+async def _closing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """`async with session`, without its cost when the transaction committed.
+
+    AsyncSession's own exit shields the close in a task of its own, which costs the caller
+    three turns of the event loop: under a burst, the journal's insert (and so every
+    acknowledgement waiting on it) waited that much longer. After a commit the connection is
+    already back in the pool and closing does no I/O, so it is awaited directly; after a
+    failure the shielded close is kept, as it may still have a connection to give back."""
+    try:
+        yield session
+    except BaseException:
         await session.__aexit__(None, None, None)
+        raise
+    await session.close()
 
 
 #: The unit of work the running task is inside, if any: (database, its session).
@@ -275,30 +281,29 @@ class Database:
             return
         if self._sqlite_turns is None:
             sessions = self._urgent_sessions if urgent and self._urgent_sessions else self.sessions
-            async with sessions() as session, session.begin():
+            async with _closing(sessions()) as session, session.begin():
                 yield session
             return
         # The write turn is taken at the transaction's first statement (its BEGIN, see
         # _begin_immediate), not here, and given up as soon as the transaction has ended.
         turn = self._sqlite_turns.when_needed(urgent=urgent)
         token = _PENDING_TURN.set((asyncio.current_task(), turn))
-        session = self.sessions()
         try:
-            try:
-                async with session.begin():
-                    yield session
-            finally:
-                turn.give_back()
+            async with _closing(self.sessions()) as session:
+                try:
+                    async with session.begin():
+                        yield session
+                finally:
+                    turn.give_back()
         finally:
             _PENDING_TURN.reset(token)
-            await _close(session)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A transaction that only reads: one consistent snapshot. On SQLite it neither waits
         for the writer's turn nor holds it (WAL readers run beside the writer), so lookups on
         the answering path do not queue behind writes. Writing in it is an error on SQLite."""
-        async with self._readers() as session, session.begin():
+        async with _closing(self._readers()) as session, session.begin():
             yield session
 
     async def ping(self, within: float = PING_TIMEOUT_SECONDS) -> None:

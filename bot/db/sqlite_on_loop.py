@@ -54,11 +54,6 @@ def on_the_loop() -> Iterator[None]:
         _ON_THE_LOOP.reset(token)
 
 
-def running_on_the_loop() -> bool:
-    """Whether this task's SQLite statements run on the loop's thread."""
-    return _ON_THE_LOOP.get()
-
-
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in _BUSY_CODES
