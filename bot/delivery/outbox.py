@@ -131,6 +131,25 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(900, 2**attempt))
 
 
+def _pending_row(
+    destination: Destination, reply: Reply, card_key: str | None, now: datetime
+) -> dict[str, object]:
+    """The columns of a newly queued message, for the ORM (`Outbox.add`) and for a plain
+    INSERT (`BatchedMessages`) alike."""
+    return {
+        "platform": destination.platform,
+        "channel_id": destination.channel_id,
+        "thread_id": destination.thread_id,
+        "visible_to": destination.visible_to,
+        "card_key": card_key,
+        "payload": _REPLY.dump_json(reply).decode(),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
 class BatchedMessages:
     """Messages queued by `Outbox.batched`, written in one INSERT; see there."""
 
@@ -145,18 +164,13 @@ class BatchedMessages:
             # Something was queued through the ORM since (`Outbox.add`): flushing it writes
             # what was batched before it first (_before_flush), then it.
             await self._session.flush()
-        now = self._outbox._clock()
-        self._rows.append(
-            {"platform": destination.platform, "channel_id": destination.channel_id,
-             "thread_id": destination.thread_id, "visible_to": destination.visible_to,
-             "card_key": None, "payload": _REPLY.dump_json(reply).decode(),
-             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
-        )  # fmt: skip
+        # Here, not in `write`: a flush may write the row before the block ends.
+        self._outbox._wake_after_commit(self._session)
+        self._rows.append(_pending_row(destination, reply, None, self._outbox._clock()))
 
     async def write(self) -> None:
         rows, self._rows = self._rows, []
         if rows:
-            self._outbox._wake_after_commit(self._session)
             await self._session.execute(_INSERT, rows)
 
     def _before_flush(self, sync_session: Session, _context: object, _objects: object) -> None:
@@ -195,20 +209,7 @@ class Outbox:
         """Queue a message inside the caller's transaction: it is sent only if that commits,
         and the worker is woken as soon as it has (no caller needs to remember to)."""
         self._wake_after_commit(session)
-        session.add(
-            OutboxMessage(
-                platform=destination.platform,
-                channel_id=destination.channel_id,
-                thread_id=destination.thread_id,
-                visible_to=destination.visible_to,
-                card_key=card_key,
-                payload=_REPLY.dump_json(reply).decode(),
-                status="pending",
-                attempts=0,
-                next_attempt_at=self._clock(),
-                created_at=self._clock(),
-            )
-        )
+        session.add(OutboxMessage(**_pending_row(destination, reply, card_key, self._clock())))
 
     @contextlib.asynccontextmanager
     async def batched(self, session: AsyncSession) -> AsyncIterator[BatchedMessages]:

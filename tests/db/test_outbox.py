@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot.db.models import OutboxMessage
+from bot.db.models import OutboxMessage, PostedMessage
 from bot.db.session import Database
 from bot.delivery.outbox import DeliveryError, Destination, Outbox
 from bot.messages import Intent, Reply
@@ -148,3 +148,15 @@ async def test_batched_messages_are_not_written_when_the_transaction_fails(
     except RuntimeError:
         pass
     assert await outbox.deliver_due({"slack": slack}) == 0
+
+
+async def test_the_worker_is_woken_for_batched_messages_a_flush_wrote_early(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox, wakes = Outbox(database, clock), []
+    outbox.on_commit(lambda: wakes.append(1))
+    async with database.transaction() as session, outbox.batched(session) as answers:
+        await answers.add(WARD, reply("an answer"))
+        session.add(PostedMessage(card_key="k", platform="slack", channel_id="C", message_id="1"))
+        await session.flush()  # writes the batched answer before the block ends
+    assert wakes == [1]
