@@ -159,16 +159,13 @@ def _begin_immediate(connection: Connection) -> None:
     # the task that opened the transaction takes its turn: a task started inside it inherits
     # the variable, and a statement of its own (`ping`, `engine.begin()`), perhaps after the
     # transaction has ended, would take that turn and never give it back.
-    if pending is not None and pending[0] is asyncio.current_task():
-        await_(pending[1].take())
+    if pending is not None and pending.owner is asyncio.current_task():
+        await_(pending.take())
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-#: The write turn of the SQLite transaction the running task has open, taken at its BEGIN,
-#: and that task.
-_PENDING_TURN: ContextVar[tuple[asyncio.Task[Any] | None, LazyTurn] | None] = ContextVar(
-    "evidence_desk_write_turn", default=None
-)
+#: The write turn of the SQLite transaction the running task has open, taken at its BEGIN.
+_PENDING_TURN: ContextVar[LazyTurn | None] = ContextVar("evidence_desk_write_turn", default=None)
 
 
 @asynccontextmanager
@@ -287,7 +284,7 @@ class Database:
         # The write turn is taken at the transaction's first statement (its BEGIN, see
         # _begin_immediate), not here, and given up as soon as the transaction has ended.
         turn = self._sqlite_turns.when_needed(urgent=urgent)
-        token = _PENDING_TURN.set((asyncio.current_task(), turn))
+        token = _PENDING_TURN.set(turn)
         try:
             async with _closing(self.sessions()) as session:
                 try:

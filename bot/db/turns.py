@@ -80,6 +80,8 @@ class LazyTurn:
         self._turns = turns
         self._urgent = urgent
         self.held = False
+        #: The task whose transaction this is: only it takes the turn (bot/db/session.py).
+        self.owner = asyncio.current_task()
 
     async def take(self) -> None:
         if not self.held:
